@@ -1,0 +1,1 @@
+//! dos-attn: see README.

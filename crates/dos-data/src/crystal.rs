@@ -1,0 +1,284 @@
+//! The [`Crystal`] type: a periodic structure (lattice, atomic numbers, Cartesian positions).
+
+use crate::error::CrystalError;
+
+/// Smallest allowed distance between two atoms (including periodic images), in Angstrom.
+pub const MIN_ATOM_DISTANCE: f64 = 0.1;
+
+/// A validated periodic crystal structure.
+///
+/// - `lattice`: 3x3, rows are the lattice vectors a, b, c in Angstrom;
+/// - `numbers`: atomic numbers Z (1..=118), one per atom;
+/// - `positions`: Cartesian coordinates in Angstrom, one triple per atom.
+///
+/// Construction through [`Crystal::new`] checks that every number is finite, the lattice is
+/// non-singular, every Z is in 1..=118, there is at least one atom and no two atoms (or an atom
+/// and a periodic image of another or itself) are closer than [`MIN_ATOM_DISTANCE`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Crystal {
+    lattice: [[f64; 3]; 3],
+    numbers: Vec<u8>,
+    positions: Vec<[f64; 3]>,
+}
+
+impl Crystal {
+    /// Build a crystal from a lattice (rows are vectors), atomic numbers and Cartesian positions.
+    ///
+    /// # Errors
+    /// A [`CrystalError`] naming the first problem found.
+    pub fn new(
+        lattice: [[f64; 3]; 3],
+        numbers: Vec<u8>,
+        positions: Vec<[f64; 3]>,
+    ) -> Result<Self, CrystalError> {
+        if numbers.is_empty() {
+            return Err(CrystalError::NoAtoms);
+        }
+        if numbers.len() != positions.len() {
+            return Err(CrystalError::LengthMismatch {
+                numbers: numbers.len(),
+                positions: positions.len(),
+            });
+        }
+        if lattice.iter().flatten().any(|x| !x.is_finite()) {
+            return Err(CrystalError::NonFinite { what: "lattice" });
+        }
+        if positions.iter().flatten().any(|x| !x.is_finite()) {
+            return Err(CrystalError::NonFinite { what: "positions" });
+        }
+        let volume = det3(&lattice);
+        let scale = lattice.iter().map(norm3).product::<f64>();
+        if volume.abs() <= 1e-8 * scale.max(1e-300) || volume.abs() < 1e-6 {
+            return Err(CrystalError::SingularLattice { volume });
+        }
+        if let Some((atom, &z)) = numbers
+            .iter()
+            .enumerate()
+            .find(|(_, &z)| !(1..=118).contains(&z))
+        {
+            return Err(CrystalError::InvalidAtomicNumber { atom, z });
+        }
+        let crystal = Self {
+            lattice,
+            numbers,
+            positions,
+        };
+        crystal.check_min_distance()?;
+        Ok(crystal)
+    }
+
+    /// Build a crystal from fractional coordinates (converted with `r = f · lattice`).
+    ///
+    /// # Errors
+    /// As [`Crystal::new`].
+    pub fn from_fractional(
+        lattice: [[f64; 3]; 3],
+        numbers: Vec<u8>,
+        fractional: &[[f64; 3]],
+    ) -> Result<Self, CrystalError> {
+        let positions = fractional.iter().map(|f| frac_to_cart(&lattice, f)).collect();
+        Self::new(lattice, numbers, positions)
+    }
+
+    /// Lattice vectors as rows, Angstrom.
+    pub fn lattice(&self) -> &[[f64; 3]; 3] {
+        &self.lattice
+    }
+
+    /// Atomic numbers, one per atom.
+    pub fn numbers(&self) -> &[u8] {
+        &self.numbers
+    }
+
+    /// Cartesian positions in Angstrom, one per atom.
+    pub fn positions(&self) -> &[[f64; 3]] {
+        &self.positions
+    }
+
+    /// Number of atoms in the cell.
+    pub fn n_atoms(&self) -> usize {
+        self.numbers.len()
+    }
+
+    /// Cell volume |det(lattice)| in Angstrom^3.
+    pub fn volume(&self) -> f64 {
+        det3(&self.lattice).abs()
+    }
+
+    /// Fractional coordinates `f = r · lattice^-1`, one triple per atom (not wrapped).
+    pub fn fractional_positions(&self) -> Vec<[f64; 3]> {
+        let inv = inverse3(&self.lattice);
+        self.positions.iter().map(|r| vec_mat(r, &inv)).collect()
+    }
+
+    /// Number of distinct elements.
+    pub fn n_species(&self) -> usize {
+        let mut z = self.numbers.clone();
+        z.sort_unstable();
+        z.dedup();
+        z.len()
+    }
+
+    /// Mass density in g/cm^3 (element masses from [`crate::elements`]).
+    pub fn density(&self) -> f64 {
+        // 1 amu / 1 A^3 = 1.66053906660 g/cm^3
+        let mass: f64 = self
+            .numbers
+            .iter()
+            .map(|&z| crate::elements::Element::from_z(z).map_or(0.0, |e| e.mass))
+            .sum();
+        mass * 1.660_539_066_60 / self.volume()
+    }
+
+    /// Reduced chemical formula, elements in order of electronegativity as pymatgen writes
+    /// `reduced_formula` for common compounds is not reproduced; here elements are ordered
+    /// by first appearance in the structure, e.g. `BaTe`, `SiO2`.
+    pub fn reduced_formula(&self) -> String {
+        let mut order: Vec<u8> = Vec::new();
+        let mut counts: Vec<usize> = Vec::new();
+        for &z in &self.numbers {
+            match order.iter().position(|&o| o == z) {
+                Some(i) => counts[i] += 1,
+                None => {
+                    order.push(z);
+                    counts.push(1);
+                }
+            }
+        }
+        let g = counts.iter().copied().fold(0, gcd);
+        let mut out = String::new();
+        for (z, c) in order.iter().zip(&counts) {
+            let symbol = crate::elements::Element::from_z(*z).map_or("X", |e| e.symbol);
+            out.push_str(symbol);
+            let n = c / g.max(1);
+            if n > 1 {
+                out.push_str(&n.to_string());
+            }
+        }
+        out
+    }
+
+    fn check_min_distance(&self) -> Result<(), CrystalError> {
+        let frac = self.fractional_positions();
+        // Images within one cell in every direction are enough for MIN_ATOM_DISTANCE unless a
+        // lattice vector is shorter than it, which the self-image check below already rejects.
+        for (i, fi) in frac.iter().enumerate() {
+            for (j, fj) in frac.iter().enumerate().skip(i) {
+                let d = [fj[0] - fi[0], fj[1] - fi[1], fj[2] - fi[2]];
+                let d = [d[0] - d[0].round(), d[1] - d[1].round(), d[2] - d[2].round()];
+                for a in -1..=1 {
+                    for b in -1..=1 {
+                        for c in -1..=1 {
+                            if i == j && a == 0 && b == 0 && c == 0 {
+                                continue;
+                            }
+                            let f = [d[0] + a as f64, d[1] + b as f64, d[2] + c as f64];
+                            let dist = norm3(&vec_mat(&f, &self.lattice));
+                            if dist < MIN_ATOM_DISTANCE {
+                                return Err(CrystalError::AtomsTooClose {
+                                    i,
+                                    j,
+                                    distance: dist,
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// Determinant of a 3x3 matrix.
+pub fn det3(m: &[[f64; 3]; 3]) -> f64 {
+    m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+        + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+}
+
+/// Inverse of a non-singular 3x3 matrix.
+pub fn inverse3(m: &[[f64; 3]; 3]) -> [[f64; 3]; 3] {
+    let d = det3(m);
+    let mut inv = [[0.0; 3]; 3];
+    for (i, row) in inv.iter_mut().enumerate() {
+        for (j, x) in row.iter_mut().enumerate() {
+            let (r0, r1) = ((j + 1) % 3, (j + 2) % 3);
+            let (c0, c1) = ((i + 1) % 3, (i + 2) % 3);
+            *x = (m[r0][c0] * m[r1][c1] - m[r0][c1] * m[r1][c0]) / d;
+        }
+    }
+    inv
+}
+
+/// Row vector times matrix: `v · m`.
+pub fn vec_mat(v: &[f64; 3], m: &[[f64; 3]; 3]) -> [f64; 3] {
+    [
+        v[0] * m[0][0] + v[1] * m[1][0] + v[2] * m[2][0],
+        v[0] * m[0][1] + v[1] * m[1][1] + v[2] * m[2][1],
+        v[0] * m[0][2] + v[1] * m[1][2] + v[2] * m[2][2],
+    ]
+}
+
+/// Fractional to Cartesian coordinates: `f · lattice`.
+pub fn frac_to_cart(lattice: &[[f64; 3]; 3], f: &[f64; 3]) -> [f64; 3] {
+    vec_mat(f, lattice)
+}
+
+/// Euclidean norm of a 3-vector.
+pub fn norm3(v: &[f64; 3]) -> f64 {
+    (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rocksalt() -> Crystal {
+        let a = 5.64;
+        let lattice = [[0.0, a / 2.0, a / 2.0], [a / 2.0, 0.0, a / 2.0], [a / 2.0, a / 2.0, 0.0]];
+        Crystal::from_fractional(lattice, vec![11, 17], &[[0.0; 3], [0.5, 0.5, 0.5]]).unwrap()
+    }
+
+    #[test]
+    fn volume_formula_and_fractional_roundtrip() {
+        let c = rocksalt();
+        assert!((c.volume() - 5.64f64.powi(3) / 4.0).abs() < 1e-9);
+        assert_eq!(c.reduced_formula(), "NaCl");
+        assert_eq!(c.n_species(), 2);
+        let f = c.fractional_positions();
+        assert!((f[1][0] - 0.5).abs() < 1e-12 && (f[1][2] - 0.5).abs() < 1e-12);
+        // NaCl: 58.44 amu per formula unit, 4 f.u. in a 5.64^3 A^3 conventional cell: 2.165 g/cm^3
+        assert!((c.density() - 2.165).abs() < 0.01, "{}", c.density());
+    }
+
+    #[test]
+    fn invalid_inputs_are_errors() {
+        let l = [[3.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 3.0]];
+        assert!(matches!(Crystal::new(l, vec![], vec![]), Err(CrystalError::NoAtoms)));
+        let sing = [[1.0, 0.0, 0.0], [2.0, 0.0, 0.0], [0.0, 0.0, 3.0]];
+        assert!(matches!(
+            Crystal::new(sing, vec![1], vec![[0.0; 3]]),
+            Err(CrystalError::SingularLattice { .. })
+        ));
+        assert!(matches!(
+            Crystal::new(l, vec![119], vec![[0.0; 3]]),
+            Err(CrystalError::InvalidAtomicNumber { z: 119, .. })
+        ));
+        assert!(matches!(
+            Crystal::new(l, vec![1, 1], vec![[0.0; 3], [2.95, 0.0, 0.0]]),
+            Err(CrystalError::AtomsTooClose { .. })
+        ));
+        assert!(matches!(
+            Crystal::new(l, vec![1], vec![[f64::NAN, 0.0, 0.0]]),
+            Err(CrystalError::NonFinite { .. })
+        ));
+    }
+}

@@ -1,0 +1,14 @@
+//! # dos-data
+//!
+//! Everything between a file on disk and a batch of tensors a model can take: the
+//! [`Crystal`] type, element data, readers, symmetry analysis, periodic neighbour lists and
+//! featurisers, [`CrystalBatch`], DOS documents and processing, datasets and splits.
+
+pub mod batch;
+pub mod crystal;
+pub mod elements;
+pub mod error;
+
+pub use batch::CrystalBatch;
+pub use crystal::Crystal;
+pub use error::{CrystalError, DataError, Result};

@@ -1,0 +1,1 @@
+//! dos-graph: see README.

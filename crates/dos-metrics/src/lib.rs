@@ -1,0 +1,1 @@
+//! dos-metrics: see README.

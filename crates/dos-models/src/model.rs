@@ -1,0 +1,20 @@
+//! The [`DosModel`] trait every model implements.
+
+use candle_core::{Result, Tensor};
+use dos_data::CrystalBatch;
+
+/// A model mapping a batch of crystals to a density of states on a fixed grid of M energies.
+pub trait DosModel {
+    /// Number of energy points M the model predicts.
+    fn n_energies(&self) -> usize;
+
+    /// Predicted DOS for inference (for DOSTransformer: the system branch only).
+    ///
+    /// # Shapes
+    /// returns (B, M)
+    fn predict(&self, batch: &CrystalBatch) -> Result<Tensor>;
+
+    /// Training loss for a batch with targets: a scalar tensor (per-crystal RMSE averaged over
+    /// the batch; DOSTransformer adds beta times the system-branch RMSE).
+    fn loss(&self, batch: &CrystalBatch) -> Result<Tensor>;
+}

@@ -1,0 +1,1 @@
+//! dos-nn: see README.

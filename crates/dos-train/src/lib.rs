@@ -1,0 +1,1 @@
+//! dos-train: see README.
