@@ -8,6 +8,7 @@ pub mod batch;
 pub mod crystal;
 pub mod elements;
 pub mod error;
+pub mod graph;
 
 pub use batch::CrystalBatch;
 pub use crystal::Crystal;
