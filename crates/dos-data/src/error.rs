@@ -37,7 +37,9 @@ pub enum CrystalError {
         z: u8,
     },
     /// Two atoms (or periodic images) closer than [`crate::crystal::MIN_ATOM_DISTANCE`].
-    #[error("atoms {i} and {j} are {distance:.4} A apart (minimum 0.1 A, periodic images included)")]
+    #[error(
+        "atoms {i} and {j} are {distance:.4} A apart (minimum 0.1 A, periodic images included)"
+    )]
     AtomsTooClose {
         /// First atom.
         i: usize,
@@ -80,6 +82,12 @@ pub enum DataError {
         record: usize,
         /// Why the crystal is invalid.
         source: CrystalError,
+    },
+    /// Symmetry analysis (space-group search) failed on a structure.
+    #[error("symmetry analysis failed: {message}")]
+    Symmetry {
+        /// What failed.
+        message: String,
     },
     /// A tensor operation failed while building a batch.
     #[error("tensor error: {0}")]

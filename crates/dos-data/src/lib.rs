@@ -9,6 +9,7 @@ pub mod crystal;
 pub mod elements;
 pub mod error;
 pub mod graph;
+pub mod symmetry;
 
 pub use batch::CrystalBatch;
 pub use crystal::Crystal;

@@ -1,0 +1,395 @@
+//! Crystal systems and space groups by symmetry analysis with the `moyo` crate.
+//!
+//! [`analyze`] finds the space-group type of a [`Crystal`] and its [`CrystalSystem`], the prompt
+//! index of DOSTransformer's system branch.
+
+use crate::crystal::Crystal;
+use crate::error::{DataError, Result};
+
+/// The seven crystal systems, in the prompt-index order of DOSTransformer.
+///
+/// `index()`: 0 cubic, 1 hexagonal, 2 tetragonal, 3 trigonal, 4 orthorhombic, 5 monoclinic,
+/// 6 triclinic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CrystalSystem {
+    /// Space groups 195-230.
+    Cubic,
+    /// Space groups 168-194.
+    Hexagonal,
+    /// Space groups 75-142.
+    Tetragonal,
+    /// Space groups 143-167.
+    Trigonal,
+    /// Space groups 16-74.
+    Orthorhombic,
+    /// Space groups 3-15.
+    Monoclinic,
+    /// Space groups 1-2.
+    Triclinic,
+}
+
+impl CrystalSystem {
+    /// All systems, in prompt-index order (`ALL[s.index()] == s`).
+    pub const ALL: [CrystalSystem; 7] = [
+        CrystalSystem::Cubic,
+        CrystalSystem::Hexagonal,
+        CrystalSystem::Tetragonal,
+        CrystalSystem::Trigonal,
+        CrystalSystem::Orthorhombic,
+        CrystalSystem::Monoclinic,
+        CrystalSystem::Triclinic,
+    ];
+
+    /// The crystal system of space-group type `number` (1..=230), or `None` outside that range.
+    pub fn from_space_group(number: u16) -> Option<Self> {
+        Some(match number {
+            1..=2 => Self::Triclinic,
+            3..=15 => Self::Monoclinic,
+            16..=74 => Self::Orthorhombic,
+            75..=142 => Self::Tetragonal,
+            143..=167 => Self::Trigonal,
+            168..=194 => Self::Hexagonal,
+            195..=230 => Self::Cubic,
+            _ => return None,
+        })
+    }
+
+    /// Prompt index 0..=6 (see the type's documentation).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The system with prompt index `index`, or `None` when `index > 6`.
+    pub fn from_index(index: usize) -> Option<Self> {
+        Self::ALL.get(index).copied()
+    }
+
+    /// Lower-case name, e.g. `cubic`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Cubic => "cubic",
+            Self::Hexagonal => "hexagonal",
+            Self::Tetragonal => "tetragonal",
+            Self::Trigonal => "trigonal",
+            Self::Orthorhombic => "orthorhombic",
+            Self::Monoclinic => "monoclinic",
+            Self::Triclinic => "triclinic",
+        }
+    }
+
+    /// The system named `name` (case-insensitive), or `None`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.name().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+impl std::fmt::Display for CrystalSystem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Tolerances of the symmetry search.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SymmetryConfig {
+    /// Distance tolerance in Angstrom (must be > 0 and finite).
+    ///
+    /// Default 0.01 A, pymatgen's `SpacegroupAnalyzer` default: the DOSTransformer data were
+    /// labelled with pymatgen, and DFT-relaxed structures written with few digits need more
+    /// than spglib's own default of 1e-5.
+    pub symprec: f64,
+    /// Angle tolerance in degrees, or `None` for spglib's symprec-driven criterion.
+    ///
+    /// Default `Some(5.0)`, pymatgen's `SpacegroupAnalyzer` default.
+    pub angle_tolerance_deg: Option<f64>,
+}
+
+impl Default for SymmetryConfig {
+    fn default() -> Self {
+        Self {
+            symprec: 0.01,
+            angle_tolerance_deg: Some(5.0),
+        }
+    }
+}
+
+impl SymmetryConfig {
+    /// Check the tolerances.
+    ///
+    /// # Errors
+    /// [`DataError::Invalid`] naming the field when `symprec` is not in (0, 1] or the angle
+    /// tolerance is not in (0, 90).
+    pub fn validate(&self) -> Result<()> {
+        if !(self.symprec.is_finite() && self.symprec > 0.0 && self.symprec <= 1.0) {
+            return Err(DataError::Invalid {
+                field: "symprec".into(),
+                message: format!("{} is not in (0, 1] Angstrom", self.symprec),
+            });
+        }
+        if let Some(a) = self.angle_tolerance_deg {
+            if !(a.is_finite() && a > 0.0 && a < 90.0) {
+                return Err(DataError::Invalid {
+                    field: "angle_tolerance_deg".into(),
+                    message: format!("{a} is not in (0, 90) degrees"),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Result of [`analyze`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SymmetryAnalysis {
+    /// International space-group number 1..=230.
+    pub space_group: u16,
+    /// Hermann-Mauguin symbol of the space group, e.g. `F m -3 m` (moyo's spelling).
+    pub hm_symbol: String,
+    /// Crystal system of `space_group`.
+    pub crystal_system: CrystalSystem,
+    /// Number of symmetry operations of the input cell (including pure translations).
+    pub n_operations: usize,
+}
+
+/// Space group and crystal system of `crystal`.
+///
+/// Runs `moyo::MoyoDataset::new` (spglib's algorithm; moyo may loosen or tighten `symprec`
+/// internally when the search fails at the given value).
+///
+/// # Errors
+/// [`DataError::Invalid`] for bad tolerances, [`DataError::Symmetry`] when moyo fails (or
+/// panics) on this structure.
+pub fn analyze(crystal: &Crystal, cfg: &SymmetryConfig) -> Result<SymmetryAnalysis> {
+    use moyo::base::{AngleTolerance, Cell, Lattice};
+    cfg.validate()?;
+    let l = crystal.lattice();
+    // moyo's Lattice takes the basis vectors as rows, like `Crystal`.
+    let basis = nalgebra::Matrix3::new(
+        l[0][0], l[0][1], l[0][2], l[1][0], l[1][1], l[1][2], l[2][0], l[2][1], l[2][2],
+    );
+    let positions = crystal
+        .fractional_positions()
+        .iter()
+        .map(|f| nalgebra::Vector3::new(f[0], f[1], f[2]))
+        .collect();
+    let numbers = crystal.numbers().iter().map(|&z| i32::from(z)).collect();
+    let cell = Cell::new(Lattice::new(basis), positions, numbers);
+    let angle = match cfg.angle_tolerance_deg {
+        Some(deg) => AngleTolerance::Radian(deg.to_radians()),
+        None => AngleTolerance::Default,
+    };
+    // moyo reports failures as errors, but guard against a panic deep in its search too: a bad
+    // structure must not bring down a whole dataset load.
+    let run = std::panic::catch_unwind(|| {
+        moyo::MoyoDataset::new(
+            &cell,
+            cfg.symprec,
+            angle,
+            moyo::data::Setting::default(),
+            false,
+        )
+    });
+    let dataset = match run {
+        Ok(Ok(d)) => d,
+        Ok(Err(e)) => {
+            return Err(DataError::Symmetry {
+                message: format!("moyo: {e} (symprec {})", cfg.symprec),
+            })
+        }
+        Err(_) => {
+            return Err(DataError::Symmetry {
+                message: format!("moyo panicked (symprec {})", cfg.symprec),
+            })
+        }
+    };
+    let space_group = u16::try_from(dataset.number).ok();
+    let crystal_system = space_group.and_then(CrystalSystem::from_space_group);
+    match (space_group, crystal_system) {
+        (Some(space_group), Some(crystal_system)) => Ok(SymmetryAnalysis {
+            space_group,
+            hm_symbol: dataset.hm_symbol.clone(),
+            crystal_system,
+            n_operations: dataset.num_operations(),
+        }),
+        _ => Err(DataError::Symmetry {
+            message: format!("moyo returned space-group number {}", dataset.number),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn analyze_default(c: &Crystal) -> SymmetryAnalysis {
+        analyze(c, &SymmetryConfig::default()).unwrap()
+    }
+
+    #[test]
+    fn system_ranges_and_indices() {
+        for (i, s) in CrystalSystem::ALL.iter().enumerate() {
+            assert_eq!(s.index(), i);
+            assert_eq!(CrystalSystem::from_index(i), Some(*s));
+            assert_eq!(CrystalSystem::from_name(s.name()), Some(*s));
+        }
+        let names: Vec<_> = CrystalSystem::ALL.iter().map(|s| s.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "cubic",
+                "hexagonal",
+                "tetragonal",
+                "trigonal",
+                "orthorhombic",
+                "monoclinic",
+                "triclinic"
+            ]
+        );
+        let sys = |n| CrystalSystem::from_space_group(n).unwrap();
+        assert_eq!(
+            [sys(1), sys(2), sys(3), sys(15), sys(16), sys(74)],
+            [
+                CrystalSystem::Triclinic,
+                CrystalSystem::Triclinic,
+                CrystalSystem::Monoclinic,
+                CrystalSystem::Monoclinic,
+                CrystalSystem::Orthorhombic,
+                CrystalSystem::Orthorhombic
+            ]
+        );
+        assert_eq!(
+            [
+                sys(75),
+                sys(142),
+                sys(143),
+                sys(167),
+                sys(168),
+                sys(194),
+                sys(195),
+                sys(230)
+            ],
+            [
+                CrystalSystem::Tetragonal,
+                CrystalSystem::Tetragonal,
+                CrystalSystem::Trigonal,
+                CrystalSystem::Trigonal,
+                CrystalSystem::Hexagonal,
+                CrystalSystem::Hexagonal,
+                CrystalSystem::Cubic,
+                CrystalSystem::Cubic
+            ]
+        );
+        assert_eq!(CrystalSystem::from_space_group(0), None);
+        assert_eq!(CrystalSystem::from_space_group(231), None);
+    }
+
+    #[test]
+    fn rocksalt_is_225_cubic() {
+        let a = 5.64;
+        let lattice = [
+            [0.0, a / 2.0, a / 2.0],
+            [a / 2.0, 0.0, a / 2.0],
+            [a / 2.0, a / 2.0, 0.0],
+        ];
+        let c =
+            Crystal::from_fractional(lattice, vec![11, 17], &[[0.0; 3], [0.5, 0.5, 0.5]]).unwrap();
+        let s = analyze_default(&c);
+        assert_eq!(
+            (s.space_group, s.crystal_system),
+            (225, CrystalSystem::Cubic)
+        );
+        assert_eq!(s.n_operations, 48);
+    }
+
+    #[test]
+    fn wurtzite_is_186_hexagonal() {
+        // ZnO wurtzite, a = 3.25, c = 5.207, u = 0.382.
+        let (a, c, u) = (3.25, 5.207, 0.382);
+        let lattice = [
+            [a, 0.0, 0.0],
+            [-a / 2.0, a * 3f64.sqrt() / 2.0, 0.0],
+            [0.0, 0.0, c],
+        ];
+        let f = [
+            [1.0 / 3.0, 2.0 / 3.0, 0.0],
+            [2.0 / 3.0, 1.0 / 3.0, 0.5],
+            [1.0 / 3.0, 2.0 / 3.0, u],
+            [2.0 / 3.0, 1.0 / 3.0, 0.5 + u],
+        ];
+        let cr = Crystal::from_fractional(lattice, vec![30, 30, 8, 8], &f).unwrap();
+        let s = analyze_default(&cr);
+        assert_eq!(
+            (s.space_group, s.crystal_system),
+            (186, CrystalSystem::Hexagonal)
+        );
+    }
+
+    #[test]
+    fn rutile_is_136_tetragonal() {
+        let x = 0.3046;
+        let lattice = [[4.603, 0.0, 0.0], [0.0, 4.603, 0.0], [0.0, 0.0, 2.969]];
+        let f = [
+            [0.0, 0.0, 0.0],
+            [0.5, 0.5, 0.5],
+            [x, x, 0.0],
+            [-x, -x, 0.0],
+            [-x + 0.5, x + 0.5, 0.5],
+            [x + 0.5, -x + 0.5, 0.5],
+        ];
+        let c = Crystal::from_fractional(lattice, vec![22, 22, 8, 8, 8, 8], &f).unwrap();
+        let s = analyze_default(&c);
+        assert_eq!(
+            (s.space_group, s.crystal_system),
+            (136, CrystalSystem::Tetragonal)
+        );
+    }
+
+    #[test]
+    fn general_cell_is_p1() {
+        let lattice = [[4.1, 0.0, 0.0], [0.7, 3.9, 0.0], [0.4, 0.9, 5.3]];
+        let f = [[0.0, 0.0, 0.0], [0.21, 0.37, 0.13], [0.55, 0.12, 0.71]];
+        let c = Crystal::from_fractional(lattice, vec![1, 6, 8], &f).unwrap();
+        let s = analyze_default(&c);
+        assert_eq!(
+            (s.space_group, s.crystal_system),
+            (1, CrystalSystem::Triclinic)
+        );
+    }
+
+    #[test]
+    fn symprec_matters_and_is_validated() {
+        // Rocksalt with one atom displaced by 0.005 A: cubic at 0.01 A, lower at 1e-4 A.
+        let a = 5.64;
+        let lattice = [[a, 0.0, 0.0], [0.0, a, 0.0], [0.0, 0.0, a]];
+        let mut f = vec![];
+        let mut z = vec![];
+        for t in [
+            [0.0, 0.0, 0.0],
+            [0.0, 0.5, 0.5],
+            [0.5, 0.0, 0.5],
+            [0.5, 0.5, 0.0],
+        ] {
+            f.push(t);
+            z.push(11);
+            f.push([t[0] + 0.5, t[1], t[2]]);
+            z.push(17);
+        }
+        f[0][0] += 0.005 / a;
+        let c = Crystal::from_fractional(lattice, z, &f).unwrap();
+        assert_eq!(analyze_default(&c).space_group, 225);
+        let tight = SymmetryConfig {
+            symprec: 1e-4,
+            angle_tolerance_deg: None,
+        };
+        assert_ne!(analyze(&c, &tight).unwrap().space_group, 225);
+        let bad = SymmetryConfig {
+            symprec: -1.0,
+            angle_tolerance_deg: None,
+        };
+        assert!(
+            matches!(analyze(&c, &bad), Err(DataError::Invalid { field, .. }) if field == "symprec")
+        );
+    }
+}
