@@ -1,1 +1,24 @@
-//! dos-nn: see README.
+//! dos-nn: differentiable building blocks for dos-rs on candle.
+//!
+//! - [`LayerNorm`]: layer normalisation with a working backward pass (unlike
+//!   `candle_nn::LayerNorm`, whose fused path has none);
+//! - [`PRelu`]: parametric ReLU with one learnable slope, like `torch.nn.PReLU()`;
+//! - [`EncoderMlp`], [`NormMlp`]: the two MLP shapes of the DOSTransformer GNN;
+//! - [`masked_softmax`]: softmax over keys with padded keys given exactly zero weight;
+//! - [`gradcheck`]: a finite-difference gradient check over every variable of a `VarMap`.
+//!
+//! Every block is generic over the float dtype; use f64 for gradient checks.
+
+pub mod error;
+pub mod gradcheck;
+pub mod layer_norm;
+pub mod masked_softmax;
+pub mod mlp;
+pub mod prelu;
+
+pub use error::NnError;
+pub use gradcheck::{assert_gradients_ok, check_gradients, GradCheckOptions, GradReport};
+pub use layer_norm::LayerNorm;
+pub use masked_softmax::masked_softmax;
+pub use mlp::{EncoderMlp, NormMlp};
+pub use prelu::PRelu;

@@ -1,0 +1,111 @@
+//! Layer normalisation with a backward pass.
+
+use candle_core::{Module, Result, Tensor};
+use candle_nn::{Init, VarBuilder};
+
+/// Layer normalisation over the last dimension, `y = (x - mean) / sqrt(var + eps) * weight + bias`.
+///
+/// Parameters `weight` (init 1) and `bias` (init 0), as in `torch.nn.LayerNorm(dim)`.
+///
+/// # Shapes
+/// - input: `(*, dim)`
+/// - output: `(*, dim)`
+///
+/// ```
+/// use candle_core::{DType, Device, Module, Tensor};
+/// use candle_nn::{VarBuilder, VarMap};
+/// # fn main() -> candle_core::Result<()> {
+/// let vm = VarMap::new();
+/// let vb = VarBuilder::from_varmap(&vm, DType::F64, &Device::Cpu);
+/// let ln = dos_nn::LayerNorm::new(3, 1e-5, vb)?;
+/// let y = ln.forward(&Tensor::new(&[[1f64, 2., 3.]], &Device::Cpu)?)?;
+/// assert!(y.sum_all()?.to_scalar::<f64>()?.abs() < 1e-12);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct LayerNorm {
+    weight: Tensor,
+    bias: Tensor,
+    eps: f64,
+}
+
+impl LayerNorm {
+    /// Creates (or loads) `weight` and `bias` of size `dim` under `vb`.
+    pub fn new(dim: usize, eps: f64, vb: VarBuilder) -> Result<Self> {
+        let weight = vb.get_with_hints(dim, "weight", Init::Const(1.))?;
+        let bias = vb.get_with_hints(dim, "bias", Init::Const(0.))?;
+        Ok(Self { weight, bias, eps })
+    }
+
+    /// Scale `weight`, shape `(dim,)`.
+    pub fn weight(&self) -> &Tensor {
+        &self.weight
+    }
+
+    /// Shift `bias`, shape `(dim,)`.
+    pub fn bias(&self) -> &Tensor {
+        &self.bias
+    }
+}
+
+impl Module for LayerNorm {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        // Not candle_nn::LayerNorm: on contiguous input it runs a fused op recorded without a
+        // backward pass, so its parameters (and everything before it) would get no gradient.
+        candle_nn::ops::layer_norm_slow(x, &self.weight, &self.bias, self.eps as f32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gradcheck::{assert_gradients_ok, check_gradients, GradCheckOptions};
+    use candle_core::{DType, Device};
+    use candle_nn::VarMap;
+
+    #[test]
+    fn normalises_to_zero_mean_unit_variance() -> Result<()> {
+        let dev = Device::Cpu;
+        let vm = VarMap::new();
+        let vb = VarBuilder::from_varmap(&vm, DType::F64, &dev);
+        let ln = LayerNorm::new(4, 0.0, vb)?;
+        let x = Tensor::new(&[[1f64, 2., 3., 10.], [-1., 0., 5., 2.]], &dev)?;
+        let y = ln.forward(&x)?.to_vec2::<f64>()?;
+        for row in y {
+            let mean = row.iter().sum::<f64>() / 4.0;
+            let var = row.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 4.0;
+            assert!(mean.abs() < 1e-12, "mean {mean}");
+            assert!((var - 1.0).abs() < 1e-12, "var {var}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() -> Result<()> {
+        let dev = Device::Cpu;
+        let vm = VarMap::new();
+        let vb = VarBuilder::from_varmap(&vm, DType::F64, &dev);
+        let ln = LayerNorm::new(5, 1e-5, vb.pp("ln"))?;
+        // Move weight/bias away from their (1, 0) init so every term matters.
+        let w = vb.get_with_hints(
+            5,
+            "w_in",
+            Init::Randn {
+                mean: 0.,
+                stdev: 1.,
+            },
+        )?;
+        let x = Tensor::randn(0f64, 1., (3, 5), &dev)?;
+        let target = Tensor::randn(0f64, 1., (3, 5), &dev)?;
+        let report = check_gradients(
+            &vm,
+            || {
+                let y = ln.forward(&x.broadcast_mul(&w)?)?;
+                (y - &target)?.sqr()?.sum_all()
+            },
+            &GradCheckOptions::default(),
+        )?;
+        assert_gradients_ok(&report, 1e-6);
+        Ok(())
+    }
+}
