@@ -1,1 +1,35 @@
-//! dos-train: see README.
+//! dos-train: training, evaluation, early stopping, checkpoints and resume for dos-rs models.
+//!
+//! - [`TrainConfig`] (validated into [`ValidTrainConfig`]): AdamW settings (paper: lr 1e-4,
+//!   weight decay 0.01), batch size, epochs, evaluation period, early-stopping patience (50),
+//!   seed, optional LR schedule ([`LrSchedule`]) and gradient clipping.
+//! - [`Trainer`]: the loop; [`BatchSource`] supplies batches; [`predict_all`] evaluates.
+//! - [`AdamW`]: the update of `candle_nn::AdamW` (checked equal in a test) with saveable moments,
+//!   so `--resume` restores the optimiser exactly. (`candle-optimisers` 0.10 does not build
+//!   with candle 0.11.)
+//! - Checkpoints and best weights are written atomically (temporary file + rename).
+#![warn(missing_docs)]
+
+pub mod adamw;
+pub mod cache;
+pub mod checkpoint;
+pub mod config;
+pub mod error;
+pub mod log;
+pub mod memory;
+pub mod predict;
+pub mod schedule;
+pub mod shuffle;
+pub mod source;
+pub mod trainer;
+
+pub use adamw::{AdamW, AdamWParams};
+pub use cache::BatchCache;
+pub use checkpoint::TrainState;
+pub use config::{LrSchedule, TrainConfig, ValidTrainConfig};
+pub use error::{Result, TrainError};
+pub use log::EpochRecord;
+pub use predict::{predict_all, Predictions};
+pub use schedule::LrScheduler;
+pub use source::BatchSource;
+pub use trainer::{FitReport, MetricsFn, Trainer};

@@ -1,0 +1,293 @@
+//! Atomic files and the resumable training checkpoint.
+//!
+//! A checkpoint is ONE safetensors file (so one atomic rename makes it visible) holding
+//! - `model.<name>`: every variable of the model's `VarMap`;
+//! - `adam_m.<name>`, `adam_v.<name>`: the AdamW moments;
+//! - `train_state_json`: the [`TrainState`] as UTF-8 JSON bytes (u8 tensor).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Tensor};
+use candle_nn::VarMap;
+use serde::{Deserialize, Serialize};
+
+use crate::adamw::AdamW;
+use crate::config::TrainConfig;
+use crate::error::{Result, TrainError};
+use crate::schedule::LrScheduler;
+
+const STATE_KEY: &str = "train_state_json";
+
+/// Everything besides tensors that a resumed run needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainState {
+    /// Epochs completed (1-based count; 0 before the first).
+    pub epoch: usize,
+    /// Best validation loss so far.
+    pub best_valid: Option<f64>,
+    /// Epoch of `best_valid`.
+    pub best_epoch: Option<usize>,
+    /// Epochs since the last improvement (early-stopping counter).
+    pub epochs_since_best: usize,
+    /// AdamW steps taken (t of the bias correction).
+    pub optimizer_steps: usize,
+    /// Learning-rate schedule state.
+    pub scheduler: LrScheduler,
+    /// True once early stopping fired (a resume then does nothing more).
+    pub stopped_early: bool,
+    /// Training seconds accumulated over all sessions.
+    pub train_seconds: f64,
+    /// The settings the run was started with.
+    pub config: TrainConfig,
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+fn ensure_parent(path: &Path) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent).map_err(|e| TrainError::io(parent, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, flushed to disk,
+/// then renamed over `path` (readers see the old or the new file, never half of one).
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    ensure_parent(path)?;
+    let tmp = temp_path(path);
+    {
+        let mut f = std::fs::File::create(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
+        f.write_all(bytes).map_err(|e| TrainError::io(&tmp, e))?;
+        f.sync_all().map_err(|e| TrainError::io(&tmp, e))?;
+    }
+    std::fs::rename(&tmp, path).map_err(|e| TrainError::io(path, e))
+}
+
+/// Serialises `value` as pretty JSON to `path` atomically.
+pub fn atomic_write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
+    let s = serde_json::to_string_pretty(value).map_err(|e| TrainError::json(path, e))?;
+    atomic_write(path, s.as_bytes())
+}
+
+/// Saves named tensors as safetensors at `path` atomically (temporary file + rename).
+pub fn save_tensors_atomic(path: &Path, tensors: &HashMap<String, Tensor>) -> Result<()> {
+    ensure_parent(path)?;
+    let tmp = temp_path(path);
+    candle_core::safetensors::save(tensors, &tmp)?;
+    std::fs::rename(&tmp, path).map_err(|e| TrainError::io(path, e))
+}
+
+/// The variables of `varmap` by name, each prefixed with `prefix` (may be empty).
+pub fn varmap_tensors(varmap: &VarMap, prefix: &str) -> Result<HashMap<String, Tensor>> {
+    let data = varmap
+        .data()
+        .lock()
+        .map_err(|_| TrainError::Data("VarMap lock poisoned".into()))?;
+    Ok(data
+        .iter()
+        .map(|(k, v)| (format!("{prefix}{k}"), v.as_tensor().clone()))
+        .collect())
+}
+
+/// Sets every variable of `varmap` from `tensors[prefix + name]`.
+///
+/// # Errors
+/// [`TrainError::Checkpoint`] naming `path` when a tensor is missing or has another shape.
+pub fn load_into_varmap(
+    varmap: &VarMap,
+    tensors: &HashMap<String, Tensor>,
+    prefix: &str,
+    path: &Path,
+) -> Result<()> {
+    let data = varmap
+        .data()
+        .lock()
+        .map_err(|_| TrainError::Data("VarMap lock poisoned".into()))?;
+    for (name, var) in data.iter() {
+        let key = format!("{prefix}{name}");
+        let t = tensors.get(&key).ok_or_else(|| TrainError::Checkpoint {
+            path: path.to_path_buf(),
+            message: format!("missing tensor `{key}`"),
+        })?;
+        if t.dims() != var.dims() {
+            return Err(TrainError::Checkpoint {
+                path: path.to_path_buf(),
+                message: format!(
+                    "`{key}` has shape {:?}, the model needs {:?}",
+                    t.dims(),
+                    var.dims()
+                ),
+            });
+        }
+        var.set(&t.to_dtype(var.dtype())?.to_device(var.device())?)?;
+    }
+    Ok(())
+}
+
+/// Reads a safetensors file onto `device`.
+pub fn load_tensors(path: &Path, device: &Device) -> Result<HashMap<String, Tensor>> {
+    if !path.exists() {
+        return Err(TrainError::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "file not found"),
+        ));
+    }
+    candle_core::safetensors::load(path, device).map_err(|e| TrainError::Checkpoint {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// Saves weights, optimiser moments and `state` to one safetensors file, atomically.
+pub fn save_checkpoint(
+    path: &Path,
+    varmap: &VarMap,
+    opt: &AdamW,
+    state: &TrainState,
+) -> Result<()> {
+    let mut tensors = varmap_tensors(varmap, "model.")?;
+    tensors.extend(opt.state_tensors());
+    let json = serde_json::to_vec(state).map_err(|e| TrainError::json(path, e))?;
+    let n = json.len();
+    tensors.insert(
+        STATE_KEY.to_string(),
+        Tensor::from_vec(json, n, &Device::Cpu)?,
+    );
+    save_tensors_atomic(path, &tensors)
+}
+
+/// Restores weights into `varmap`, moments into `opt`, and returns the saved [`TrainState`].
+pub fn load_checkpoint(path: &Path, varmap: &VarMap, opt: &mut AdamW) -> Result<TrainState> {
+    let device = varmap
+        .all_vars()
+        .first()
+        .map(|v| v.device().clone())
+        .unwrap_or(Device::Cpu);
+    let tensors = load_tensors(path, &device)?;
+    let bytes: Vec<u8> = tensors
+        .get(STATE_KEY)
+        .ok_or_else(|| TrainError::Checkpoint {
+            path: path.to_path_buf(),
+            message: format!("no `{STATE_KEY}` entry: not a dos-train checkpoint"),
+        })?
+        .to_vec1::<u8>()?;
+    let state: TrainState =
+        serde_json::from_slice(&bytes).map_err(|e| TrainError::json(path, e))?;
+    load_into_varmap(varmap, &tensors, "model.", path)?;
+    opt.load_state(&tensors, state.optimizer_steps, path)?;
+    Ok(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adamw::AdamWParams;
+    use candle_core::DType;
+    use candle_nn::Init;
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sub/a.json");
+        atomic_write(&p, b"one").unwrap();
+        atomic_write(&p, b"two").unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "two");
+        let names: Vec<_> = std::fs::read_dir(p.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn checkpoint_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ckpt.safetensors");
+        let vm = VarMap::new();
+        let w = vm
+            .get(
+                (2, 3),
+                "layer.w",
+                Init::Randn {
+                    mean: 0.0,
+                    stdev: 1.0,
+                },
+                DType::F64,
+                &Device::Cpu,
+            )
+            .unwrap();
+        let params = AdamWParams {
+            lr: 0.1,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.01,
+        };
+        let mut opt = AdamW::new(&vm, params).unwrap();
+        opt.step(&w.sqr().unwrap().sum_all().unwrap().backward().unwrap())
+            .unwrap();
+        let cfg = TrainConfig::default().validate().unwrap();
+        let state = TrainState {
+            epoch: 3,
+            best_valid: Some(0.25),
+            best_epoch: Some(2),
+            epochs_since_best: 1,
+            optimizer_steps: opt.step_count(),
+            scheduler: LrScheduler::new(&cfg),
+            stopped_early: false,
+            train_seconds: 1.5,
+            config: cfg.get().clone(),
+        };
+        save_checkpoint(&path, &vm, &opt, &state).unwrap();
+        let saved: Vec<Vec<f64>> = w.to_vec2().unwrap();
+
+        let vm2 = VarMap::new();
+        let w2 = vm2
+            .get(
+                (2, 3),
+                "layer.w",
+                Init::Const(0.0),
+                DType::F64,
+                &Device::Cpu,
+            )
+            .unwrap();
+        let mut opt2 = AdamW::new(&vm2, params).unwrap();
+        let back = load_checkpoint(&path, &vm2, &mut opt2).unwrap();
+        assert_eq!(back, state);
+        assert_eq!(w2.to_vec2::<f64>().unwrap(), saved);
+        assert_eq!(opt2.step_count(), 1);
+        let m1 = opt.state_tensors()["adam_m.layer.w"]
+            .to_vec2::<f64>()
+            .unwrap();
+        let m2 = opt2.state_tensors()["adam_m.layer.w"]
+            .to_vec2::<f64>()
+            .unwrap();
+        assert_eq!(m1, m2);
+
+        // A model with another shape is refused with a message naming the tensor.
+        let vm3 = VarMap::new();
+        vm3.get(
+            (3, 3),
+            "layer.w",
+            Init::Const(0.0),
+            DType::F64,
+            &Device::Cpu,
+        )
+        .unwrap();
+        let mut opt3 = AdamW::new(&vm3, params).unwrap();
+        let err = load_checkpoint(&path, &vm3, &mut opt3)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("layer.w"), "{err}");
+    }
+}

@@ -1,0 +1,131 @@
+//! [`predict_all`]: run a model over a whole split and collect predictions with their targets.
+
+use std::time::Instant;
+
+use candle_core::{DType, Tensor};
+use dos_models::DosModel;
+
+use crate::cache::BatchCache;
+use crate::error::{Result, TrainError};
+use crate::source::BatchSource;
+
+/// Predictions of a model on a set of crystals, in the source's order.
+///
+/// # Shapes
+/// `predicted[i]` and `target[i]` have M entries (the model's energy grid).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Predictions {
+    /// Crystal identifiers.
+    pub ids: Vec<String>,
+    /// Crystal-system prompt index the model used for each crystal (0..7).
+    pub crystal_system: Vec<u32>,
+    /// Predicted DOS per crystal.
+    pub predicted: Vec<Vec<f64>>,
+    /// True DOS per crystal, when every batch carried targets.
+    pub target: Option<Vec<Vec<f64>>>,
+    /// Wall-clock seconds of the inference pass (batch building included unless cached).
+    pub seconds: f64,
+}
+
+impl Predictions {
+    /// Number of crystals.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True when there is no crystal.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Mean over crystals of the per-crystal RMSE `sqrt(mean_k (p_k - y_k)^2)`: the validation
+    /// loss used for early stopping (the inference-branch analogue of the training loss).
+    /// None without targets or crystals.
+    pub fn mean_rmse(&self) -> Option<f64> {
+        let target = self.target.as_ref()?;
+        if target.is_empty() {
+            return None;
+        }
+        let total: f64 = self
+            .predicted
+            .iter()
+            .zip(target)
+            .map(|(p, y)| {
+                let se: f64 = p.iter().zip(y).map(|(a, b)| (a - b) * (a - b)).sum();
+                (se / p.len().max(1) as f64).sqrt()
+            })
+            .sum();
+        Some(total / target.len() as f64)
+    }
+}
+
+fn rows(t: &Tensor) -> Result<Vec<Vec<f64>>> {
+    Ok(t.to_dtype(DType::F64)?.to_vec2::<f64>()?)
+}
+
+/// Runs `model.predict` over every crystal of `source` in order, `batch_size` crystals at a time.
+/// Batches are taken from `cache` when given (and stored there).
+///
+/// # Errors
+/// Batch building or model errors; [`TrainError::Data`] when the source is empty.
+pub fn predict_all(
+    model: &dyn DosModel,
+    source: &dyn BatchSource,
+    batch_size: usize,
+    mut cache: Option<&mut BatchCache>,
+) -> Result<Predictions> {
+    if source.is_empty() {
+        return Err(TrainError::Data("cannot evaluate on an empty split".into()));
+    }
+    let start = Instant::now();
+    let n = source.len();
+    let bs = batch_size.max(1);
+    let mut out = Predictions {
+        ids: Vec::with_capacity(n),
+        crystal_system: Vec::with_capacity(n),
+        predicted: Vec::with_capacity(n),
+        target: Some(Vec::with_capacity(n)),
+        seconds: 0.0,
+    };
+    let order: Vec<usize> = (0..n).collect();
+    for chunk in order.chunks(bs) {
+        let owned;
+        let batch = match cache.as_deref_mut() {
+            Some(c) => c.get_or_build(source, chunk)?,
+            None => {
+                owned = source.batch(chunk)?;
+                &owned
+            }
+        };
+        let pred = model.predict(batch)?;
+        out.predicted.extend(rows(&pred)?);
+        out.ids.extend(batch.ids.iter().cloned());
+        out.crystal_system
+            .extend(batch.crystal_system.to_vec1::<u32>()?);
+        match (&batch.targets, out.target.as_mut()) {
+            (Some(t), Some(all)) => all.extend(rows(t)?),
+            _ => out.target = None,
+        }
+    }
+    out.seconds = start.elapsed().as_secs_f64();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_rmse_is_per_crystal_then_averaged() {
+        let p = Predictions {
+            ids: vec!["a".into(), "b".into()],
+            crystal_system: vec![0, 1],
+            predicted: vec![vec![0.0, 0.0], vec![1.0, 1.0]],
+            target: Some(vec![vec![3.0, 4.0], vec![1.0, 1.0]]),
+            seconds: 0.0,
+        };
+        // crystal a: sqrt((9 + 16) / 2); crystal b: 0.
+        let want = (12.5f64).sqrt() / 2.0;
+        assert!((p.mean_rmse().unwrap() - want).abs() < 1e-12);
+    }
+}
