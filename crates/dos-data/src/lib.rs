@@ -10,6 +10,8 @@ pub mod dos;
 pub mod elements;
 pub mod error;
 pub mod graph;
+pub mod physics;
+pub mod split;
 pub mod symmetry;
 
 pub use batch::CrystalBatch;

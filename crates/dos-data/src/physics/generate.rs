@@ -1,0 +1,1 @@
+//! Parallel, deterministic dataset generation (placeholder, filled in below).

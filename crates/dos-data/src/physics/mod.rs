@@ -1,0 +1,25 @@
+//! Physics-generated density-of-states data, so that everything runs offline.
+//!
+//! - [`random_crystal`]: seeded random crystals of a requested crystal system (symmetry-orbit
+//!   construction, confirmed by [`crate::symmetry`]);
+//! - [`species`]: per-element model parameters (mass, radius, electronegativity, valence);
+//! - [`kgrid`]: Monkhorst-Pack grids with time-reversal folding;
+//! - [`smearing`]: Gaussian-smeared densities of states on an arbitrary grid;
+//! - [`phonon`]: harmonic Born-von Karman spring model -> phonon DOS in cm^-1;
+//! - [`tight_binding`]: s-orbital tight-binding model -> electron DOS, Fermi level, band gap,
+//!   written as a pymatgen `Dos.as_dict()` document;
+//! - [`generate`]: parallel, deterministic generation of whole datasets (phonon CSV in the
+//!   benchmark's format, electron JSON lines) and an in-memory phonon dataset for examples.
+//!
+//! These are toy models with physically sensible ingredients (bond lengths from covalent radii,
+//! stiffness and hopping decaying with distance, masses from element data). They give targets
+//! that depend on structure and chemistry in a learnable, reproducible way; they are not a
+//! substitute for DFT.
+
+pub mod generate;
+pub mod kgrid;
+pub mod phonon;
+pub mod random_crystal;
+pub mod smearing;
+pub mod species;
+pub mod tight_binding;

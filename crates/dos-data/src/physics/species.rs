@@ -1,0 +1,69 @@
+//! Per-element parameters of the physics models, from [`crate::elements::Element`].
+
+use crate::elements::Element;
+use crate::error::{DataError, Result};
+
+/// Covalent radius used when the element table has none (Z > 96), in Angstrom.
+pub const DEFAULT_COVALENT_RADIUS: f64 = 1.5;
+/// Pauling electronegativity used when the element table has none (noble gases, some heavy
+/// elements).
+pub const DEFAULT_ELECTRONEGATIVITY: f64 = 1.5;
+
+/// The element properties the spring and tight-binding models use.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Species {
+    /// Atomic number Z.
+    pub z: u8,
+    /// Atomic mass in amu.
+    pub mass: f64,
+    /// Single-bond covalent radius in Angstrom ([`DEFAULT_COVALENT_RADIUS`] when unknown).
+    pub covalent_radius: f64,
+    /// Pauling electronegativity ([`DEFAULT_ELECTRONEGATIVITY`] when unknown).
+    pub electronegativity: f64,
+    /// Valence electrons (see [`Element::valence_electrons`]).
+    pub valence_electrons: u8,
+}
+
+impl Species {
+    /// Parameters of element `z`.
+    ///
+    /// # Errors
+    /// [`DataError::Invalid`] when `z` is outside 1..=118.
+    pub fn from_z(z: u8) -> Result<Self> {
+        let e = Element::from_z(z).ok_or_else(|| DataError::Invalid {
+            field: "atomic number".into(),
+            message: format!("{z} outside 1..=118"),
+        })?;
+        Ok(Self {
+            z,
+            mass: e.mass,
+            covalent_radius: e.covalent_radius.unwrap_or(DEFAULT_COVALENT_RADIUS),
+            electronegativity: e.electronegativity.unwrap_or(DEFAULT_ELECTRONEGATIVITY),
+            valence_electrons: e.valence_electrons,
+        })
+    }
+
+    /// Parameters of every atom of a list of atomic numbers.
+    ///
+    /// # Errors
+    /// As [`Species::from_z`].
+    pub fn for_atoms(numbers: &[u8]) -> Result<Vec<Self>> {
+        numbers.iter().map(|&z| Self::from_z(z)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fallbacks_and_errors() {
+        let ne = Species::from_z(10).unwrap();
+        assert_eq!(ne.electronegativity, DEFAULT_ELECTRONEGATIVITY);
+        assert_eq!(
+            Species::from_z(100).unwrap().covalent_radius,
+            DEFAULT_COVALENT_RADIUS
+        );
+        assert!(Species::from_z(0).is_err() && Species::from_z(119).is_err());
+    }
+}
