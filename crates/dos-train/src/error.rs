@@ -52,6 +52,9 @@ pub enum TrainError {
         /// The loss value.
         value: f64,
     },
+    /// Building a batch from samples failed.
+    #[error(transparent)]
+    Dataset(#[from] dos_data::DataError),
     /// A tensor operation failed.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),

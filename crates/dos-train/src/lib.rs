@@ -31,5 +31,5 @@ pub use error::{Result, TrainError};
 pub use log::EpochRecord;
 pub use predict::{predict_all, Predictions};
 pub use schedule::LrScheduler;
-pub use source::BatchSource;
+pub use source::{BatchSource, SampleSource};
 pub use trainer::{FitReport, MetricsFn, Trainer};
