@@ -12,6 +12,7 @@ pub mod error;
 pub mod graph;
 pub mod physics;
 pub mod split;
+pub mod split;
 pub mod symmetry;
 
 pub use batch::CrystalBatch;
