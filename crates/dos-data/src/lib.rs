@@ -12,7 +12,6 @@ pub mod error;
 pub mod graph;
 pub mod physics;
 pub mod split;
-pub mod split;
 pub mod symmetry;
 
 pub use batch::CrystalBatch;
