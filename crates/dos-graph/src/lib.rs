@@ -1,1 +1,28 @@
-//! dos-graph: see README.
+//! dos-graph: encoder-processor message passing over crystal graphs (DOSTransformer GNN,
+//! paper eq. 4-5) on candle.
+//!
+//! - [`GnnConfig`] / [`Gnn`]: node and edge encoders, then `layers` residual
+//!   [`ProcessorLayer`]s (edge update, then node update with a sum or mean over incoming
+//!   edges);
+//! - [`GraphInput`]: the graph tensors a [`Gnn`] reads (also from a `dos_data::CrystalBatch`);
+//! - [`segment_sum`] / [`segment_mean`] / [`pool`]: reductions by index with `index_add`
+//!   (which has a correct backward, unlike `scatter_add`);
+//! - [`to_padded`]: per-node rows to the padded `(B, n_max, d)` layout of the attention blocks.
+
+pub mod config;
+pub mod error;
+pub mod gnn;
+pub mod input;
+pub mod padded;
+pub mod pool;
+pub mod processor;
+pub mod segment;
+
+pub use config::{Aggregation, GnnConfig};
+pub use error::GraphError;
+pub use gnn::Gnn;
+pub use input::GraphInput;
+pub use padded::to_padded;
+pub use pool::{pool, Pooling};
+pub use processor::ProcessorLayer;
+pub use segment::{segment_mean, segment_sum};
