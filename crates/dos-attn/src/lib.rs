@@ -1,1 +1,28 @@
-//! dos-attn: see README.
+//! dos-attn: the attention side of DOSTransformer on candle.
+//!
+//! - [`AttentionConfig`]: one block's settings; [`AttentionConfig::released`] reproduces the
+//!   authors' block (single head, no learned Q/K/V projections, pre-LayerNorm, ReLU FFN);
+//! - [`CrossAttention`] / [`CrossAttentionStack`]: energy tokens attend to the atoms of their
+//!   crystal, with padded atoms masked out;
+//! - [`SelfAttention`] / [`SelfAttentionStack`]: energy tokens attend to each other;
+//! - [`EnergyEmbedding`]: the learned `(M, d)` table of energy tokens;
+//! - [`CrystalSystemPrompts`] with [`UnseenSystems`]: the `(7, d_prompt)` prompt table and
+//!   the rule for crystal systems absent from training.
+
+pub mod config;
+pub mod cross_attention;
+pub mod dot_product;
+pub mod energy_embedding;
+pub mod error;
+pub mod feed_forward;
+pub mod prompts;
+pub mod self_attention;
+
+pub use config::AttentionConfig;
+pub use cross_attention::{CrossAttention, CrossAttentionStack};
+pub use dot_product::DotProductAttention;
+pub use energy_embedding::EnergyEmbedding;
+pub use error::AttnError;
+pub use feed_forward::FeedForward;
+pub use prompts::{CrystalSystemPrompts, UnseenRule, UnseenSystems};
+pub use self_attention::{SelfAttention, SelfAttentionStack};

@@ -1,0 +1,98 @@
+//! Settings of one attention block.
+
+use serde::{Deserialize, Serialize};
+
+use crate::AttnError;
+
+/// Configuration of an attention block ([`CrossAttention`](crate::CrossAttention),
+/// [`SelfAttention`](crate::SelfAttention)).
+///
+/// [`AttentionConfig::released`] (also [`AttentionConfig::new`]) reproduces the block of the
+/// authors' released code: `heads = 1`, `projections = false` (`softmax(Q K^T / sqrt(d)) V`
+/// straight on the LayerNormed inputs), `ffn_mult = 4`, `eps = 1e-5`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttentionConfig {
+    /// Model width d of queries, keys and values (paper: 256).
+    pub dim: usize,
+    /// Number of heads; `dim` must be divisible by it (released: 1). Without projections,
+    /// heads split the channels of the normalised inputs.
+    pub heads: usize,
+    /// Learned Q, K, V and output projections, `Linear(d, d)` each (released: false).
+    pub projections: bool,
+    /// Feed-forward hidden width as a multiple of `dim` (released: 4).
+    pub ffn_mult: usize,
+    /// LayerNorm epsilon (released: 1e-5, PyTorch's default).
+    pub eps: f64,
+}
+
+impl AttentionConfig {
+    /// The released block for width `dim`: one head, no projections, FFN 4d, eps 1e-5.
+    pub fn released(dim: usize) -> Self {
+        Self {
+            dim,
+            heads: 1,
+            projections: false,
+            ffn_mult: 4,
+            eps: 1e-5,
+        }
+    }
+
+    /// Same as [`AttentionConfig::released`].
+    pub fn new(dim: usize) -> Self {
+        Self::released(dim)
+    }
+
+    /// Checks `dim >= 1`, `heads >= 1`, `dim % heads == 0`, `ffn_mult >= 1`, `eps > 0`.
+    pub fn validate(&self) -> Result<(), AttnError> {
+        let err = |field, message: String| Err(AttnError::InvalidConfig { field, message });
+        if self.dim == 0 {
+            return err("dim", "must be >= 1, got 0".into());
+        }
+        if self.heads == 0 || self.dim % self.heads != 0 {
+            return err(
+                "heads",
+                format!(
+                    "must be >= 1 and divide dim = {}, got {}",
+                    self.dim, self.heads
+                ),
+            );
+        }
+        if self.ffn_mult == 0 {
+            return err("ffn_mult", "must be >= 1, got 0".into());
+        }
+        if !(self.eps > 0.0 && self.eps.is_finite()) {
+            return err("eps", format!("must be finite and > 0, got {}", self.eps));
+        }
+        Ok(())
+    }
+
+    /// Width of one head, `dim / heads`.
+    pub fn head_dim(&self) -> usize {
+        self.dim / self.heads.max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn released_validates_and_roundtrips() {
+        let cfg = AttentionConfig::released(256);
+        cfg.validate().unwrap();
+        let back: AttentionConfig =
+            serde_json::from_str(&serde_json::to_string(&cfg).unwrap()).unwrap();
+        assert_eq!(back, cfg);
+    }
+
+    #[test]
+    fn heads_must_divide_dim() {
+        let cfg = AttentionConfig {
+            heads: 3,
+            projections: true,
+            ..AttentionConfig::released(8)
+        };
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("`heads`"), "{err}");
+    }
+}

@@ -1,0 +1,319 @@
+//! Cross-attention of energy tokens (queries) over the atoms of their crystal (keys/values).
+
+use candle_core::{Module, Result, Tensor};
+use candle_nn::VarBuilder;
+use dos_nn::LayerNorm;
+
+use crate::{AttentionConfig, AttnError, DotProductAttention, FeedForward};
+
+/// One pre-LayerNorm cross-attention block,
+/// `E' = E + Attn(LN_q(E), LN_kv(H), LN_kv(H))`, then `E'' = E' + FFN(LN_ffn(E'))`.
+///
+/// As in the released code, the query stream (energies) and the key/value stream (atoms)
+/// are normalised by two separate LayerNorms, `norm_q` and `norm_kv`; keys and values are the
+/// same normalised atom states (projected when `projections` is on). Padded atoms are masked
+/// out, so a crystal padded in a batch gives the same output as alone (the released code does
+/// not mask). Parameters: `norm_q`, `norm_kv`, `attn` (`q_proj`... when `projections`),
+/// `norm_ffn`, `ffn.fc1`, `ffn.fc2`.
+///
+/// # Shapes
+/// - `queries`: `(B, M, d)` energy tokens
+/// - `keys`: `(B, N_max, d)` atom states, padded
+/// - `key_mask`: `(B, N_max)` float, 1 for a real atom and 0 for padding
+/// - output: `(B, M, d)`
+#[derive(Debug, Clone)]
+pub struct CrossAttention {
+    norm_q: LayerNorm,
+    norm_kv: LayerNorm,
+    attn: DotProductAttention,
+    norm_ffn: LayerNorm,
+    ffn: FeedForward,
+    dim: usize,
+}
+
+impl CrossAttention {
+    /// Validates `cfg` and creates (or loads) the block's parameters under `vb`.
+    pub fn new(cfg: &AttentionConfig, vb: VarBuilder) -> Result<Self> {
+        cfg.validate()?;
+        let d = cfg.dim;
+        Ok(Self {
+            norm_q: LayerNorm::new(d, cfg.eps, vb.pp("norm_q"))?,
+            norm_kv: LayerNorm::new(d, cfg.eps, vb.pp("norm_kv"))?,
+            attn: DotProductAttention::new(cfg, vb.pp("attn"))?,
+            norm_ffn: LayerNorm::new(d, cfg.eps, vb.pp("norm_ffn"))?,
+            ffn: FeedForward::new(d, cfg.ffn_mult * d, vb.pp("ffn"))?,
+            dim: d,
+        })
+    }
+
+    /// Applies the block; see the type docs.
+    pub fn forward(&self, queries: &Tensor, keys: &Tensor, key_mask: &Tensor) -> Result<Tensor> {
+        check_inputs(self.dim, queries, keys, key_mask)?;
+        let kv = self.norm_kv.forward(keys)?;
+        let a = self
+            .attn
+            .forward(&self.norm_q.forward(queries)?, &kv, &kv, Some(key_mask))?;
+        let x = (queries + a)?;
+        &x + self.ffn.forward(&self.norm_ffn.forward(&x)?)?
+    }
+
+    /// Attention weights of this block, `(B, heads, M, N_max)`; padded atoms get exactly 0.
+    pub fn attention_weights(
+        &self,
+        queries: &Tensor,
+        keys: &Tensor,
+        key_mask: &Tensor,
+    ) -> Result<Tensor> {
+        check_inputs(self.dim, queries, keys, key_mask)?;
+        self.attn.weights(
+            &self.norm_q.forward(queries)?,
+            &self.norm_kv.forward(keys)?,
+            Some(key_mask),
+        )
+    }
+}
+
+/// `n_layers` [`CrossAttention`] blocks over the same keys, then a final LayerNorm:
+/// `E_{k+1} = Block_k(E_k, H)`, output `LN(E_L)`.
+///
+/// Parameters: `layers.{k}`, `final_norm`.
+///
+/// # Shapes
+/// - `queries`: `(B, M, d)`, `keys`: `(B, N_max, d)`, `key_mask`: `(B, N_max)`
+/// - output: `(B, M, d)`
+///
+/// ```
+/// use candle_core::{DType, Device, Tensor};
+/// use candle_nn::{VarBuilder, VarMap};
+/// use dos_attn::{AttentionConfig, CrossAttentionStack, EnergyEmbedding};
+/// # fn main() -> candle_core::Result<()> {
+/// let dev = Device::Cpu;
+/// let vm = VarMap::new();
+/// let vb = VarBuilder::from_varmap(&vm, DType::F32, &dev);
+/// let d = 32;
+/// let energies = EnergyEmbedding::new(51, d, vb.pp("energy"))?;
+/// let stack = CrossAttentionStack::new(&AttentionConfig::released(d), 2, vb.pp("cross"))?;
+/// // Two crystals with 3 and 1 atoms, padded to 3.
+/// let atoms = Tensor::randn(0f32, 1., (2, 3, d), &dev)?;
+/// let mask = Tensor::new(&[[1f32, 1., 1.], [1., 0., 0.]], &dev)?;
+/// let out = stack.forward(&energies.forward_batch(2)?, &atoms, &mask)?;
+/// assert_eq!(out.dims(), &[2, 51, d]);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct CrossAttentionStack {
+    layers: Vec<CrossAttention>,
+    final_norm: LayerNorm,
+}
+
+impl CrossAttentionStack {
+    /// Validates `cfg` and creates (or loads) `n_layers` blocks and the final norm under `vb`.
+    pub fn new(cfg: &AttentionConfig, n_layers: usize, vb: VarBuilder) -> Result<Self> {
+        cfg.validate()?;
+        let vl = vb.pp("layers");
+        let layers = (0..n_layers)
+            .map(|k| CrossAttention::new(cfg, vl.pp(k)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            layers,
+            final_norm: LayerNorm::new(cfg.dim, cfg.eps, vb.pp("final_norm"))?,
+        })
+    }
+
+    /// The blocks, first to last.
+    pub fn layers(&self) -> &[CrossAttention] {
+        &self.layers
+    }
+
+    /// Applies the stack; see the type docs.
+    pub fn forward(&self, queries: &Tensor, keys: &Tensor, key_mask: &Tensor) -> Result<Tensor> {
+        let mut x = queries.clone();
+        for layer in &self.layers {
+            x = layer.forward(&x, keys, key_mask)?;
+        }
+        self.final_norm.forward(&x)
+    }
+}
+
+fn check_inputs(dim: usize, queries: &Tensor, keys: &Tensor, key_mask: &Tensor) -> Result<()> {
+    let bad = |name, expected: String, got: &Tensor| -> candle_core::Error {
+        AttnError::InvalidInput {
+            name,
+            expected,
+            got: format!("{:?}", got.dims()),
+        }
+        .into()
+    };
+    let (b, _m, dq) = queries
+        .dims3()
+        .map_err(|_| bad("queries", format!("(B, M, {dim})"), queries))?;
+    if dq != dim {
+        return Err(bad("queries", format!("(B, M, {dim})"), queries));
+    }
+    match keys.dims3() {
+        Ok((bk, _, dk)) if bk == b && dk == dim => {}
+        _ => return Err(bad("keys", format!("({b}, N_max, {dim})"), keys)),
+    }
+    let n = keys.dim(1)?;
+    if key_mask.dims() != [b, n] {
+        return Err(bad("key_mask", format!("({b}, {n})"), key_mask));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{DType, Device};
+    use candle_nn::VarMap;
+    use dos_nn::gradcheck::{assert_gradients_ok, check_gradients, GradCheckOptions};
+
+    fn max_diff(a: &Tensor, b: &Tensor) -> Result<f64> {
+        (a - b)?
+            .abs()?
+            .flatten_all()?
+            .to_dtype(DType::F64)?
+            .max(0)?
+            .to_scalar::<f64>()
+    }
+
+    fn configs(d: usize) -> [AttentionConfig; 2] {
+        [
+            AttentionConfig::released(d),
+            AttentionConfig {
+                heads: 2,
+                projections: true,
+                ..AttentionConfig::released(d)
+            },
+        ]
+    }
+
+    #[test]
+    fn shapes_and_parameter_names() -> Result<()> {
+        let dev = Device::Cpu;
+        for cfg in configs(8) {
+            let vm = VarMap::new();
+            let vb = VarBuilder::from_varmap(&vm, DType::F32, &dev);
+            let stack = CrossAttentionStack::new(&cfg, 2, vb)?;
+            let q = Tensor::randn(0f32, 1., (3, 5, 8), &dev)?;
+            let k = Tensor::randn(0f32, 1., (3, 4, 8), &dev)?;
+            let mask = Tensor::ones((3, 4), DType::F32, &dev)?;
+            assert_eq!(stack.forward(&q, &k, &mask)?.dims(), &[3, 5, 8]);
+            let w = stack.layers()[0].attention_weights(&q, &k, &mask)?;
+            assert_eq!(w.dims(), &[3, cfg.heads, 5, 4]);
+            let n = vm.data().lock().unwrap().len();
+            // Per layer: 3 norms (2 each), ffn (4), projections (8); plus final_norm.
+            let per_layer = 10 + if cfg.projections { 8 } else { 0 };
+            assert_eq!(n, 2 * per_layer + 2);
+            let names = vm.data().lock().unwrap();
+            assert!(names.contains_key("layers.1.norm_kv.weight"));
+            assert!(names.contains_key("final_norm.bias"));
+            assert_eq!(names["layers.0.ffn.fc1.weight"].dims(), &[32, 8]);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn padded_crystal_equals_crystal_alone() -> Result<()> {
+        let dev = Device::Cpu;
+        for cfg in configs(16) {
+            let vm = VarMap::new();
+            let vb = VarBuilder::from_varmap(&vm, DType::F32, &dev);
+            let stack = CrossAttentionStack::new(&cfg, 2, vb)?;
+            let q = Tensor::randn(0f32, 1., (1, 7, 16), &dev)?.repeat((2, 1, 1))?;
+            // Crystal 0: 4 atoms; crystal 1: 1 atom, then 3 slots of garbage padding.
+            let keys = Tensor::randn(0f32, 3., (2, 4, 16), &dev)?;
+            let mask = Tensor::new(&[[1f32, 1., 1., 1.], [1., 0., 0., 0.]], &dev)?;
+            let out = stack.forward(&q, &keys, &mask)?;
+            for (b, n) in [(0usize, 4usize), (1, 1)] {
+                let alone = stack.forward(
+                    &q.narrow(0, b, 1)?,
+                    &keys.narrow(0, b, 1)?.narrow(1, 0, n)?,
+                    &Tensor::ones((1, n), DType::F32, &dev)?,
+                )?;
+                let diff = max_diff(&out.narrow(0, b, 1)?, &alone)?;
+                assert!(diff < 1e-5, "crystal {b}: {diff}");
+            }
+            let all = out.flatten_all()?.to_vec1::<f32>()?;
+            assert!(all.iter().all(|v| v.is_finite()));
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn padded_atoms_get_zero_weight_and_rows_sum_to_one() -> Result<()> {
+        let dev = Device::Cpu;
+        let vm = VarMap::new();
+        let vb = VarBuilder::from_varmap(&vm, DType::F64, &dev);
+        let block = CrossAttention::new(&AttentionConfig::released(4), vb)?;
+        let q = Tensor::randn(0f64, 1., (2, 3, 4), &dev)?;
+        let k = Tensor::randn(0f64, 1., (2, 3, 4), &dev)?;
+        let mask = Tensor::new(&[[1f64, 1., 0.], [1., 0., 0.]], &dev)?;
+        // One head: (B, 1, M, N) -> (B, M, N).
+        let w = block
+            .attention_weights(&q, &k, &mask)?
+            .squeeze(1)?
+            .to_vec3::<f64>()?;
+        let m = mask.to_vec2::<f64>()?;
+        for (b, rows) in w.iter().enumerate() {
+            for row in rows {
+                let s: f64 = row.iter().sum();
+                assert!((s - 1.0).abs() < 1e-12);
+                for (wk, mk) in row.iter().zip(&m[b]) {
+                    if *mk == 0.0 {
+                        assert_eq!(*wk, 0.0);
+                    }
+                }
+            }
+        }
+        // One atom: all weight on it.
+        assert!(w[1].iter().all(|row| row[0] == 1.0));
+        Ok(())
+    }
+
+    #[test]
+    fn gradients_match_finite_differences_for_every_parameter() -> Result<()> {
+        let dev = Device::Cpu;
+        for cfg in configs(4) {
+            let vm = VarMap::new();
+            let vb = VarBuilder::from_varmap(&vm, DType::F64, &dev);
+            let stack = CrossAttentionStack::new(&cfg, 2, vb)?;
+            let q = Tensor::randn(0f64, 1., (2, 3, 4), &dev)?;
+            let k = Tensor::randn(0f64, 1., (2, 3, 4), &dev)?;
+            let mask = Tensor::new(&[[1f64, 1., 1.], [1., 1., 0.]], &dev)?;
+            let c = Tensor::randn(0f64, 1., (2, 3, 4), &dev)?;
+            let report = check_gradients(
+                &vm,
+                || (stack.forward(&q, &k, &mask)?.sin()? * &c)?.sum_all(),
+                &GradCheckOptions::default(),
+            )?;
+            assert_gradients_ok(&report, 1e-5);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn bad_shapes_are_errors() -> Result<()> {
+        let dev = Device::Cpu;
+        let vm = VarMap::new();
+        let vb = VarBuilder::from_varmap(&vm, DType::F32, &dev);
+        let stack = CrossAttentionStack::new(&AttentionConfig::released(4), 1, vb)?;
+        let q = Tensor::zeros((2, 3, 4), DType::F32, &dev)?;
+        let k = Tensor::zeros((2, 5, 4), DType::F32, &dev)?;
+        let err = stack
+            .forward(&q, &k, &Tensor::ones((2, 4), DType::F32, &dev)?)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("key_mask"), "{err}");
+        let err = stack
+            .forward(
+                &q,
+                &q.narrow(2, 0, 2)?,
+                &Tensor::ones((2, 3), DType::F32, &dev)?,
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("keys"), "{err}");
+        Ok(())
+    }
+}
