@@ -10,6 +10,7 @@ pub mod dos;
 pub mod elements;
 pub mod error;
 pub mod graph;
+pub mod io;
 pub mod physics;
 pub mod split;
 pub mod symmetry;

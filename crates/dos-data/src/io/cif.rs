@@ -1,0 +1,754 @@
+//! CIF (Crystallographic Information File) reader and P1 writer.
+//!
+//! Read from the first `data_` block: `_cell_length_a/b/c` and `_cell_angle_alpha/beta/gamma`
+//! (standard orientation: a along x, b in the xy plane); the `_atom_site_fract_x/y/z` loop with
+//! `_atom_site_type_symbol` (or `_atom_site_label`, e.g. `Fe1`) and optional
+//! `_atom_site_occupancy` (partial occupancy is rejected); symmetry operations from
+//! `_symmetry_equiv_pos_as_xyz` or `_space_group_symop_operation_xyz` (forms like
+//! `x,y+1/2,-z`, `'-x+1/2, y, z'`, `x-y,x,z+1/6`). Every operation is applied to every site,
+//! coordinates are wrapped to [0, 1) and images of the same element closer than
+//! [`CIF_MERGE_TOLERANCE`] are merged. Without operations the file must be P1. DDL2-style tags
+//! (`_cell.length_a`) are read like their DDL1 forms; values may carry uncertainties
+//! (`5.640(2)`).
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::crystal::{norm3, vec_mat, Crystal};
+use crate::elements::{parse_species_label, Element};
+use crate::error::{DataError, Result};
+use crate::io::pymatgen::lattice_parameters;
+
+/// Two symmetry images of the same element closer than this (Angstrom) are one atom.
+pub const CIF_MERGE_TOLERANCE: f64 = 0.01;
+
+/// Occupancies within this distance of 1 count as full.
+const OCCUPANCY_TOLERANCE: f64 = 1e-3;
+
+/// Read the first data block of a CIF file.
+///
+/// # Errors
+/// [`DataError::Io`], or [`DataError::Parse`] naming the file, the line and the tag.
+pub fn read_cif(path: impl AsRef<Path>) -> Result<Crystal> {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_cif(&text, path)
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    text: String,
+    line: usize,
+    quoted: bool,
+}
+
+fn tokenize(text: &str) -> std::result::Result<Vec<Token>, (usize, String)> {
+    let mut tokens = Vec::new();
+    let mut lines = text.lines().enumerate().peekable();
+    while let Some((i, line)) = lines.next() {
+        let lineno = i + 1;
+        if let Some(first) = line.strip_prefix(';') {
+            // Semicolon text field: until a line starting with ';'.
+            let mut value = first.to_string();
+            let mut closed = false;
+            for (_, l) in lines.by_ref() {
+                if l.starts_with(';') {
+                    closed = true;
+                    break;
+                }
+                value.push('\n');
+                value.push_str(l);
+            }
+            if !closed {
+                return Err((lineno, "text field opened with `;` is never closed".into()));
+            }
+            tokens.push(Token {
+                text: value,
+                line: lineno,
+                quoted: true,
+            });
+            continue;
+        }
+        let b = line.as_bytes();
+        let mut j = 0;
+        while j < b.len() {
+            let c = b[j];
+            if c.is_ascii_whitespace() {
+                j += 1;
+            } else if c == b'#' {
+                break;
+            } else if c == b'\'' || c == b'"' {
+                // A quote closes only when followed by whitespace or the end of the line.
+                let start = j + 1;
+                let mut k = start;
+                loop {
+                    if k >= b.len() {
+                        return Err((lineno, format!("unterminated {} quote", c as char)));
+                    }
+                    if b[k] == c && (k + 1 == b.len() || b[k + 1].is_ascii_whitespace()) {
+                        break;
+                    }
+                    k += 1;
+                }
+                tokens.push(Token {
+                    text: line[start..k].to_string(),
+                    line: lineno,
+                    quoted: true,
+                });
+                j = k + 1;
+            } else {
+                let start = j;
+                while j < b.len() && !b[j].is_ascii_whitespace() {
+                    j += 1;
+                }
+                tokens.push(Token {
+                    text: line[start..j].to_string(),
+                    line: lineno,
+                    quoted: false,
+                });
+            }
+        }
+    }
+    Ok(tokens)
+}
+
+/// Tag as stored: lower case, DDL2 `.` replaced by `_`.
+fn norm_tag(t: &str) -> String {
+    t.to_ascii_lowercase().replace('.', "_")
+}
+
+#[derive(Debug, Default)]
+struct Block {
+    items: HashMap<String, (String, usize)>,
+    loops: Vec<Loop>,
+}
+
+#[derive(Debug)]
+struct Loop {
+    tags: Vec<String>,
+    /// Rows of (value, line).
+    rows: Vec<Vec<(String, usize)>>,
+}
+
+impl Loop {
+    fn col(&self, tag: &str) -> Option<usize> {
+        self.tags.iter().position(|t| t == tag)
+    }
+}
+
+impl Block {
+    fn find_loop(&self, tag: &str) -> Option<&Loop> {
+        self.loops.iter().find(|l| l.col(tag).is_some())
+    }
+}
+
+fn is_reserved(t: &Token) -> bool {
+    !t.quoted && {
+        let l = t.text.to_ascii_lowercase();
+        t.text.starts_with('_') || l == "loop_" || l.starts_with("data_") || l.starts_with("save_")
+    }
+}
+
+fn first_block(tokens: &[Token]) -> std::result::Result<Block, (usize, String, String)> {
+    let mut block = Block::default();
+    let mut i = tokens
+        .iter()
+        .position(|t| !t.quoted && t.text.to_ascii_lowercase().starts_with("data_"))
+        .ok_or((1, "data_".to_string(), "no `data_` block".to_string()))?
+        + 1;
+    while i < tokens.len() {
+        let t = &tokens[i];
+        let lower = t.text.to_ascii_lowercase();
+        if !t.quoted && lower.starts_with("data_") {
+            break; // only the first block
+        }
+        if !t.quoted && lower == "loop_" {
+            let loop_line = t.line;
+            i += 1;
+            let mut tags = Vec::new();
+            while i < tokens.len() && !tokens[i].quoted && tokens[i].text.starts_with('_') {
+                tags.push(norm_tag(&tokens[i].text));
+                i += 1;
+            }
+            if tags.is_empty() {
+                return Err((loop_line, "loop_".into(), "loop without tags".into()));
+            }
+            let mut values = Vec::new();
+            while i < tokens.len() && !is_reserved(&tokens[i]) {
+                values.push((tokens[i].text.clone(), tokens[i].line));
+                i += 1;
+            }
+            if values.len() % tags.len() != 0 {
+                return Err((
+                    values.last().map_or(loop_line, |v| v.1),
+                    tags[0].clone(),
+                    format!(
+                        "loop has {} values, not a multiple of its {} tags",
+                        values.len(),
+                        tags.len()
+                    ),
+                ));
+            }
+            let rows = values.chunks(tags.len()).map(<[_]>::to_vec).collect();
+            block.loops.push(Loop { tags, rows });
+        } else if !t.quoted && t.text.starts_with('_') {
+            let tag = norm_tag(&t.text);
+            let Some(v) = tokens.get(i + 1).filter(|v| !is_reserved(v)) else {
+                return Err((t.line, tag, "tag without a value".into()));
+            };
+            block.items.insert(tag, (v.text.clone(), v.line));
+            i += 2;
+        } else {
+            // Stray value (e.g. a save frame body): skip.
+            i += 1;
+        }
+    }
+    Ok(block)
+}
+
+/// A CIF number: `5.640(2)` -> 5.64; `?` and `.` -> `None`.
+fn cif_number(s: &str) -> Option<f64> {
+    let s = s.split('(').next()?.trim();
+    if s == "?" || s == "." {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// A symmetry operation on fractional coordinates: `f' = rot f + trans`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SymOp {
+    /// Rotation part, row i gives the coefficients of x, y, z in component i.
+    pub rot: [[f64; 3]; 3],
+    /// Translation part.
+    pub trans: [f64; 3],
+}
+
+impl SymOp {
+    /// Apply to fractional coordinates.
+    pub fn apply(&self, f: &[f64; 3]) -> [f64; 3] {
+        let mut out = self.trans;
+        for (o, r) in out.iter_mut().zip(&self.rot) {
+            *o += r[0] * f[0] + r[1] * f[1] + r[2] * f[2];
+        }
+        out
+    }
+}
+
+/// Parse an operation in `x,y+1/2,-z` form (spaces, upper case, `x-y`, `1/2+x`, `0.5`, `2*x`
+/// allowed).
+///
+/// # Errors
+/// A message saying which component is malformed.
+pub fn parse_symop(s: &str) -> std::result::Result<SymOp, String> {
+    let parts: Vec<&str> = s.split(',').collect();
+    if parts.len() != 3 {
+        return Err(format!("`{s}`: expected 3 comma-separated components"));
+    }
+    let mut op = SymOp {
+        rot: [[0.0; 3]; 3],
+        trans: [0.0; 3],
+    };
+    for (k, part) in parts.iter().enumerate() {
+        let p: Vec<u8> = part
+            .bytes()
+            .filter(|c| !c.is_ascii_whitespace())
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        if p.is_empty() {
+            return Err(format!("`{s}`: component {} is empty", k + 1));
+        }
+        let bad = || format!("`{s}`: cannot read component {} `{}`", k + 1, part.trim());
+        let mut i = 0;
+        while i < p.len() {
+            let mut sign = 1.0;
+            if p[i] == b'+' || p[i] == b'-' {
+                sign = if p[i] == b'-' { -1.0 } else { 1.0 };
+                i += 1;
+            }
+            let start = i;
+            while i < p.len() && (p[i].is_ascii_digit() || p[i] == b'.') {
+                i += 1;
+            }
+            let mut num = if i > start {
+                Some(
+                    std::str::from_utf8(&p[start..i])
+                        .ok()
+                        .and_then(|t| t.parse::<f64>().ok())
+                        .ok_or_else(bad)?,
+                )
+            } else {
+                None
+            };
+            if i < p.len() && p[i] == b'/' {
+                i += 1;
+                let ds = i;
+                while i < p.len() && (p[i].is_ascii_digit() || p[i] == b'.') {
+                    i += 1;
+                }
+                let den: f64 = std::str::from_utf8(&p[ds..i])
+                    .ok()
+                    .and_then(|t| t.parse().ok())
+                    .ok_or_else(bad)?;
+                if den == 0.0 || num.is_none() {
+                    return Err(bad());
+                }
+                num = num.map(|n| n / den);
+            }
+            if i < p.len() && p[i] == b'*' {
+                i += 1;
+            }
+            let var = match p.get(i) {
+                Some(b'x') => Some(0),
+                Some(b'y') => Some(1),
+                Some(b'z') => Some(2),
+                _ => None,
+            };
+            match (var, num) {
+                (Some(v), n) => {
+                    i += 1;
+                    op.rot[k][v] += sign * n.unwrap_or(1.0);
+                }
+                (None, Some(n)) => op.trans[k] += sign * n,
+                (None, None) => return Err(bad()),
+            }
+        }
+    }
+    Ok(op)
+}
+
+/// Lattice (rows a, b, c) in the standard orientation from lengths (Angstrom) and angles
+/// (degrees): a along x, b in the xy plane, c completing a right-handed cell.
+///
+/// Returns `None` when the angles do not describe a cell (non-positive volume).
+pub fn lattice_from_parameters(p: [f64; 6]) -> Option<[[f64; 3]; 3]> {
+    let [a, b, c, alpha, beta, gamma] = p;
+    let (ca, cb, cg) = (
+        alpha.to_radians().cos(),
+        beta.to_radians().cos(),
+        gamma.to_radians().cos(),
+    );
+    let sg = gamma.to_radians().sin();
+    if !(a > 0.0 && b > 0.0 && c > 0.0) || sg.abs() < 1e-12 {
+        return None;
+    }
+    let cy = (ca - cb * cg) / sg;
+    let cz2 = 1.0 - cb * cb - cy * cy;
+    if cz2.is_nan() || cz2 <= 1e-12 {
+        return None;
+    }
+    Some([
+        [a, 0.0, 0.0],
+        [b * cg, b * sg, 0.0],
+        [c * cb, c * cy, c * cz2.sqrt()],
+    ])
+}
+
+/// Parse CIF text (first data block); `path` is only used in error messages.
+///
+/// # Errors
+/// As [`read_cif`].
+pub fn parse_cif(text: &str, path: &Path) -> Result<Crystal> {
+    let perr = |record: usize, field: &str, message: String| DataError::Parse {
+        path: path.to_path_buf(),
+        record,
+        field: field.to_string(),
+        message,
+    };
+    let tokens = tokenize(text).map_err(|(l, m)| perr(l, "cif", m))?;
+    let block = first_block(&tokens).map_err(|(l, f, m)| perr(l, &f, m))?;
+
+    let mut params = [0.0; 6];
+    for (p, tag) in params.iter_mut().zip([
+        "_cell_length_a",
+        "_cell_length_b",
+        "_cell_length_c",
+        "_cell_angle_alpha",
+        "_cell_angle_beta",
+        "_cell_angle_gamma",
+    ]) {
+        let (v, line) = block
+            .items
+            .get(tag)
+            .ok_or_else(|| perr(0, tag, "missing".into()))?;
+        *p = cif_number(v).ok_or_else(|| perr(*line, tag, format!("`{v}` is not a number")))?;
+    }
+    let lattice = lattice_from_parameters(params).ok_or_else(|| {
+        perr(
+            block.items.get("_cell_angle_alpha").map_or(0, |v| v.1),
+            "_cell_length_a",
+            format!("cell parameters {params:?} do not describe a cell (singular lattice)"),
+        )
+    })?;
+
+    // Symmetry operations.
+    let mut ops = Vec::new();
+    for tag in [
+        "_symmetry_equiv_pos_as_xyz",
+        "_space_group_symop_operation_xyz",
+    ] {
+        if let Some(lp) = block.find_loop(tag) {
+            let c = lp.col(tag).unwrap_or(0);
+            for row in &lp.rows {
+                let (v, line) = &row[c];
+                ops.push(parse_symop(v).map_err(|m| perr(*line, tag, m))?);
+            }
+        } else if let Some((v, line)) = block.items.get(tag) {
+            ops.push(parse_symop(v).map_err(|m| perr(*line, tag, m))?);
+        }
+        if !ops.is_empty() {
+            break;
+        }
+    }
+    if ops.is_empty() {
+        for tag in [
+            "_symmetry_space_group_name_h-m",
+            "_space_group_name_h-m_alt",
+            "_symmetry_int_tables_number",
+            "_space_group_it_number",
+        ] {
+            if let Some((v, line)) = block.items.get(tag) {
+                let compact: String = v.chars().filter(|c| !c.is_whitespace()).collect();
+                if !matches!(compact.as_str(), "P1" | "1" | "?" | ".") {
+                    return Err(perr(
+                        *line,
+                        tag,
+                        format!("space group `{v}` given without symmetry operations (expected `_symmetry_equiv_pos_as_xyz` or `_space_group_symop_operation_xyz`)"),
+                    ));
+                }
+            }
+        }
+        ops.push(parse_symop("x,y,z").unwrap_or(SymOp {
+            rot: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+            trans: [0.0; 3],
+        }));
+    }
+
+    // Atom sites.
+    let fx = "_atom_site_fract_x";
+    let sites = block.find_loop(fx).ok_or_else(|| {
+        perr(
+            0,
+            fx,
+            "no atom-site loop with fractional coordinates".into(),
+        )
+    })?;
+    let cols: Vec<usize> = [
+        "_atom_site_fract_x",
+        "_atom_site_fract_y",
+        "_atom_site_fract_z",
+    ]
+    .iter()
+    .map(|t| {
+        sites
+            .col(t)
+            .ok_or_else(|| perr(0, t, "missing in the atom-site loop".into()))
+    })
+    .collect::<Result<_>>()?;
+    let (sym_col, sym_tag) = match sites.col("_atom_site_type_symbol") {
+        Some(c) => (c, "_atom_site_type_symbol"),
+        None => (
+            sites.col("_atom_site_label").ok_or_else(|| {
+                perr(
+                    0,
+                    "_atom_site_type_symbol",
+                    "neither type symbol nor label in the atom-site loop".into(),
+                )
+            })?,
+            "_atom_site_label",
+        ),
+    };
+    let occ_col = sites.col("_atom_site_occupancy");
+
+    let mut numbers: Vec<u8> = Vec::new();
+    let mut frac: Vec<[f64; 3]> = Vec::new();
+    for row in &sites.rows {
+        let (sym, line) = &row[sym_col];
+        let el = parse_species_label(sym)
+            .ok_or_else(|| perr(*line, sym_tag, format!("unknown element `{sym}`")))?;
+        if let Some(c) = occ_col {
+            let (o, line) = &row[c];
+            if let Some(occ) = cif_number(o) {
+                if (occ - 1.0).abs() > OCCUPANCY_TOLERANCE {
+                    return Err(perr(
+                        *line,
+                        "_atom_site_occupancy",
+                        format!("site `{sym}` has partial occupancy {occ}: not supported"),
+                    ));
+                }
+            }
+        }
+        let mut f = [0.0; 3];
+        for (k, &c) in cols.iter().enumerate() {
+            let (v, line) = &row[c];
+            f[k] = cif_number(v).ok_or_else(|| {
+                perr(
+                    *line,
+                    [
+                        "_atom_site_fract_x",
+                        "_atom_site_fract_y",
+                        "_atom_site_fract_z",
+                    ][k],
+                    format!("`{v}` is not a number"),
+                )
+            })?;
+        }
+        for op in &ops {
+            let g = wrap(op.apply(&f));
+            let dup = numbers.iter().zip(&frac).any(|(&z, h)| {
+                z == el.z && periodic_distance(&lattice, &g, h) < CIF_MERGE_TOLERANCE
+            });
+            if !dup {
+                numbers.push(el.z);
+                frac.push(g);
+            }
+        }
+    }
+    Crystal::from_fractional(lattice, numbers, &frac)
+        .map_err(|e| perr(0, "_atom_site_fract_x", format!("invalid crystal: {e}")))
+}
+
+fn wrap(f: [f64; 3]) -> [f64; 3] {
+    f.map(|x| {
+        let w = x - x.floor();
+        if w >= 1.0 {
+            0.0
+        } else {
+            w
+        }
+    })
+}
+
+/// Minimum-image distance (Angstrom) between fractional points, images within one cell.
+fn periodic_distance(lattice: &[[f64; 3]; 3], a: &[f64; 3], b: &[f64; 3]) -> f64 {
+    let d = [a[0] - b[0], a[1] - b[1], a[2] - b[2]].map(|x| x - x.round());
+    let mut best = f64::INFINITY;
+    for i in -1..=1 {
+        for j in -1..=1 {
+            for k in -1..=1 {
+                let f = [
+                    d[0] + f64::from(i),
+                    d[1] + f64::from(j),
+                    d[2] + f64::from(k),
+                ];
+                best = best.min(norm3(&vec_mat(&f, lattice)));
+            }
+        }
+    }
+    best
+}
+
+/// CIF text of a crystal in P1 (one operation `x, y, z`, every atom listed). Numbers are written
+/// with Rust's shortest round-trip formatting, so reading back loses nothing but the lattice
+/// orientation (CIF stores lengths and angles only).
+pub fn crystal_to_cif(c: &Crystal, name: &str) -> String {
+    let [a, b, cc, alpha, beta, gamma] = lattice_parameters(c.lattice());
+    let mut s = String::new();
+    let block: String = name
+        .chars()
+        .map(|ch| if ch.is_whitespace() { '_' } else { ch })
+        .collect();
+    let _ = writeln!(s, "# written by dos-rs (P1)\ndata_{block}");
+    let _ = writeln!(s, "_symmetry_space_group_name_H-M   'P 1'");
+    for (tag, v) in [
+        ("_cell_length_a", a),
+        ("_cell_length_b", b),
+        ("_cell_length_c", cc),
+        ("_cell_angle_alpha", alpha),
+        ("_cell_angle_beta", beta),
+        ("_cell_angle_gamma", gamma),
+    ] {
+        let _ = writeln!(s, "{tag}   {v:?}");
+    }
+    let _ = writeln!(s, "_symmetry_Int_Tables_number   1");
+    let _ = writeln!(s, "_chemical_formula_structural   {}", c.reduced_formula());
+    let _ = writeln!(s, "_cell_volume   {:?}", c.volume());
+    let _ = writeln!(
+        s,
+        "loop_\n _symmetry_equiv_pos_site_id\n _symmetry_equiv_pos_as_xyz\n  1  'x, y, z'"
+    );
+    let _ = writeln!(
+        s,
+        "loop_\n _atom_site_type_symbol\n _atom_site_label\n _atom_site_symmetry_multiplicity\n _atom_site_fract_x\n _atom_site_fract_y\n _atom_site_fract_z\n _atom_site_occupancy"
+    );
+    for (i, (z, f)) in c.numbers().iter().zip(c.fractional_positions()).enumerate() {
+        let sym = Element::from_z(*z).map_or("X", |e| e.symbol);
+        let _ = writeln!(
+            s,
+            "  {sym}  {sym}{i}  1  {:?}  {:?}  {:?}  1",
+            f[0], f[1], f[2]
+        );
+    }
+    s
+}
+
+/// Write a crystal as a P1 CIF file (see [`crystal_to_cif`]); the data block is named after
+/// the reduced formula.
+///
+/// # Errors
+/// [`DataError::Io`] if the file cannot be written.
+pub fn write_cif(path: impl AsRef<Path>, c: &Crystal) -> Result<()> {
+    let path = path.as_ref();
+    std::fs::write(path, crystal_to_cif(c, &c.reduced_formula())).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::test_support::assert_same_crystal;
+
+    // Both made by pymatgen 2026.10.24:
+    // `Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na","Cl"], [[0,0,0],[.5,.5,.5]])`
+    // written with `CifWriter(s, symprec=0.01)` (all 192 operations of Fm-3m listed), and
+    // rutile `from_spacegroup("P4_2/mnm", Lattice.tetragonal(4.603, 2.969), ["Ti","O"],
+    // [[0,0,0],[0.3046,0.3046,0]])` the same way (16 operations).
+    const NACL: &str = include_str!("testdata/nacl_fm3m.cif");
+    const RUTILE: &str = include_str!("testdata/rutile_p42mnm.cif");
+
+    #[test]
+    fn nacl_fm3m_expands_to_8_atoms() {
+        let c = parse_cif(NACL, Path::new("nacl.cif")).unwrap();
+        assert_eq!(c.n_atoms(), 8);
+        assert_eq!(c.numbers().iter().filter(|&&z| z == 11).count(), 4);
+        assert!((c.volume() - 5.64f64.powi(3)).abs() < 1e-9);
+        let mut f: Vec<[i64; 4]> = c
+            .numbers()
+            .iter()
+            .zip(c.fractional_positions())
+            .map(|(&z, f)| {
+                [
+                    i64::from(z),
+                    (f[0] * 2.0).round() as i64,
+                    (f[1] * 2.0).round() as i64,
+                    (f[2] * 2.0).round() as i64,
+                ]
+            })
+            .collect();
+        f.sort_unstable();
+        // Na on the fcc sites (0,0,0)+face centres, Cl shifted by (0,0,1/2).
+        assert_eq!(
+            f,
+            [
+                [11, 0, 0, 0],
+                [11, 0, 1, 1],
+                [11, 1, 0, 1],
+                [11, 1, 1, 0],
+                [17, 0, 0, 1],
+                [17, 0, 1, 0],
+                [17, 1, 0, 0],
+                [17, 1, 1, 1]
+            ]
+        );
+        let s = crate::symmetry::analyze(&c, &Default::default()).unwrap();
+        assert_eq!(s.space_group, 225);
+    }
+
+    #[test]
+    fn rutile_with_ddl2_tags_uncertainties_and_unquoted_ops() {
+        let text = RUTILE
+            .replace(
+                "_symmetry_equiv_pos_as_xyz",
+                "_space_group_symop.operation_xyz",
+            )
+            .replace("4.60300000", "4.603(2)")
+            .replace("'x, y, z'", "x,y,z")
+            .replace(" _atom_site_type_symbol\n", "")
+            .replace("  Ti  Ti", "  Ti")
+            .replace("  O  O", "  O");
+        let c = parse_cif(&text, Path::new("rutile.cif")).unwrap();
+        assert_eq!(c.n_atoms(), 6);
+        assert_eq!(c.numbers().iter().filter(|&&z| z == 8).count(), 4);
+        let s = crate::symmetry::analyze(&c, &Default::default()).unwrap();
+        assert_eq!(s.space_group, 136);
+    }
+
+    #[test]
+    fn symop_forms() {
+        let op = parse_symop("x,y+1/2,-z").unwrap();
+        assert_eq!(op.apply(&[0.1, 0.2, 0.3]), [0.1, 0.7, -0.3]);
+        let op = parse_symop(" -X+Y , 1/2+x , Z+0.25").unwrap();
+        assert_eq!(op.rot, [[-1.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]);
+        assert_eq!(op.trans, [0.0, 0.5, 0.25]);
+        assert_eq!(parse_symop("2*x,y,z").unwrap().rot[0][0], 2.0);
+        assert!(parse_symop("x,y").is_err());
+        assert!(parse_symop("x,y,q").is_err());
+        assert!(parse_symop("x,y,1/0").is_err());
+    }
+
+    #[test]
+    fn errors_name_line_and_tag() {
+        let p = Path::new("bad.cif");
+        let msg = parse_cif(&NACL.replace("'x+1/2, y+1/2, z'", "'x+1/2, y+1/2'"), p)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.starts_with("bad.cif:66: field `_symmetry_equiv_pos_as_xyz`"),
+            "{msg}"
+        );
+        let msg = parse_cif(
+            &NACL.replace(
+                "  Cl  Cl1  4  0.00000000  0.00000000  0.50000000  1",
+                "  Cl  Cl1  4  0.00000000  0.00000000  0.50000000  0.5",
+            ),
+            p,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            msg.contains("field `_atom_site_occupancy`") && msg.contains("partial occupancy 0.5"),
+            "{msg}"
+        );
+        let msg = parse_cif(&NACL.replace("  Na  Na0", "  Qq  Qq0"), p)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("field `_atom_site_type_symbol`") && msg.contains("unknown element `Qq`"),
+            "{msg}"
+        );
+        let no_ops = "data_x\n_symmetry_space_group_name_H-M 'F m -3 m'\n_cell_length_a 5\n_cell_length_b 5\n_cell_length_c 5\n_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\nloop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nNa1 0 0 0\n";
+        let msg = parse_cif(no_ops, p).unwrap_err().to_string();
+        assert!(
+            msg.starts_with("bad.cif:2: field `_symmetry_space_group_name_h-m`"),
+            "{msg}"
+        );
+        let p1 = no_ops.replace("'F m -3 m'", "'P 1'");
+        assert_eq!(parse_cif(&p1, p).unwrap().n_atoms(), 1);
+        let flat = p1.replace("_cell_angle_gamma 90", "_cell_angle_gamma 180");
+        assert!(parse_cif(&flat, p)
+            .unwrap_err()
+            .to_string()
+            .contains("singular lattice"));
+        assert!(parse_cif("data_x\n_cell_length_a 'abc\n", p)
+            .unwrap_err()
+            .to_string()
+            .contains("bad.cif:2"));
+    }
+
+    #[test]
+    fn round_trip_p1() {
+        let lattice = lattice_from_parameters([4.1, 5.2, 6.3, 81.0, 97.0, 103.0]).unwrap();
+        let c = Crystal::from_fractional(
+            lattice,
+            vec![22, 8, 8, 56],
+            &[
+                [0.0, 0.0, 0.0],
+                [0.25, 0.5, 0.125],
+                [0.7, 0.31, 0.9],
+                [0.5, 0.5, 0.5],
+            ],
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.cif");
+        write_cif(&p, &c).unwrap();
+        let back = read_cif(&p).unwrap();
+        assert_same_crystal(&c, &back, 1e-8);
+    }
+}
