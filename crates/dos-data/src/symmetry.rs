@@ -392,4 +392,61 @@ mod tests {
             matches!(analyze(&c, &bad), Err(DataError::Invalid { field, .. }) if field == "symprec")
         );
     }
+    fn benchmark() -> Vec<crate::io::PhononRecord> {
+        let dir = std::env::var("DOS_DATA_DIR").expect("DOS_DATA_DIR");
+        crate::io::read_phonon_csv(crate::io::phonon_csv::phonon_csv_path(dir)).unwrap()
+    }
+
+    /// Space groups of benchmark rows (0-based), one row per crystal system plus a few more,
+    /// from spglib 2.8.0 with pymatgen's defaults (`pip install spglib`):
+    /// `spglib.get_symmetry_dataset((cell, positions @ inv(cell), numbers), symprec=0.01,
+    /// angle_tolerance=5).number` over `ast.literal_eval` of each `structure` cell.
+    #[test]
+    #[ignore = "needs DOS_DATA_DIR (phonon benchmark)"]
+    fn benchmark_rows_match_spglib() {
+        let rows = benchmark();
+        let expected: [(usize, &str, u16); 13] = [
+            (0, "mp-1000", 225),
+            (1, "mp-1002124", 216),
+            (5, "mp-1008506", 156),
+            (6, "", 115),
+            (7, "", 186),
+            (30, "", 14),
+            (38, "", 36),
+            (100, "mp-11703", 15),
+            (218, "", 1),
+            (500, "mp-27421", 148),
+            (1000, "mp-675531", 43),
+            (1521, "mp-569018", 164),
+            (2, "mp-1002164", 216),
+        ];
+        for (row, id, sg) in expected {
+            if !id.is_empty() {
+                assert_eq!(rows[row].id, id);
+            }
+            let s = analyze(&rows[row].crystal, &SymmetryConfig::default()).unwrap();
+            assert_eq!(s.space_group, sg, "row {row} ({})", rows[row].id);
+        }
+    }
+
+    /// Every benchmark crystal gets a crystal system; counts per system are printed
+    /// (`cargo test -p dos-data --release -- --ignored every_benchmark --nocapture`).
+    /// spglib (settings as above) gives cubic 425, hexagonal 119, tetragonal 324, trigonal 289,
+    /// orthorhombic 204, monoclinic 153, triclinic 8.
+    #[test]
+    #[ignore = "needs DOS_DATA_DIR (phonon benchmark)"]
+    fn every_benchmark_crystal_gets_a_system() {
+        let rows = benchmark();
+        let mut counts = [0usize; 7];
+        for r in &rows {
+            let s = analyze(&r.crystal, &SymmetryConfig::default())
+                .unwrap_or_else(|e| panic!("{}: {e}", r.id));
+            counts[s.crystal_system.index()] += 1;
+        }
+        for s in CrystalSystem::ALL {
+            eprintln!("{:>12}: {}", s.name(), counts[s.index()]);
+        }
+        assert_eq!(counts.iter().sum::<usize>(), 1522);
+        assert_eq!(counts, [425, 119, 324, 289, 204, 153, 8]);
+    }
 }
