@@ -155,6 +155,15 @@ pub struct SymmetryAnalysis {
 
 /// Space group and crystal system of `crystal`.
 ///
+/// ```
+/// use dos_data::symmetry::{analyze, CrystalSystem, SymmetryConfig};
+/// let a = 5.64; // rocksalt NaCl, primitive cell
+/// let l = [[0.0, a / 2.0, a / 2.0], [a / 2.0, 0.0, a / 2.0], [a / 2.0, a / 2.0, 0.0]];
+/// let c = dos_data::Crystal::from_fractional(l, vec![11, 17], &[[0.0; 3], [0.5; 3]]).unwrap();
+/// let s = analyze(&c, &SymmetryConfig::default()).unwrap();
+/// assert_eq!((s.space_group, s.crystal_system, s.crystal_system.index()), (225, CrystalSystem::Cubic, 0));
+/// ```
+///
 /// Runs `moyo::MoyoDataset::new` (spglib's algorithm; moyo may loosen or tighten `symprec`
 /// internally when the search fails at the given value).
 ///

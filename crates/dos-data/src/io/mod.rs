@@ -79,6 +79,15 @@ impl StructureFormat {
 /// Read one structure from a CIF, POSCAR/CONTCAR or pymatgen JSON file; the format comes from
 /// the file name ([`StructureFormat::from_path`]) or, failing that, the content.
 ///
+/// ```
+/// let path = std::env::temp_dir().join(format!("dos_doc_{}.vasp", std::process::id()));
+/// let poscar = "NaCl\n1.0\n0 2.82 2.82\n2.82 0 2.82\n2.82 2.82 0\nNa Cl\n1 1\nDirect\n0 0 0\n0.5 0.5 0.5\n";
+/// std::fs::write(&path, poscar).unwrap();
+/// let crystal = dos_data::io::read_structure(&path).unwrap();
+/// assert_eq!((crystal.n_atoms(), crystal.reduced_formula().as_str()), (2, "NaCl"));
+/// # std::fs::remove_file(&path).ok();
+/// ```
+///
 /// # Errors
 /// [`DataError::Io`] or the format reader's [`DataError::Parse`].
 pub fn read_structure(path: impl AsRef<Path>) -> Result<Crystal> {
