@@ -133,10 +133,66 @@ impl ElectronDatasetBuilder {
     }
 }
 
-/// Lists `dir/*.json` (sorted by name) as entries with `id` = the file stem and no separate
-/// structure file.
-pub fn entries_in_dir(dir: impl AsRef<Path>) -> Result<Vec<ElectronEntry>> {
-    let dir = dir.as_ref();
+impl ElectronDatasetBuilder {
+    /// [`Self::build`] with [`load_entry_structure`]: the entry's structure file if it has one,
+    /// otherwise the document's embedded `CompleteDos` structure.
+    pub fn build_default(&self, entries: &[ElectronEntry]) -> Result<ElectronDataset> {
+        self.build(entries, load_entry_structure)
+    }
+}
+
+/// The crystal of an entry: `entry.structure_path` read with [`crate::io::read_structure`]
+/// (pymatgen JSON, CIF or POSCAR), else the document's embedded pymatgen structure (a
+/// `CompleteDos` document). Errors name the file and field.
+pub fn load_entry_structure(entry: &ElectronEntry, doc: &ElectronDosDocument) -> Result<Crystal> {
+    if let Some(p) = &entry.structure_path {
+        return crate::io::read_structure(p);
+    }
+    let parse = |field: String, message: String| DataError::Parse {
+        path: entry.dos_path.clone(),
+        record: 0,
+        field,
+        message,
+    };
+    let s = doc.structure.as_ref().ok_or_else(|| {
+        parse(
+            "structure".into(),
+            "no structure in the document and no structure file given".into(),
+        )
+    })?;
+    crate::io::pymatgen::pymatgen_value_to_crystal(s)
+        .map_err(|(field, message)| parse(format!("structure.{field}"), message))
+}
+
+/// Lists `dos_dir/*.json` (sorted by name) as entries with `id` = the file stem. With
+/// `structure_dir`, each entry's structure file is the first existing of
+/// `structure_dir/{id}.json`, `{id}.cif`, `{id}.vasp`, `{id}.poscar` (an error if none);
+/// without it, structures come from the documents themselves.
+pub fn entries_in_dir(
+    dos_dir: impl AsRef<Path>,
+    structure_dir: Option<&Path>,
+) -> Result<Vec<ElectronEntry>> {
+    let mut entries = json_files_in(dos_dir.as_ref())?;
+    if let Some(sdir) = structure_dir {
+        for e in &mut entries {
+            let found = ["json", "cif", "vasp", "poscar"]
+                .iter()
+                .map(|ext| sdir.join(format!("{}.{ext}", e.id)))
+                .find(|p| p.is_file());
+            let p = found.ok_or_else(|| DataError::Io {
+                path: sdir.join(format!("{}.{{json,cif,vasp,poscar}}", e.id)),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no structure file for this DOS document",
+                ),
+            })?;
+            e.structure_path = Some(p);
+        }
+    }
+    Ok(entries)
+}
+
+fn json_files_in(dir: &Path) -> Result<Vec<ElectronEntry>> {
     let io = |source| DataError::Io {
         path: dir.to_path_buf(),
         source,
@@ -167,6 +223,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn si() -> Crystal {
+        let l = [[3.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 3.0]];
+        Crystal::from_fractional(l, vec![14, 14], &[[0.0; 3], [0.25, 0.25, 0.25]]).unwrap()
+    }
+
     fn write_doc(dir: &Path, name: &str, down_scale: Option<f64>) {
         let e: Vec<f64> = (0..300).map(|i| -8.0 + i as f64 * 0.05).collect();
         let up: Vec<f64> = e.iter().map(|x| 1.0 + (2.0 * x).sin().abs()).collect();
@@ -189,22 +250,16 @@ mod tests {
         write_doc(dir.path(), "mp-1.json", None);
         write_doc(dir.path(), "mp-2.json", Some(0.5)); // magnetic
         write_doc(dir.path(), "mp-3.json", Some(1.0)); // polarised, equal channels
-        let entries = entries_in_dir(dir.path()).unwrap();
+        let sdir = tempfile::tempdir().unwrap();
+        for id in ["mp-1", "mp-2", "mp-3"] {
+            crate::io::write_pymatgen_json(sdir.path().join(format!("{id}.json")), &si()).unwrap();
+        }
+        let entries = entries_in_dir(dir.path(), Some(sdir.path())).unwrap();
         assert_eq!(entries.len(), 3);
-        let si = |_: &ElectronEntry, _: &ElectronDosDocument| {
-            Crystal::from_fractional(
-                [[3.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 3.0]],
-                vec![14],
-                &[[0.0; 3]],
-            )
-            .map_err(|e| DataError::Invalid {
-                field: "crystal".into(),
-                message: e.to_string(),
-            })
-        };
         let ds = ElectronDatasetBuilder::default()
-            .build(&entries, si)
+            .build_default(&entries)
             .unwrap();
+        assert_eq!(ds.crystals[1].numbers(), si().numbers());
         assert_eq!(ds.ids, vec!["mp-1", "mp-3"]);
         assert_eq!(ds.dropped_magnetic, vec!["mp-2"]);
         assert_eq!(ds.targets.len(), 2);
@@ -213,5 +268,33 @@ mod tests {
         for (a, b) in ds.targets[0].iter().zip(&ds.targets[1]) {
             assert!((a - b).abs() < 1e-12);
         }
+        // No structure anywhere: the error names the document and the field.
+        let bare = entries_in_dir(dir.path(), None).unwrap();
+        match ElectronDatasetBuilder::default().build_default(&bare) {
+            Err(DataError::Parse { path, field, .. }) => {
+                assert_eq!(path, bare[0].dos_path);
+                assert_eq!(field, "structure");
+            }
+            other => panic!("expected a parse error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn complete_dos_documents_carry_their_structure() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("mp-149.json");
+        let e: Vec<f64> = (0..300).map(|i| -8.0 + i as f64 * 0.05).collect();
+        let g: Vec<f64> = e.iter().map(|x| x.abs()).collect();
+        let v = json!({"@module": "pymatgen.electronic_structure.dos", "@class": "CompleteDos",
+                       "efermi": 0.0, "structure": crate::io::pymatgen::crystal_to_pymatgen_value(&si()),
+                       "energies": e, "densities": {"1": g}, "pdos": []});
+        std::fs::write(&p, v.to_string()).unwrap();
+        let entries = entries_in_dir(dir.path(), None).unwrap();
+        let ds = ElectronDatasetBuilder::default()
+            .build_default(&entries)
+            .unwrap();
+        assert_eq!(ds.ids, vec!["mp-149"]);
+        assert!((ds.crystals[0].volume() - 27.0).abs() < 1e-9);
+        assert!(ds.dropped_magnetic.is_empty());
     }
 }

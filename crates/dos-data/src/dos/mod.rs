@@ -17,7 +17,9 @@ pub mod savgol;
 pub mod summary;
 
 pub use band_gap::{band_edges, band_gap, BandEdges, GapOptions, SpinSelection};
-pub use dataset::{entries_in_dir, ElectronDataset, ElectronDatasetBuilder, ElectronEntry};
+pub use dataset::{
+    entries_in_dir, load_entry_structure, ElectronDataset, ElectronDatasetBuilder, ElectronEntry,
+};
 pub use document::{read_dos_document, ElectronDosDocument};
 pub use pipeline::{ElectronDosPipeline, ValidElectronDosPipeline};
 pub use savgol::savgol_filter_interp;
