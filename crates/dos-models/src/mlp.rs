@@ -1,0 +1,106 @@
+//! [`Mlp`]: the atom-wise MLP baseline (no message passing).
+//!
+//! `h_i = EncoderMlp(x_i)` (`Linear(F, d) - PReLU - Linear(d, d)`), plus the crystal-system
+//! prompt at position 1; `g = Σ_i h_i` over the crystal's atoms; `ŷ = head(g)` (see
+//! [`crate::baseline`]).
+
+use candle_core::{Module, Result, Tensor};
+use candle_nn::VarBuilder;
+use dos_data::CrystalBatch;
+use dos_nn::EncoderMlp;
+use serde::{Deserialize, Serialize};
+
+use crate::baseline::{sum_pool, BaselineHeadConfig, BaselineTail};
+use crate::config::Valid;
+use crate::loss::{batch_rmse, targets};
+use crate::{DosModel, Precision};
+
+/// Configuration of [`Mlp`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MlpConfig {
+    /// Node feature width F.
+    pub node_in: usize,
+    /// Atom embedding width d.
+    pub hidden: usize,
+    /// Output head and prompt injection.
+    pub head: BaselineHeadConfig,
+    /// Float precision.
+    #[serde(default)]
+    pub precision: Precision,
+}
+
+impl MlpConfig {
+    /// Phonon preset: F = 118, d = 256, M = 51, energy embeddings on.
+    pub fn paper_phonon() -> Self {
+        Self {
+            node_in: 118,
+            hidden: 256,
+            head: BaselineHeadConfig::paper(51),
+            precision: Precision::F32,
+        }
+    }
+
+    /// Electron preset: F = 200, d = 256, M = 201, energy embeddings on.
+    pub fn paper_electron() -> Self {
+        Self {
+            node_in: 200,
+            hidden: 256,
+            head: BaselineHeadConfig::paper(201),
+            precision: Precision::F32,
+        }
+    }
+
+    /// Checks every field once.
+    pub fn validate(&self) -> crate::Result<Valid<Self>> {
+        if self.node_in == 0 {
+            return Err(crate::error::invalid("node_in", "must be >= 1"));
+        }
+        if self.hidden == 0 {
+            return Err(crate::error::invalid("hidden", "must be >= 1"));
+        }
+        self.head.validate("head")?;
+        Ok(Valid(self.clone()))
+    }
+}
+
+/// Atom-wise MLP baseline.
+///
+/// Parameter names: `encoder.*`, `prompts.*`, `head.*`.
+///
+/// # Shapes
+/// batch -> (B, M)
+#[derive(Debug, Clone)]
+pub struct Mlp {
+    encoder: EncoderMlp,
+    tail: BaselineTail,
+    n_energies: usize,
+}
+
+impl Mlp {
+    /// Builds (or loads) the model under `vb`.
+    pub fn new(cfg: &Valid<MlpConfig>, vb: VarBuilder) -> Result<Self> {
+        Ok(Self {
+            encoder: EncoderMlp::new(cfg.node_in, cfg.hidden, vb.pp("encoder"))?,
+            tail: BaselineTail::new(cfg.hidden, cfg.hidden, &cfg.head, vb.clone())?,
+            n_energies: cfg.head.n_energies,
+        })
+    }
+}
+
+impl DosModel for Mlp {
+    fn n_energies(&self) -> usize {
+        self.n_energies
+    }
+
+    fn predict(&self, batch: &CrystalBatch) -> Result<Tensor> {
+        let mut h = self.encoder.forward(&batch.node_features)?;
+        if let Some(p) = self.tail.atom_prompts(batch)? {
+            h = (h + p)?;
+        }
+        self.tail.forward(&sum_pool(&h, batch)?, batch)
+    }
+
+    fn loss(&self, batch: &CrystalBatch) -> Result<Tensor> {
+        batch_rmse(&self.predict(batch)?, &targets(batch, self.n_energies)?)
+    }
+}
