@@ -1,0 +1,81 @@
+//! DOSTransformer at the paper phonon config (d 256, L' 3, L1 = L2 = L3 = 2, M 51):
+//! one training step (loss forward + backward + AdamW update) and one inference batch, on
+//! synthetic phonon-like crystals (7 atoms, 4 Å cutoff, about 40 neighbours per atom, 118
+//! node features, 4 edge features), batch sizes 1 and 8, f32, on the CPU (or CUDA device 0
+//! when built with `--features cuda`).
+//!
+//! Run: `cargo bench --bench train_step`.
+
+use std::hint::black_box;
+
+use candle_core::{DType, Device};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use criterion::{criterion_group, criterion_main, Criterion};
+use dos::models::synthetic::{batch_from_graphs, SplitMix64, SyntheticCrystal, SyntheticSpec};
+use dos::models::{AnyModel, DosModel, ModelConfig, ModelKind, Task};
+
+fn phonon_batch(b: usize, device: &Device) -> dos::data::CrystalBatch {
+    let mut rng = SplitMix64::new(2023);
+    let graphs: Vec<_> = (0..b)
+        .map(|k| {
+            let spec = SyntheticSpec {
+                atoms: 7,
+                // 40 neighbours within 4 Å: density = 40 / (4/3 π 4³) ≈ 0.149 atoms/Å³.
+                density: 0.149,
+                node_in: 118,
+                n_energies: 51,
+                crystal_system: (k % 7) as u32,
+            };
+            SyntheticCrystal::random(&spec, &mut rng).graph(4.0, 4)
+        })
+        .collect();
+    batch_from_graphs(&graphs, device, DType::F32).expect("synthetic batch")
+}
+
+fn bench(c: &mut Criterion) {
+    let device = Device::cuda_if_available(0).expect("device");
+    let cfg = ModelConfig::preset(ModelKind::DosTransformer, Task::Phonon, true)
+        .validate()
+        .expect("paper config is valid");
+    let (model, varmap) = AnyModel::build(&cfg, &device).expect("model");
+    let mut opt = AdamW::new(
+        varmap.all_vars(),
+        ParamsAdamW {
+            lr: 1e-4,
+            weight_decay: 0.01,
+            ..ParamsAdamW::default()
+        },
+    )
+    .expect("optimiser");
+    let mut group = c.benchmark_group("dostransformer_phonon");
+    for b in [1usize, 8] {
+        let batch = phonon_batch(b, &device);
+        let edges = batch.senders.dim(0).expect("edges");
+        eprintln!(
+            "batch {b}: {} atoms, {edges} edges",
+            batch.node_features.dim(0).unwrap()
+        );
+        group.bench_function(format!("train_step/b{b}"), |bench| {
+            bench.iter(|| {
+                let loss = model.loss(&batch).expect("loss");
+                opt.backward_step(&loss).expect("step");
+                black_box(loss);
+            })
+        });
+        group.bench_function(format!("inference/b{b}"), |bench| {
+            bench.iter(|| {
+                let y = model.predict(&batch).expect("predict");
+                // Force the computation (and a device sync on GPU).
+                black_box(y.sum_all().and_then(|s| s.to_scalar::<f32>()).expect("sum"));
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(10);
+    targets = bench
+}
+criterion_main!(benches);
