@@ -6,6 +6,7 @@
 
 pub mod batch;
 pub mod crystal;
+pub mod dataset;
 pub mod dos;
 pub mod elements;
 pub mod error;

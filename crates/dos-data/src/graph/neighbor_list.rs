@@ -442,4 +442,42 @@ mod tests {
         assert!(neighbor_list_with(&c, &NeighborOptions::k_nearest(4.0, 0)).is_err());
         assert!(neighbor_list(&c, 1e6).is_err());
     }
+
+    #[test]
+    #[ignore = "needs DOS_DATA_DIR (phonon benchmark)"]
+    fn phonon_benchmark_counts_match_ase() {
+        // Generated with ASE 3.29.0 over $DOS_DATA_DIR/phonon/phonon_dos.csv:
+        //   python3 -c "import csv,ast,sys; from ase import Atoms; from ase.neighborlist import
+        //   neighbor_list as nl; csv.field_size_limit(10**9); rows=list(csv.DictReader(open(
+        //   sys.argv[1]))); c=[len(nl('i',Atoms(numbers=s['numbers'],positions=s['positions'],
+        //   cell=s['cell'],pbc=True),4.0,self_interaction=False)) for s in (ast.literal_eval(
+        //   r['structure']) for r in rows)]; print(sum(c)); print([(i,rows[i]['mp_id'],c[i])
+        //   for i in (0,1,150,300,451,600,777,900,1200,1521)])" phonon_dos.csv
+        const TOTAL: usize = 165_534;
+        const PINNED: [(usize, &str, usize); 11] = [
+            (0, "mp-1000", 12),
+            (1, "mp-1002124", 32),
+            (150, "mp-13056", 170),
+            (300, "mp-2064", 28),
+            (451, "mp-24341", 104),
+            (600, "mp-3042", 130),
+            (777, "mp-5380", 96),
+            (880, "mp-567841", 696), // the row with the most edges
+            (900, "mp-569571", 254),
+            (1200, "mp-8161", 192),
+            (1521, "mp-569018", 46),
+        ];
+        let dir = std::env::var("DOS_DATA_DIR").expect("DOS_DATA_DIR");
+        let path = std::path::Path::new(&dir).join("phonon/phonon_dos.csv");
+        let rows = crate::io::phonon_csv::read_phonon_csv(path).unwrap();
+        assert_eq!(rows.len(), 1522);
+        let counts: Vec<usize> = rows
+            .iter()
+            .map(|r| neighbor_list(&r.crystal, 4.0).unwrap().len())
+            .collect();
+        for (i, id, n) in PINNED {
+            assert_eq!((rows[i].id.as_str(), counts[i]), (id, n), "row {i}");
+        }
+        assert_eq!(counts.iter().sum::<usize>(), TOTAL);
+    }
 }
