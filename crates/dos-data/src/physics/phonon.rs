@@ -65,11 +65,11 @@ pub struct PhononConfig {
 
 impl Default for PhononConfig {
     /// Defaults tuned so random crystals fill the benchmark window (0..=1000 cm^-1, 51
-    /// points): `k0 = 4 eV/Å²`, `lambda = 0.4 Å`, cutoff `1.3 d0`, tangential ratio 0.15,
+    /// points): `k0 = 7 eV/Å²`, `lambda = 0.4 Å`, cutoff `1.3 d0`, tangential ratio 0.15,
     /// Gamma-centred 4x4x4 q-grid, smearing 15 cm^-1.
     fn default() -> Self {
         Self {
-            k0: 4.0,
+            k0: 7.0,
             decay_length: 0.4,
             cutoff_factor: 1.3,
             transverse_ratio: 0.15,

@@ -170,11 +170,12 @@ pub fn random_crystal_seeded(cfg: &RandomCrystalConfig, seed: u64) -> Result<Ran
 pub fn random_crystal<R: Rng>(cfg: &RandomCrystalConfig, rng: &mut R) -> Result<RandomCrystal> {
     cfg.validate()?;
     let sym_cfg = SymmetryConfig::default();
+    // Drawn once, not per attempt: systems that are harder to hit must not be under-sampled.
+    let system = match cfg.system {
+        Some(i) => CrystalSystem::ALL[i],
+        None => CrystalSystem::ALL[rng.random_range(0..7)],
+    };
     for _ in 0..cfg.max_attempts {
-        let system = match cfg.system {
-            Some(i) => CrystalSystem::ALL[i],
-            None => CrystalSystem::ALL[rng.random_range(0..7)],
-        };
         let Some(crystal) = attempt(cfg, system, rng)? else {
             continue;
         };

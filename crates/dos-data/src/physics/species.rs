@@ -22,6 +22,10 @@ pub struct Species {
     pub electronegativity: f64,
     /// Valence electrons (see [`Element::valence_electrons`]).
     pub valence_electrons: u8,
+    /// Filled fraction of the valence shell, `min(valence / capacity, 1)`, with capacity 2 for
+    /// H and He, 8 for the s and p blocks, 18 for the d block (groups 3-12) and 32 for the f
+    /// block (no group).
+    pub shell_filling: f64,
 }
 
 impl Species {
@@ -34,8 +38,15 @@ impl Species {
             field: "atomic number".into(),
             message: format!("{z} outside 1..=118"),
         })?;
+        let capacity = match (e.period, e.group) {
+            (1, _) => 2.0,
+            (_, Some(3..=12)) => 18.0,
+            (_, Some(_)) => 8.0,
+            (_, None) => 32.0,
+        };
         Ok(Self {
             z,
+            shell_filling: (f64::from(e.valence_electrons) / capacity).min(1.0),
             mass: e.mass,
             covalent_radius: e.covalent_radius.unwrap_or(DEFAULT_COVALENT_RADIUS),
             electronegativity: e.electronegativity.unwrap_or(DEFAULT_ELECTRONEGATIVITY),
@@ -65,5 +76,12 @@ mod tests {
             DEFAULT_COVALENT_RADIUS
         );
         assert!(Species::from_z(0).is_err() && Species::from_z(119).is_err());
+        let filling = |z| Species::from_z(z).unwrap().shell_filling;
+        // H 1/2, Na 1/8, O 6/8, Cl 7/8, Fe 8/18, Ar full.
+        assert_eq!(
+            [filling(1), filling(11), filling(8), filling(17)],
+            [0.5, 0.125, 0.75, 0.875]
+        );
+        assert_eq!([filling(26), filling(18)], [8.0 / 18.0, 1.0]);
     }
 }

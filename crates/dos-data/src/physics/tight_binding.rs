@@ -12,10 +12,16 @@
 //!
 //! `H_ij(k) = delta_ij eps_i + sum_hops(i <- j, d) t exp(i k.d)`.
 //!
-//! Electrons: each atom gives `min(valence, 2)` electrons (an s orbital holds at most 2), so
-//! the cell has `N_e = sum_i min(v_i, 2)` electrons in `N` spin-degenerate bands.
+//! Electrons: the single orbital stands for the whole valence shell, so each atom puts
+//! `2 f_i` electrons into it, `f_i` the filled fraction of its valence shell
+//! ([`Species::shell_filling`]: valence / 8 for s-p elements, / 18 for d-block, / 2 for H).
+//! With `min(valence, 2)` electrons nearly every crystal would fill every band; the shell
+//! fraction keeps the ionic picture instead: in NaCl, Na gives 0.25 and Cl 1.75 electrons, the
+//! Cl band is full and the Na band empty, an insulator; in Si every band is half full, a metal.
+//! `N_e = sum_i 2 f_i` need not be an integer.
 //!
-//! Fermi level and gap, from the eigenvalues on a Monkhorst-Pack k-grid: when `N_e` is even and
+//! Fermi level and gap, from the eigenvalues on a Monkhorst-Pack k-grid: when `N_e` is an even
+//! integer (within 1e-9) and
 //! the highest occupied band `n = N_e / 2` lies entirely below band `n + 1`, the crystal is an
 //! insulator, `E_F` = valence-band maximum (as VASP reports it) and the gap is
 //! `min E_{n+1} - max E_n`; when all bands are full, `E_F` = the top of the bands and the gap is
@@ -132,8 +138,8 @@ pub struct TightBindingModel {
     pub onsite: Vec<f64>,
     /// Directed hoppings.
     pub hoppings: Vec<Hopping>,
-    /// Electrons per cell.
-    pub electrons: usize,
+    /// Electrons per cell (need not be an integer).
+    pub electrons: f64,
 }
 
 impl TightBindingModel {
@@ -169,10 +175,7 @@ impl TightBindingModel {
                 .map(|s| -cfg.onsite_scale * s.electronegativity)
                 .collect(),
             hoppings,
-            electrons: species
-                .iter()
-                .map(|s| usize::from(s.valence_electrons.min(2)))
-                .sum(),
+            electrons: species.iter().map(|s| 2.0 * s.shell_filling).sum(),
         })
     }
 
@@ -247,7 +250,7 @@ pub struct Occupation {
 ///
 /// # Errors
 /// [`DataError::Invalid`] for empty or ragged bands or more electrons than states.
-pub fn occupation(bands: &[Vec<f64>], weights: &[f64], electrons: usize) -> Result<Occupation> {
+pub fn occupation(bands: &[Vec<f64>], weights: &[f64], electrons: f64) -> Result<Occupation> {
     let invalid = |message: String| DataError::Invalid {
         field: "bands".into(),
         message,
@@ -256,22 +259,23 @@ pub fn occupation(bands: &[Vec<f64>], weights: &[f64], electrons: usize) -> Resu
     if n == 0 || bands.len() != weights.len() || bands.iter().any(|b| b.len() != n) {
         return Err(invalid("empty or ragged band array".into()));
     }
-    if electrons > 2 * n {
+    if !(0.0..=2.0 * n as f64 + 1e-9).contains(&electrons) {
         return Err(invalid(format!(
-            "{electrons} electrons exceed {} states",
+            "{electrons} electrons outside 0..={} states",
             2 * n
         )));
     }
     let top = |band: usize| bands.iter().map(|b| b[band]).fold(f64::MIN, f64::max);
     let bottom = |band: usize| bands.iter().map(|b| b[band]).fold(f64::MAX, f64::min);
-    if electrons == 0 {
+    if electrons < 1e-9 {
         return Ok(Occupation {
             efermi: bottom(0),
             band_gap: Some(0.0),
         });
     }
-    if electrons % 2 == 0 {
-        let filled = electrons / 2;
+    let half = electrons / 2.0;
+    if (half - half.round()).abs() < 1e-9 {
+        let filled = (half.round() as usize).min(n);
         let vbm = top(filled - 1);
         if filled == n {
             return Ok(Occupation {
@@ -298,7 +302,7 @@ pub fn occupation(bands: &[Vec<f64>], weights: &[f64], electrons: usize) -> Resu
     let mut efermi = levels[levels.len() - 1].0;
     for (e, w) in levels {
         filled += 2.0 * w;
-        if filled >= electrons as f64 - 1e-9 {
+        if filled >= electrons - 1e-9 {
             efermi = e;
             break;
         }
@@ -434,7 +438,7 @@ mod tests {
         let model = TightBindingModel {
             onsite: vec![eps_a, eps_b],
             hoppings,
-            electrons: 2,
+            electrons: 2.0,
         };
         (model, l)
     }
@@ -457,7 +461,37 @@ mod tests {
         // lower band touching the upper one), so no gap.
         let (model, l) = rocksalt_model(0.0, 0.0, 0.5);
         let (bands, weights) = model.bands(&l, &MonkhorstPack::gamma(4));
-        assert_eq!(occupation(&bands, &weights, 2).unwrap().band_gap, Some(0.0));
+        assert_eq!(
+            occupation(&bands, &weights, 2.0).unwrap().band_gap,
+            Some(0.0)
+        );
+    }
+
+    #[test]
+    fn rocksalt_nacl_is_an_ionic_insulator() {
+        // Na gives 2/8 and Cl 14/8 electrons: exactly the two states of the (deeper) Cl band,
+        // which on-site energies 2 * (3.16 - 0.93) eV apart separate from the Na band.
+        let a = 5.64;
+        let l = [
+            [0.0, a / 2.0, a / 2.0],
+            [a / 2.0, 0.0, a / 2.0],
+            [a / 2.0, a / 2.0, 0.0],
+        ];
+        let c = Crystal::from_fractional(l, vec![11, 17], &[[0.0; 3], [0.5; 3]]).unwrap();
+        let d = electron_dos(&c, &TightBindingConfig::default()).unwrap();
+        let gap = d.occupation.band_gap.unwrap();
+        assert!(gap > 1.0, "{gap}");
+        // E_F at the valence-band maximum: no states in (E_F, E_F + gap) beyond the smearing.
+        let inside: f64 = d
+            .energies
+            .iter()
+            .zip(&d.densities)
+            .filter(|(e, _)| {
+                **e > d.occupation.efermi + 0.6 && **e < d.occupation.efermi + gap - 0.6
+            })
+            .map(|(_, g)| g)
+            .sum();
+        assert!(inside < 1e-6, "{inside}");
     }
 
     #[test]
@@ -472,11 +506,9 @@ mod tests {
         assert!((total - 6.0).abs() < 1e-6, "{total}");
         assert!(d.energies[0] <= d.occupation.efermi - cfg.window);
         assert!(*d.energies.last().unwrap() >= d.occupation.efermi + cfg.window);
-        // Electrons: Na 1, Cl min(7, 2), O min(6, 2).
-        assert_eq!(
-            TightBindingModel::from_crystal(&c, &cfg).unwrap().electrons,
-            5
-        );
+        // Electrons 2 f: Na 2/8, Cl 14/8, O 12/8.
+        let electrons = TightBindingModel::from_crystal(&c, &cfg).unwrap().electrons;
+        assert!((electrons - 3.5).abs() < 1e-12);
         let doc = d.to_document().unwrap();
         let json = doc.to_json_value();
         assert_eq!(json["@class"], "Dos");
@@ -491,10 +523,12 @@ mod tests {
         // Half filling of a single band: E_F at the median level.
         let bands: Vec<Vec<f64>> = (0..10).map(|i| vec![i as f64]).collect();
         let weights = vec![0.1; 10];
-        let occ = occupation(&bands, &weights, 1).unwrap();
+        let occ = occupation(&bands, &weights, 1.0).unwrap();
         assert_eq!(occ.band_gap, Some(0.0));
         assert!((occ.efermi - 4.0).abs() < 1e-12);
-        assert!(occupation(&bands, &weights, 3).is_err());
-        assert_eq!(occupation(&bands, &weights, 2).unwrap().band_gap, None);
+        // Fractional filling 0.3 of the states: the third level.
+        assert!((occupation(&bands, &weights, 0.6).unwrap().efermi - 2.0).abs() < 1e-12);
+        assert!(occupation(&bands, &weights, 3.0).is_err());
+        assert_eq!(occupation(&bands, &weights, 2.0).unwrap().band_gap, None);
     }
 }
