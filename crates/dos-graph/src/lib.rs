@@ -5,7 +5,7 @@
 //!   [`ProcessorLayer`]s (edge update, then node update with a sum or mean over incoming
 //!   edges);
 //! - [`GraphInput`]: the graph tensors a [`Gnn`] reads (also from a `dos_data::CrystalBatch`);
-//! - [`segment_sum`] / [`segment_mean`] / [`pool`]: reductions by index with `index_add`
+//! - [`segment_sum`] / [`segment_mean`] / [`pool()`]: reductions by index with `index_add`
 //!   (which has a correct backward, unlike `scatter_add`);
 //! - [`to_padded`]: per-node rows to the padded `(B, n_max, d)` layout of the attention blocks.
 

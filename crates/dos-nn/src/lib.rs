@@ -4,7 +4,7 @@
 //!   `candle_nn::LayerNorm`, whose fused path has none);
 //! - [`PRelu`]: parametric ReLU with one learnable slope, like `torch.nn.PReLU()`;
 //! - [`EncoderMlp`], [`NormMlp`]: the two MLP shapes of the DOSTransformer GNN;
-//! - [`masked_softmax`]: softmax over keys with padded keys given exactly zero weight;
+//! - [`masked_softmax()`]: softmax over keys with padded keys given exactly zero weight;
 //! - [`gradcheck`]: a finite-difference gradient check over every variable of a `VarMap`.
 //!
 //! Every block is generic over the float dtype; use f64 for gradient checks.
