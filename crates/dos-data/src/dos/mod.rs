@@ -5,7 +5,7 @@
 //! - [`savgol`]: the Savitzky-Golay filter with scipy's `mode="interp"` edges.
 //! - [`pipeline`]: [`ElectronDosPipeline`], document -> 201-point target on -5..5 eV around the
 //!   Fermi level (paper appendix A.2, made exact).
-//! - [`band_gap`]: pymatgen's `Dos.get_gap` / `get_cbm_vbm` on a raw document.
+//! - [`mod@band_gap`]: pymatgen's `Dos.get_gap` / `get_cbm_vbm` on a raw document.
 //! - [`summary`]: [`EdosSummary`], what `dos data edos` prints.
 //! - [`dataset`]: [`ElectronDataset`], many documents -> crystals + targets, magnetic ones dropped.
 
