@@ -55,6 +55,12 @@ pub enum TrainError {
     /// Building a batch from samples failed.
     #[error(transparent)]
     Dataset(#[from] dos_data::DataError),
+    /// Building or loading a model failed.
+    #[error(transparent)]
+    Model(#[from] dos_models::ModelError),
+    /// Computing metrics failed.
+    #[error(transparent)]
+    Metrics(#[from] dos_metrics::MetricsError),
     /// A tensor operation failed.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),

@@ -11,25 +11,33 @@
 #![warn(missing_docs)]
 
 pub mod adamw;
+pub mod arch;
 pub mod cache;
 pub mod checkpoint;
 pub mod config;
 pub mod error;
+pub mod generated;
+pub mod init;
 pub mod log;
 pub mod memory;
 pub mod predict;
+pub mod run;
 pub mod schedule;
 pub mod shuffle;
 pub mod source;
 pub mod trainer;
 
 pub use adamw::{AdamW, AdamWParams};
+pub use arch::ArchOverrides;
 pub use cache::BatchCache;
 pub use checkpoint::TrainState;
 pub use config::{LrSchedule, TrainConfig, ValidTrainConfig};
 pub use error::{Result, TrainError};
+pub use generated::generated_phonon_dataset;
+pub use init::{build_seeded, SeededVarMap};
 pub use log::EpochRecord;
 pub use predict::{predict_all, Predictions};
+pub use run::{load_run, train_run, LoadedRun, RunConfig, RunMetrics, RunOptions, SplitMetrics};
 pub use schedule::LrScheduler;
 pub use source::{BatchSource, SampleSource};
 pub use trainer::{FitReport, MetricsFn, Trainer};

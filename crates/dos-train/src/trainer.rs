@@ -28,8 +28,10 @@ use crate::source::BatchSource;
 
 /// File names inside a run folder written by the trainer.
 pub mod files {
-    /// Best weights (lowest validation loss; the last weights without a validation split).
-    pub const BEST_WEIGHTS: &str = "model.safetensors";
+    /// Best weights (lowest validation loss; the last weights without a validation split),
+    /// inside the `model/` folder so that it is a `dos_models` checkpoint together with
+    /// `model/config.json`.
+    pub const BEST_WEIGHTS: &str = "model/model.safetensors";
     /// Resumable checkpoint of the last completed epoch.
     pub const CHECKPOINT: &str = "checkpoint.safetensors";
     /// JSON-lines log, one [`crate::EpochRecord`] per epoch.
