@@ -145,7 +145,8 @@ pub fn neighbor_list(crystal: &Crystal, cutoff: f64) -> Result<NeighborList> {
 /// pair `(i, j)` with fractional difference `δ = f_j - f_i`, the images searched along lattice
 /// direction `k` are the integers `S_k` with `|δ_k + S_k| <= cutoff / h_k`, where
 /// `h_k = V / |a_l × a_m|` is the perpendicular height of the cell along `k` (a point within
-/// `cutoff` of the origin has `|f_k| <= cutoff / h_k`). Cost O(N² · images).
+/// `cutoff` of the origin has `|f_k| <= cutoff / h_k`); along the third vector the range is
+/// narrowed further to the chord of the cutoff sphere. Cost O(N² · images).
 ///
 /// # Errors
 /// [`DataError::Invalid`] when the options are invalid (see [`NeighborOptions::validate`]) or
@@ -174,6 +175,8 @@ pub fn neighbor_list_with(crystal: &Crystal, options: &NeighborOptions) -> Resul
     let positions = crystal.positions();
     let frac = crystal.fractional_positions();
     let cutoff2 = cutoff * cutoff;
+    let c = lattice[2];
+    let c2 = c[0] * c[0] + c[1] * c[1] + c[2] * c[2];
     let n = positions.len();
 
     let mut edges: Vec<Edge> = Vec::new();
@@ -207,7 +210,19 @@ pub fn neighbor_list_with(crystal: &Crystal, options: &NeighborOptions) -> Resul
                         v0[1] + s1 as f64 * lattice[1][1],
                         v0[2] + s1 as f64 * lattice[1][2],
                     ];
-                    for s2 in lo(2)..=hi(2) {
+                    // Exact range of s2 along the line v1 + s2 · c inside the sphere:
+                    // |c|² s² + 2 (v1·c) s + |v1|² - cutoff² < 0. Widened slightly; the
+                    // distance test below decides.
+                    let b = v1[0] * c[0] + v1[1] * c[1] + v1[2] * c[2];
+                    let v1n = v1[0] * v1[0] + v1[1] * v1[1] + v1[2] * v1[2];
+                    let disc = b * b - c2 * (v1n - cutoff2);
+                    if disc < 0.0 {
+                        continue;
+                    }
+                    let root = disc.sqrt();
+                    let s2_lo = lo(2).max(((-b - root) / c2 - 1e-9).ceil() as i64);
+                    let s2_hi = hi(2).min(((-b + root) / c2 + 1e-9).floor() as i64);
+                    for s2 in s2_lo..=s2_hi {
                         if i == j && s0 == 0 && s1 == 0 && s2 == 0 {
                             continue;
                         }
@@ -342,6 +357,30 @@ mod tests {
         for cutoff in [1.0, 2.5, 4.0, 6.5] {
             let nl = neighbor_list(&c, cutoff).unwrap();
             assert_eq!(triples(&nl), brute(&c, cutoff, 12), "cutoff {cutoff}");
+        }
+    }
+
+    #[test]
+    fn equals_brute_force_on_flat_needle_and_sheared_cells() {
+        let cells = [
+            // flat plate: c much longer than a, b
+            [[1.3, 0.0, 0.0], [0.4, 1.2, 0.0], [0.3, 0.2, 7.0]],
+            // needle: one short vector
+            [[0.9, 0.0, 0.0], [0.0, 4.5, 0.0], [0.0, 1.0, 5.0]],
+            // strongly sheared, left-handed
+            [[2.0, 0.0, 0.0], [3.7, 0.9, 0.0], [-2.9, 1.4, -1.6]],
+        ];
+        for (k, l) in cells.into_iter().enumerate() {
+            let c =
+                Crystal::from_fractional(l, vec![14, 8], &[[0.05, -0.3, 0.2], [0.55, 0.35, 1.7]])
+                    .unwrap();
+            for cutoff in [2.0, 5.5] {
+                let nl = neighbor_list(&c, cutoff).unwrap();
+                // the brute-force box must be larger than any shift it finds
+                let found = brute(&c, cutoff, 24);
+                assert!(found.iter().flat_map(|t| t.2).all(|s| s.abs() < 24));
+                assert_eq!(triples(&nl), found, "cell {k}, cutoff {cutoff}");
+            }
         }
     }
 
