@@ -8,52 +8,85 @@ use dos_nn::gradcheck::{assert_gradients_ok, check_gradients, GradCheckOptions};
 use crate::testing::{batch, build, tiny_configs, M};
 use crate::{load_checkpoint, save_checkpoint, DosModel, Precision};
 
-#[test]
-fn gradients_match_finite_differences_for_every_model() -> Result<()> {
+/// Finite differences vs backward for every variable of tiny model `index`.
+fn gradients_match_finite_differences(index: usize) -> Result<()> {
     let b = batch(&[3, 2], 11, DType::F64)?;
-    for (name, cfg) in tiny_configs() {
-        let (model, varmap) = build(&cfg, Precision::F64)?;
-        let report = check_gradients(
-            &varmap,
-            || model.loss(&b),
-            &GradCheckOptions {
-                entries_per_variable: 4,
-                ..GradCheckOptions::default()
-            },
-        )
-        .map_err(candle_core::Error::wrap)?;
-        assert!(!report.variables.is_empty(), "{name}: no variables");
-        if let Err(e) = report.check(1e-4) {
-            panic!("{name}: {e}");
-        }
-        assert_gradients_ok(&report, 1e-4);
+    let (name, cfg) = tiny_configs().swap_remove(index);
+    let (model, varmap) = build(&cfg, Precision::F64)?;
+    let report = check_gradients(
+        &varmap,
+        || model.loss(&b),
+        &GradCheckOptions {
+            entries_per_variable: 4,
+            ..GradCheckOptions::default()
+        },
+    )
+    .map_err(candle_core::Error::wrap)?;
+    assert!(!report.variables.is_empty(), "{name}: no variables");
+    if let Err(e) = report.check(1e-4) {
+        panic!("{name}: {e}");
     }
+    assert_gradients_ok(&report, 1e-4);
     Ok(())
 }
 
-#[test]
-fn two_hundred_adamw_steps_cut_the_loss_tenfold() -> Result<()> {
+/// 200 AdamW steps on a fixed batch cut the loss of tiny model `index` at least tenfold.
+fn two_hundred_adamw_steps_cut_the_loss_tenfold(index: usize) -> Result<()> {
     let b = batch(&[3, 2, 4], 5, DType::F32)?;
-    for (name, cfg) in tiny_configs() {
-        let (model, varmap) = build(&cfg, Precision::F32)?;
-        let mut opt = AdamW::new(
-            varmap.all_vars(),
-            ParamsAdamW {
-                lr: 1e-2,
-                ..ParamsAdamW::default()
-            },
-        )?;
-        let first = model.loss(&b)?.to_scalar::<f32>()?;
-        for _ in 0..200 {
-            opt.backward_step(&model.loss(&b)?)?;
-        }
-        let last = model.loss(&b)?.to_scalar::<f32>()?;
-        assert!(
-            last * 10.0 <= first,
-            "{name}: loss {first} -> {last}, less than a tenfold cut"
-        );
+    let (name, cfg) = tiny_configs().swap_remove(index);
+    let (model, varmap) = build(&cfg, Precision::F32)?;
+    let mut opt = AdamW::new(
+        varmap.all_vars(),
+        ParamsAdamW {
+            lr: 1e-2,
+            ..ParamsAdamW::default()
+        },
+    )?;
+    let first = model.loss(&b)?.to_scalar::<f32>()?;
+    for _ in 0..200 {
+        opt.backward_step(&model.loss(&b)?)?;
     }
+    let last = model.loss(&b)?.to_scalar::<f32>()?;
+    assert!(
+        last * 10.0 <= first,
+        "{name}: loss {first} -> {last}, less than a tenfold cut"
+    );
     Ok(())
+}
+
+macro_rules! per_model {
+    ($($test:ident: $index:expr),* $(,)?) => {
+        mod gradcheck {
+            $(#[test]
+            fn $test() -> candle_core::Result<()> {
+                super::gradients_match_finite_differences($index)
+            })*
+        }
+        mod fit {
+            $(#[test]
+            fn $test() -> candle_core::Result<()> {
+                super::two_hundred_adamw_steps_cut_the_loss_tenfold($index)
+            })*
+        }
+    };
+}
+
+// Indices into `testing::tiny_configs()`.
+per_model! {
+    dostransformer: 0,
+    mlp_energy_position2: 1,
+    mlp_no_energy_position1: 2,
+    graph_network_energy_position1: 3,
+    graph_network_no_energy_position2: 4,
+    e3nn_lite_energy_position2: 5,
+    e3nn_lite_no_energy_position1: 6,
+}
+
+#[test]
+fn tiny_config_list_matches_the_per_model_tests() {
+    let names: Vec<&str> = tiny_configs().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names.len(), 7);
+    assert!(names[0].starts_with("dostransformer") && names[6].starts_with("e3nn-lite"));
 }
 
 #[test]
