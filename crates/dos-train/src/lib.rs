@@ -37,7 +37,10 @@ pub use generated::generated_phonon_dataset;
 pub use init::{build_seeded, SeededVarMap};
 pub use log::EpochRecord;
 pub use predict::{predict_all, Predictions};
-pub use run::{load_run, train_run, LoadedRun, RunConfig, RunMetrics, RunOptions, SplitMetrics};
+pub use run::{
+    load_run, predict_structures, train_run, LoadedRun, RunConfig, RunMetrics, RunOptions,
+    SplitMetrics, StructurePrediction,
+};
 pub use schedule::LrScheduler;
 pub use source::{BatchSource, SampleSource};
 pub use trainer::{FitReport, MetricsFn, Trainer};

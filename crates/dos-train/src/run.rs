@@ -306,6 +306,76 @@ pub fn load_run(dir: &Path, device: &Device) -> Result<LoadedRun> {
     })
 }
 
+/// The DOS a run's model predicts for one structure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StructurePrediction {
+    /// Identifier (e.g. the file name).
+    pub id: String,
+    /// Reduced formula.
+    pub formula: String,
+    /// Space-group number found by symmetry analysis.
+    pub space_group: u16,
+    /// Crystal system used as the prompt.
+    pub crystal_system: String,
+    /// Energy grid (cm^-1 for phonons, eV relative to the Fermi level for electrons).
+    pub energies: Vec<f64>,
+    /// Predicted DOS on that grid.
+    pub dos: Vec<f64>,
+}
+
+/// Energy grid of a task: phonon 0..=1000 cm^-1 step 20 (51), electron -5..=5 eV step 0.05
+/// (201).
+pub fn energy_grid(task: Task) -> Vec<f64> {
+    match task {
+        Task::Phonon => (0..51).map(|i| 20.0 * i as f64).collect(),
+        Task::Electron => (0..201).map(|i| -5.0 + 0.05 * i as f64).collect(),
+    }
+}
+
+/// Predicts the DOS of each `(id, crystal)` with a loaded run: symmetry analysis gives the
+/// crystal-system prompt, the run's graph settings give the graph.
+///
+/// # Errors
+/// Symmetry, graph or model errors, naming the structure.
+pub fn predict_structures(
+    run: &LoadedRun,
+    crystals: Vec<(String, dos_data::Crystal)>,
+    device: &Device,
+) -> Result<Vec<StructurePrediction>> {
+    let graph = run.config.graph.validate()?;
+    let sym = dos_data::symmetry::SymmetryConfig::default();
+    let dtype = run.config.model.precision().dtype();
+    let energies = energy_grid(run.config.task);
+    let mut out = Vec::with_capacity(crystals.len());
+    for (id, crystal) in crystals {
+        let analysis = dos_data::symmetry::analyze(&crystal, &sym)
+            .map_err(|e| TrainError::Data(format!("{id}: symmetry analysis failed: {e}")))?;
+        let system = analysis.crystal_system;
+        let formula = crystal.reduced_formula();
+        let sample = Sample::new(id.clone(), crystal, &graph, system.index() as u8, None)
+            .map_err(|e| TrainError::Data(format!("{id}: {e}")))?;
+        let batch = dos_data::CrystalBatch::from_samples(&[&sample], device, dtype)?;
+        let pred = run.model.model.predict(&batch)?;
+        let dos = pred
+            .to_dtype(candle_core::DType::F64)?
+            .flatten_all()?
+            .to_vec1::<f64>()?;
+        out.push(StructurePrediction {
+            id,
+            formula,
+            space_group: analysis.space_group,
+            crystal_system: system.name().to_string(),
+            energies: if energies.len() == dos.len() {
+                energies.clone()
+            } else {
+                (0..dos.len()).map(|i| i as f64).collect()
+            },
+            dos,
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
