@@ -26,7 +26,8 @@ use dos::data::graph::GraphConfig;
 use dos::data::split::Split;
 use dos::models::{ModelConfig, ModelKind, Task};
 use dos::train::{
-    generated_phonon_dataset, train_run, ArchOverrides, LrSchedule, RunConfig, RunOptions, TrainConfig,
+    generated_phonon_dataset, train_run, ArchOverrides, LrSchedule, RunConfig, RunOptions,
+    TrainConfig,
 };
 
 struct Args {
@@ -53,7 +54,9 @@ fn parse_args() -> Result<Args> {
             "--epochs" => args.epochs = Some(value("--epochs")?.parse().context("--epochs")?),
             "--hidden" => args.hidden = Some(value("--hidden")?.parse().context("--hidden")?),
             "--out" => args.out = PathBuf::from(value("--out")?),
-            "--generated" => args.n_generated = value("--generated")?.parse().context("--generated")?,
+            "--generated" => {
+                args.n_generated = value("--generated")?.parse().context("--generated")?
+            }
             "-h" | "--help" => {
                 println!(
                     "phonon_dos [--data DIR] [--epochs N] [--hidden D] [--out DIR] [--generated N]\n\
@@ -74,7 +77,11 @@ fn phonon_dir(dir: &Path) -> Result<PathBuf> {
             return Ok(d);
         }
     }
-    bail!("no {} in {} or its phonon/ folder", PhononDataset::CSV, dir.display())
+    bail!(
+        "no {} in {} or its phonon/ folder",
+        PhononDataset::CSV,
+        dir.display()
+    )
 }
 
 fn main() -> Result<()> {
@@ -155,7 +162,7 @@ fn main() -> Result<()> {
             data: source.clone(),
             model,
             train: train.clone(),
-            graph: graph.clone(),
+            graph,
         };
         let out = args.out.join(kind.name());
         if out.exists() {
@@ -188,12 +195,22 @@ fn main() -> Result<()> {
         rows.push((kind, energy, m.parameters, test.clone()));
     }
 
-    println!("\nTest set ({}):", if real { "phonon benchmark" } else { "generated data" });
+    println!(
+        "\nTest set ({}):",
+        if real {
+            "phonon benchmark"
+        } else {
+            "generated data"
+        }
+    );
     println!(
         "| {:<15} | {:<6} | {:>9} | {:>7} | {:>7} | {:>7} |",
         "model", "energy", "params", "MSE x10", "MAE", "R^2"
     );
-    println!("|{:-<17}|{:-<8}|{:-<11}|{:-<9}|{:-<9}|{:-<9}|", "", "", "", "", "", "");
+    println!(
+        "|{:-<17}|{:-<8}|{:-<11}|{:-<9}|{:-<9}|{:-<9}|",
+        "", "", "", "", "", ""
+    );
     for (kind, energy, params, t) in &rows {
         println!(
             "| {:<15} | {:<6} | {:>9} | {:>7.3} | {:>7.3} | {:>7.3} |",

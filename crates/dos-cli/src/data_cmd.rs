@@ -21,6 +21,10 @@ use serde::Serialize;
 pub enum DataCommand {
     /// One line per crystal: id, formula, atoms, species, space group, crystal system, edges.
     Inspect(InspectArgs),
+    /// Electron DOS of a pymatgen document on the paper's grid (band gap, Fermi level).
+    Edos(crate::edos_cmd::EdosArgs),
+    /// Generate a phonon or electron DOS data set from random crystals (no download).
+    Generate(crate::generate_cmd::GenerateArgs),
 }
 
 /// Arguments of `dos data inspect`.
@@ -78,6 +82,8 @@ pub struct InspectRow {
 /// Bad arguments, unreadable or malformed files, failed symmetry analysis.
 pub fn run(cmd: DataCommand) -> Result<()> {
     match cmd {
+        DataCommand::Edos(args) => crate::edos_cmd::run(args),
+        DataCommand::Generate(args) => crate::generate_cmd::run(args),
         DataCommand::Inspect(args) => {
             let rows = inspect(&args)?;
             let stdout = std::io::stdout();

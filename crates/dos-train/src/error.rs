@@ -14,22 +14,20 @@ pub enum TrainError {
         message: String,
     },
     /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file or folder.
         path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        /// The underlying error (in the message, not chained, so it prints once).
+        error: std::io::Error,
     },
     /// A JSON file could not be written or parsed.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Json {
         /// The file.
         path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: serde_json::Error,
+        /// The underlying error (in the message, not chained, so it prints once).
+        error: serde_json::Error,
     },
     /// A checkpoint does not match the model being trained (missing tensor, wrong shape, ...).
     #[error("checkpoint {path}: {message}")]
@@ -74,7 +72,7 @@ impl TrainError {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Io {
             path: path.into(),
-            source,
+            error: source,
         }
     }
 
@@ -82,7 +80,7 @@ impl TrainError {
     pub fn json(path: impl Into<PathBuf>, source: serde_json::Error) -> Self {
         Self::Json {
             path: path.into(),
-            source,
+            error: source,
         }
     }
 }

@@ -1,0 +1,89 @@
+//! `dos plot`: predicted vs true DOS of chosen crystals of a run's split.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use candle_core::Device;
+use clap::Args;
+use dos_models::Task;
+
+use crate::eval_cmd::{evaluate_split, load_run_with_data, SplitArg};
+use crate::plot::{plot_panels, Curve, Panel};
+
+/// Arguments of `dos plot`.
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// Run folder written by `dos train`.
+    #[arg(long)]
+    pub run: PathBuf,
+    /// Crystal ids to plot (e.g. mp-1000) [default: the first 6 of the split].
+    #[arg(long, num_args = 1..)]
+    pub ids: Vec<String>,
+    /// Split the crystals come from.
+    #[arg(long, value_enum, default_value_t = SplitArg::Test)]
+    pub split: SplitArg,
+    /// Data location [default: the one recorded in the run's config.json].
+    #[arg(long)]
+    pub data: Option<String>,
+    /// Output file (.svg or .png).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// Axis title of a task's energy grid.
+pub fn x_label(task: Task) -> String {
+    match task {
+        Task::Phonon => "frequency (cm^-1)".into(),
+        Task::Electron => "E - E_F (eV)".into(),
+    }
+}
+
+/// Runs `dos plot`.
+pub fn run(args: PlotArgs) -> Result<()> {
+    let device = Device::cuda_if_available(0)?;
+    let (run, data) = load_run_with_data(&args.run, args.data.as_deref(), &device)?;
+    let (preds, _) = evaluate_split(&run, &data, args.split, 32, &device)?;
+    let Some(target) = &preds.target else {
+        bail!("the split has no true DOS to compare with");
+    };
+    let chosen: Vec<usize> = if args.ids.is_empty() {
+        (0..preds.len().min(6)).collect()
+    } else {
+        args.ids
+            .iter()
+            .map(|id| {
+                preds.ids.iter().position(|p| p == id).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "crystal `{id}` is not in the {:?} split of this run",
+                        args.split
+                    )
+                })
+            })
+            .collect::<Result<_>>()?
+    };
+    let panels: Vec<Panel> = chosen
+        .iter()
+        .map(|&k| {
+            let system =
+                dos_data::symmetry::CrystalSystem::from_index(preds.crystal_system[k] as usize)
+                    .map_or("?", |s| s.name());
+            Panel {
+                title: format!("{} ({system})", preds.ids[k]),
+                energies: data.energies.clone(),
+                curves: vec![
+                    Curve {
+                        label: "true".into(),
+                        values: target[k].clone(),
+                    },
+                    Curve {
+                        label: run.config.model.kind().name().into(),
+                        values: preds.predicted[k].clone(),
+                    },
+                ],
+            }
+        })
+        .collect();
+    plot_panels(&args.out, &panels, &x_label(run.config.task))?;
+    eprintln!("plot: {}", args.out.display());
+    Ok(())
+}

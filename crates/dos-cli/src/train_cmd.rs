@@ -1,0 +1,389 @@
+//! `dos train`: train one model into a run folder (see `dos_train::run` for its layout).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use candle_core::Device;
+use clap::{Args, ValueEnum};
+use dos_data::dataset::{Dataset, PhononDataset, RawSample};
+use dos_data::dos::pipeline::ElectronDosPipeline;
+use dos_data::graph::GraphConfig;
+use dos_data::physics::generate::read_electron_dataset;
+use dos_data::split::Split;
+use dos_data::symmetry::SymmetryConfig;
+use dos_models::{ModelConfig, ModelKind, Precision, Task};
+use dos_train::run::{read_json, CONFIG_FILE};
+use dos_train::{
+    generated_phonon_dataset, memory, train_run, ArchOverrides, LrSchedule, RunConfig, RunOptions,
+    TrainConfig,
+};
+
+/// Which DOS to learn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TaskArg {
+    /// Phonon DOS, 51 points on 0..1000 cm^-1.
+    Phonon,
+    /// Electron DOS, 201 points on -5..5 eV around the Fermi level.
+    Electron,
+}
+
+impl From<TaskArg> for Task {
+    fn from(t: TaskArg) -> Task {
+        match t {
+            TaskArg::Phonon => Task::Phonon,
+            TaskArg::Electron => Task::Electron,
+        }
+    }
+}
+
+/// Model family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModelArg {
+    /// DOSTransformer (GNN + energy cross/self-attention + crystal-system prompts).
+    Dostransformer,
+    /// Atom-wise MLP baseline.
+    Mlp,
+    /// Graph-network baseline.
+    GraphNetwork,
+    /// E(3)-equivariant baseline.
+    E3nnLite,
+}
+
+impl From<ModelArg> for ModelKind {
+    fn from(m: ModelArg) -> ModelKind {
+        match m {
+            ModelArg::Dostransformer => ModelKind::DosTransformer,
+            ModelArg::Mlp => ModelKind::Mlp,
+            ModelArg::GraphNetwork => ModelKind::GraphNetwork,
+            ModelArg::E3nnLite => ModelKind::E3nnLite,
+        }
+    }
+}
+
+/// On or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    /// Enabled.
+    On,
+    /// Disabled.
+    Off,
+}
+
+/// Float precision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DtypeArg {
+    /// 32-bit floats.
+    F32,
+    /// 64-bit floats (as the released phonon code).
+    F64,
+}
+
+/// Learning-rate schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScheduleArg {
+    /// Constant (the paper).
+    Constant,
+    /// Cosine decay to lr/100 over the epoch budget.
+    Cosine,
+    /// Halve after 10 evaluations without improvement, down to lr/100.
+    Plateau,
+}
+
+/// Where the data come from and how they are split (shared by train, eval, plot, sweep).
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// Task: phonon or electron DOS.
+    #[arg(long, value_enum, default_value_t = TaskArg::Phonon)]
+    pub task: TaskArg,
+    /// Data: a folder (or file) with `phonon_dos.csv` (phonon) or `electron_dos.jsonl`
+    /// (electron, as written by `dos data generate`), or `generated:N[:SEED]` for N
+    /// generated phonon crystals (no download).
+    #[arg(long)]
+    pub data: String,
+    /// Folder with idx_train.txt / idx_valid.txt / idx_test.txt [default: the data folder's
+    /// split files, else a seeded random 80/10/10 split].
+    #[arg(long)]
+    pub split: Option<PathBuf>,
+}
+
+/// Arguments of `dos train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Model family.
+    #[arg(long, value_enum, default_value_t = ModelArg::Dostransformer)]
+    pub model: ModelArg,
+    /// Energy embeddings of the baselines (DOSTransformer always uses them).
+    #[arg(long, value_enum, default_value_t = OnOff::On)]
+    pub energy: OnOff,
+    /// Maximum epochs [default: 1000, the paper's].
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Crystals per batch [default: 1 phonon, 8 electron, as the paper].
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// AdamW learning rate.
+    #[arg(long, default_value_t = 1e-4)]
+    pub lr: f64,
+    /// AdamW decoupled weight decay.
+    #[arg(long, default_value_t = 0.01)]
+    pub weight_decay: f64,
+    /// Early-stopping patience in epochs (0: off).
+    #[arg(long, default_value_t = 50)]
+    pub patience: usize,
+    /// Evaluate on the validation split every this many epochs.
+    #[arg(long, default_value_t = 1)]
+    pub eval_every: usize,
+    /// Learning-rate schedule.
+    #[arg(long, value_enum, default_value_t = ScheduleArg::Constant)]
+    pub schedule: ScheduleArg,
+    /// Clip the global gradient norm to this value (off by default).
+    #[arg(long)]
+    pub grad_clip: Option<f64>,
+    /// Hidden width d [default: the preset's, 256].
+    #[arg(long)]
+    pub hidden: Option<usize>,
+    /// GNN layers L' [default: 3].
+    #[arg(long)]
+    pub gnn_layers: Option<usize>,
+    /// DOSTransformer cross-attention layers L1 [default: 2].
+    #[arg(long)]
+    pub cross_layers: Option<usize>,
+    /// DOSTransformer self-attention layers L2 [default: 2].
+    #[arg(long)]
+    pub self_layers: Option<usize>,
+    /// DOSTransformer second cross-attention layers L3 [default: 2].
+    #[arg(long)]
+    pub branch_cross_layers: Option<usize>,
+    /// Seed of the initial weights, the shuffling and a random split.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Float precision.
+    #[arg(long, value_enum, default_value_t = DtypeArg::F32)]
+    pub dtype: DtypeArg,
+    /// Continue the run in --out from its last checkpoint (weights, AdamW moments, epoch,
+    /// best score, schedule); only --epochs, --patience, --eval-every may change.
+    #[arg(long)]
+    pub resume: bool,
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Run folder to create.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// Loads the data and split that `args` describe; returns them with a description that
+/// `config.json` keeps (and `dos eval` re-reads).
+pub fn load_data(args: &DataArgs, seed: u64) -> Result<(Dataset, Split, String)> {
+    let task: Task = args.task.into();
+    let (data, default_split, desc) = if let Some(spec) = args.data.strip_prefix("generated:") {
+        if task != Task::Phonon {
+            bail!("--data generated:N is phonon data; use --task phonon");
+        }
+        let mut parts = spec.split(':');
+        let n: usize = parts
+            .next()
+            .unwrap_or("")
+            .parse()
+            .with_context(|| format!("--data generated:N: `{spec}` is not a count"))?;
+        let gen_seed: u64 = match parts.next() {
+            Some(s) => s.parse().with_context(|| format!("--data seed `{s}`"))?,
+            None => 0,
+        };
+        let data = generated_phonon_dataset(n, 8, gen_seed, &GraphConfig::phonon())?;
+        (data, None, format!("generated:{n}:{gen_seed}"))
+    } else {
+        let path = PathBuf::from(&args.data);
+        match task {
+            Task::Phonon => {
+                let dir = phonon_dir(&path)?;
+                let ph = PhononDataset::load(&dir, &GraphConfig::phonon())
+                    .with_context(|| format!("loading {}", dir.display()))?;
+                (ph.dataset, ph.split, dir.display().to_string())
+            }
+            Task::Electron => {
+                let file = if path.is_dir() {
+                    path.join(dos_data::physics::generate::ELECTRON_FILE)
+                } else {
+                    path.clone()
+                };
+                let data = load_electron(&file)?;
+                let dir = file.parent().unwrap_or(Path::new("."));
+                let split = Split::read_dir(dir).ok();
+                (data, split, file.display().to_string())
+            }
+        }
+    };
+    let split = match &args.split {
+        Some(dir) => Split::read_dir(dir).with_context(|| format!("split {}", dir.display()))?,
+        None => default_split.unwrap_or_else(|| Split::random_80_10_10(data.len(), seed)),
+    };
+    split
+        .validate(data.len())
+        .context("the split does not index this data")?;
+    Ok((data, split, desc))
+}
+
+fn phonon_dir(path: &Path) -> Result<PathBuf> {
+    if path.is_file() {
+        return Ok(path.parent().unwrap_or(Path::new(".")).to_path_buf());
+    }
+    for d in [path.to_path_buf(), path.join("phonon")] {
+        if d.join(PhononDataset::CSV).is_file() {
+            return Ok(d);
+        }
+    }
+    bail!(
+        "no {} in {} or {}/phonon",
+        PhononDataset::CSV,
+        path.display(),
+        path.display()
+    )
+}
+
+fn load_electron(file: &Path) -> Result<Dataset> {
+    let records =
+        read_electron_dataset(file).with_context(|| format!("reading {}", file.display()))?;
+    let pipeline = ElectronDosPipeline::paper().validate()?;
+    let raw = records
+        .into_iter()
+        .map(|r| {
+            let dos = pipeline
+                .process(&r.document)
+                .with_context(|| format!("{}: DOS processing", r.id))?;
+            Ok(RawSample {
+                id: r.id,
+                crystal: r.crystal,
+                target: Some(dos),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Dataset::build(
+        raw,
+        pipeline.grid().to_vec(),
+        &GraphConfig::electron().validate()?,
+        &SymmetryConfig::default(),
+    )?)
+}
+
+/// The run configuration `args` describe.
+pub fn run_config(args: &TrainArgs, data_desc: String) -> Result<RunConfig> {
+    let task: Task = args.data.task.into();
+    let mut model = ModelConfig::preset(args.model.into(), task, args.energy == OnOff::On);
+    ArchOverrides {
+        hidden: args.hidden,
+        gnn_layers: args.gnn_layers,
+        cross_layers: args.cross_layers,
+        self_layers: args.self_layers,
+        branch_cross_layers: args.branch_cross_layers,
+    }
+    .apply(&mut model);
+    model.set_precision(match args.dtype {
+        DtypeArg::F32 => Precision::F32,
+        DtypeArg::F64 => Precision::F64,
+    });
+    model.validate().context("model settings")?;
+    let base = match task {
+        Task::Phonon => TrainConfig::paper_phonon(),
+        Task::Electron => TrainConfig::paper_electron(),
+    };
+    let train = TrainConfig {
+        epochs: args.epochs.unwrap_or(base.epochs),
+        batch_size: args.batch_size.unwrap_or(base.batch_size),
+        lr: args.lr,
+        weight_decay: args.weight_decay,
+        patience: args.patience,
+        eval_every: args.eval_every,
+        seed: args.seed,
+        grad_clip: args.grad_clip,
+        schedule: match args.schedule {
+            ScheduleArg::Constant => LrSchedule::Constant,
+            ScheduleArg::Cosine => LrSchedule::Cosine {
+                min_lr: args.lr / 100.0,
+            },
+            ScheduleArg::Plateau => LrSchedule::Plateau {
+                factor: 0.5,
+                patience: 10,
+                min_lr: args.lr / 100.0,
+            },
+        },
+        ..base
+    };
+    train.validate()?;
+    let graph = match task {
+        Task::Phonon => GraphConfig::phonon(),
+        Task::Electron => GraphConfig::electron(),
+    };
+    Ok(RunConfig {
+        task,
+        data: data_desc,
+        model,
+        train,
+        graph,
+    })
+}
+
+/// Runs `dos train`.
+pub fn run(args: TrainArgs) -> Result<()> {
+    let device = Device::cuda_if_available(0)?;
+    let t0 = std::time::Instant::now();
+    let (data, split, desc) = load_data(&args.data, args.seed)?;
+    eprintln!(
+        "data: {desc}: {} crystals, train/valid/test {}/{}/{} ({:.1} s)",
+        data.len(),
+        split.train.len(),
+        split.valid.len(),
+        split.test.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    let mut cfg = run_config(&args, desc)?;
+    if args.resume && args.out.join(CONFIG_FILE).is_file() {
+        // The saved run decides everything but the epoch budget and stopping settings.
+        let saved: RunConfig = read_json(&args.out.join(CONFIG_FILE))?;
+        let (epochs, patience, eval_every) =
+            (cfg.train.epochs, cfg.train.patience, cfg.train.eval_every);
+        cfg = saved;
+        cfg.train.epochs = epochs;
+        cfg.train.patience = patience;
+        cfg.train.eval_every = eval_every;
+    }
+    let m = train_run(
+        &cfg,
+        &data,
+        &split,
+        &args.out,
+        &RunOptions {
+            device,
+            resume: args.resume,
+            progress: !args.quiet,
+            init_seed: Some(args.seed),
+        },
+    )?;
+    println!(
+        "{} (energy {}), {} parameters: {} epochs (best {}), {:.3} s/epoch train, {:.3} s/inference pass (valid), peak RSS {}",
+        m.model,
+        if m.energy { "on" } else { "off" },
+        m.parameters,
+        m.epochs,
+        m.best_epoch.map_or("-".into(), |e| e.to_string()),
+        m.seconds_per_epoch.unwrap_or(f64::NAN),
+        m.seconds_per_inference.unwrap_or(f64::NAN),
+        memory::peak_rss_display()
+    );
+    for (name, s) in [
+        ("train", Some(&m.train)),
+        ("valid", m.valid.as_ref()),
+        ("test", m.test.as_ref()),
+    ] {
+        if let Some(s) = s {
+            println!(
+                "{name:<5} MSE x10 {:.4}  MAE {:.4}  RMSE {:.4}  R2 {:.4}  ({} crystals)",
+                s.mse_x10, s.overall.mae, s.overall.rmse, s.overall.r2, s.overall.n_crystals
+            );
+        }
+    }
+    println!("run folder: {}", args.out.display());
+    Ok(())
+}
