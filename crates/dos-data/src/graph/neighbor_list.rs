@@ -248,15 +248,21 @@ pub fn neighbor_list_with(crystal: &Crystal, options: &NeighborOptions) -> Resul
                 }
             }
         }
-        per_centre.sort_by(|a, b| {
+        // A total order (no two edges share j and shift), so the result is deterministic.
+        let order = |a: &Edge, b: &Edge| {
             a.distance
                 .total_cmp(&b.distance)
                 .then(a.j.cmp(&b.j))
                 .then(a.shift.cmp(&b.shift))
-        });
+        };
         if let Some(k) = options.k_nearest {
-            per_centre.truncate(k);
+            if k < per_centre.len() {
+                // O(n) partition around the k-th nearest, then sort only the kept k.
+                per_centre.select_nth_unstable_by(k - 1, order);
+                per_centre.truncate(k);
+            }
         }
+        per_centre.sort_unstable_by(order);
         edges.extend_from_slice(&per_centre);
     }
 
