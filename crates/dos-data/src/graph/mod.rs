@@ -1,4 +1,4 @@
-//! Periodic crystal graphs: neighbour lists ([`neighbor_list`]), node and edge featurisers,
+//! Periodic crystal graphs: neighbour lists ([`neighbor_list()`]), node and edge featurisers,
 //! [`GraphConfig`], [`CrystalGraph`] / [`Sample`], and batching into a
 //! [`crate::CrystalBatch`] ([`crate::CrystalBatch::from_samples`]).
 
