@@ -1,9 +1,11 @@
 //! What the three baselines share: the output head with or without energy embeddings, and
 //! crystal-system prompt injection (paper Table 9).
 //!
-//! Energy off: `ŷ = fc2(PReLU(fc1([g | p])))`, fc2 with M outputs.
-//! Energy on: `ŷ_m = fc2(PReLU(fc1([E_m | g | p])))`, fc2 with one output, for each of the
-//! M learned energy embeddings `E_m`.
+//! Energy off: `ŷ = fc2(PReLU(fc1(LN([g | p]))))`, fc2 with M outputs.
+//! Energy on: `ŷ_m = fc2(PReLU(fc1([E_m | LN([g | p])])))`, fc2 with one output, for each of the
+//! M learned energy embeddings `E_m`. `LN` is a LayerNorm on the head input: sum pooling of
+//! mass-valued one-hot inputs gives pooled vectors in the hundreds, which without it start
+//! training from outputs far off the [0, 1] DOS scale.
 //! `g` is the pooled crystal vector (B, d); `p` is the crystal-system prompt when injected
 //! at position 2, otherwise absent.
 
@@ -11,7 +13,7 @@ use candle_core::{Module, Result, Tensor, D};
 use candle_nn::{linear, Linear, VarBuilder};
 use dos_attn::{CrystalSystemPrompts, EnergyEmbedding};
 use dos_data::CrystalBatch;
-use dos_nn::PRelu;
+use dos_nn::{LayerNorm, PRelu};
 use serde::{Deserialize, Serialize};
 
 use crate::prompts::PromptConfig;
@@ -84,13 +86,15 @@ impl BaselineHeadConfig {
 
 /// The MLP head of a baseline.
 ///
-/// Parameter names: `energy_embedding.*` (energy on), `fc1`, `act`, `fc2`.
+/// Parameter names: `norm` (LayerNorm on the pooled input), `energy_embedding.*` (energy on),
+/// `fc1`, `act`, `fc2`.
 ///
 /// # Shapes
 /// - input: (B, in_dim)
 /// - output: (B, M)
 #[derive(Debug, Clone)]
 pub struct OutputHead {
+    norm: LayerNorm,
     energy: Option<EnergyEmbedding>,
     fc1: Linear,
     act: PRelu,
@@ -113,6 +117,7 @@ impl OutputHead {
             (None, in_dim, m)
         };
         Ok(Self {
+            norm: LayerNorm::new(in_dim, 1e-5, vb.pp("norm"))?,
             energy,
             fc1: linear(fc1_in, cfg.head_hidden, vb.pp("fc1"))?,
             act: PRelu::new(vb.pp("act"))?,
@@ -124,6 +129,7 @@ impl OutputHead {
     /// `(B, in_dim) -> (B, M)`.
     pub fn forward(&self, g: &Tensor) -> Result<Tensor> {
         let (b, w) = g.dims2()?;
+        let g = self.norm.forward(g)?;
         let x = match &self.energy {
             None => g.clone(),
             Some(e) => {
