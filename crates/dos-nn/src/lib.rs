@@ -5,10 +5,12 @@
 //! - [`PRelu`]: parametric ReLU with one learnable slope, like `torch.nn.PReLU()`;
 //! - [`EncoderMlp`], [`NormMlp`]: the two MLP shapes of the DOSTransformer GNN;
 //! - [`masked_softmax()`]: softmax over keys with padded keys given exactly zero weight;
+//! - [`FusedAdamW`]: AdamW updating the parameters in place (no temporaries on the CPU);
 //! - [`gradcheck`]: a finite-difference gradient check over every variable of a `VarMap`.
 //!
 //! Every block is generic over the float dtype; use f64 for gradient checks.
 
+pub mod adamw;
 pub mod error;
 pub mod gradcheck;
 pub mod layer_norm;
@@ -16,6 +18,7 @@ pub mod masked_softmax;
 pub mod mlp;
 pub mod prelu;
 
+pub use adamw::FusedAdamW;
 pub use error::NnError;
 pub use gradcheck::{assert_gradients_ok, check_gradients, GradCheckOptions, GradReport};
 pub use layer_norm::LayerNorm;
