@@ -12,7 +12,7 @@
 pub use dos_attn as attn;
 pub use dos_data as data;
 pub use dos_graph as graph;
-pub use dos_nn as nn;
 pub use dos_metrics as metrics;
 pub use dos_models as models;
+pub use dos_nn as nn;
 pub use dos_train as train;

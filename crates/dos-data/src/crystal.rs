@@ -76,7 +76,10 @@ impl Crystal {
         numbers: Vec<u8>,
         fractional: &[[f64; 3]],
     ) -> Result<Self, CrystalError> {
-        let positions = fractional.iter().map(|f| frac_to_cart(&lattice, f)).collect();
+        let positions = fractional
+            .iter()
+            .map(|f| frac_to_cart(&lattice, f))
+            .collect();
         Self::new(lattice, numbers, positions)
     }
 
@@ -165,7 +168,11 @@ impl Crystal {
         for (i, fi) in frac.iter().enumerate() {
             for (j, fj) in frac.iter().enumerate().skip(i) {
                 let d = [fj[0] - fi[0], fj[1] - fi[1], fj[2] - fi[2]];
-                let d = [d[0] - d[0].round(), d[1] - d[1].round(), d[2] - d[2].round()];
+                let d = [
+                    d[0] - d[0].round(),
+                    d[1] - d[1].round(),
+                    d[2] - d[2].round(),
+                ];
                 for a in -1..=1 {
                     for b in -1..=1 {
                         for c in -1..=1 {
@@ -200,7 +207,8 @@ fn gcd(a: usize, b: usize) -> usize {
 
 /// Determinant of a 3x3 matrix.
 pub fn det3(m: &[[f64; 3]; 3]) -> f64 {
-    m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+    m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+        - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
         + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
 }
 
@@ -243,7 +251,11 @@ mod tests {
 
     fn rocksalt() -> Crystal {
         let a = 5.64;
-        let lattice = [[0.0, a / 2.0, a / 2.0], [a / 2.0, 0.0, a / 2.0], [a / 2.0, a / 2.0, 0.0]];
+        let lattice = [
+            [0.0, a / 2.0, a / 2.0],
+            [a / 2.0, 0.0, a / 2.0],
+            [a / 2.0, a / 2.0, 0.0],
+        ];
         Crystal::from_fractional(lattice, vec![11, 17], &[[0.0; 3], [0.5, 0.5, 0.5]]).unwrap()
     }
 
@@ -262,7 +274,10 @@ mod tests {
     #[test]
     fn invalid_inputs_are_errors() {
         let l = [[3.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 3.0]];
-        assert!(matches!(Crystal::new(l, vec![], vec![]), Err(CrystalError::NoAtoms)));
+        assert!(matches!(
+            Crystal::new(l, vec![], vec![]),
+            Err(CrystalError::NoAtoms)
+        ));
         let sing = [[1.0, 0.0, 0.0], [2.0, 0.0, 0.0], [0.0, 0.0, 3.0]];
         assert!(matches!(
             Crystal::new(sing, vec![1], vec![[0.0; 3]]),
