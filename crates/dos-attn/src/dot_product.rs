@@ -1,8 +1,13 @@
 //! Scaled dot-product attention, with optional learned projections and several heads.
 
-use candle_core::{Module, Result, Tensor, D};
+use candle_core::{Result, Tensor, D};
 use candle_nn::{linear, Linear, VarBuilder};
+use dos_nn::fused::linear as fused_linear;
 use dos_nn::masked_softmax;
+
+fn linear_fwd(l: &Linear, x: &Tensor) -> Result<Tensor> {
+    fused_linear(l, x)
+}
 
 use crate::AttentionConfig;
 
@@ -59,7 +64,7 @@ impl DotProductAttention {
     /// Projected and split `(Q, K, V)`, each `(B, heads, L, d_h)`.
     fn qkv(&self, q: &Tensor, k: &Tensor, v: &Tensor) -> Result<(Tensor, Tensor, Tensor)> {
         let (q, k, v) = match &self.proj {
-            Some([wq, wk, wv, _]) => (wq.forward(q)?, wk.forward(k)?, wv.forward(v)?),
+            Some([wq, wk, wv, _]) => (linear_fwd(wq, q)?, linear_fwd(wk, k)?, linear_fwd(wv, v)?),
             None => (q.clone(), k.clone(), v.clone()),
         };
         Ok((
@@ -105,7 +110,7 @@ impl DotProductAttention {
             o.transpose(1, 2)?.reshape((b, m, d))?
         };
         match &self.proj {
-            Some([_, _, _, wo]) => wo.forward(&o),
+            Some([_, _, _, wo]) => linear_fwd(wo, &o),
             None => Ok(o),
         }
     }

@@ -1,7 +1,8 @@
 //! Position-wise feed-forward network of an attention block.
 
 use candle_core::{Module, Result, Tensor};
-use candle_nn::{linear, Linear, VarBuilder};
+use candle_nn::{Linear, VarBuilder};
+use dos_nn::fused::linear;
 
 /// Feed-forward network, `y = fc2(ReLU(fc1(x)))` with `fc1: Linear(d, mult d)`,
 /// `fc2: Linear(mult d, d)`.
@@ -19,14 +20,14 @@ impl FeedForward {
     /// Creates (or loads) `fc1` and `fc2` under `vb`.
     pub fn new(dim: usize, hidden: usize, vb: VarBuilder) -> Result<Self> {
         Ok(Self {
-            fc1: linear(dim, hidden, vb.pp("fc1"))?,
-            fc2: linear(hidden, dim, vb.pp("fc2"))?,
+            fc1: candle_nn::linear(dim, hidden, vb.pp("fc1"))?,
+            fc2: candle_nn::linear(hidden, dim, vb.pp("fc2"))?,
         })
     }
 }
 
 impl Module for FeedForward {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.fc2.forward(&self.fc1.forward(x)?.relu()?)
+        linear(&self.fc2, &linear(&self.fc1, x)?.relu()?)
     }
 }

@@ -60,7 +60,7 @@ impl ProcessorLayer {
         let c = b.matmul(&w_t.narrow(0, 2 * d, d)?)?;
         let z = ((p + q)? + c)?;
         match fc1.bias() {
-            Some(bias) => z.broadcast_add(bias),
+            Some(bias) => dos_nn::fused::add_bias(&z, bias),
             None => Ok(z),
         }
     }

@@ -6,12 +6,14 @@
 //! - [`EncoderMlp`], [`NormMlp`]: the two MLP shapes of the DOSTransformer GNN;
 //! - [`masked_softmax()`]: softmax over keys with padded keys given exactly zero weight;
 //! - [`FusedAdamW`]: AdamW updating the parameters in place (no temporaries on the CPU);
+//! - [`fused`]: fused CPU LayerNorm, PReLU and linear bias with backward passes;
 //! - [`gradcheck`]: a finite-difference gradient check over every variable of a `VarMap`.
 //!
 //! Every block is generic over the float dtype; use f64 for gradient checks.
 
 pub mod adamw;
 pub mod error;
+pub mod fused;
 pub mod gradcheck;
 pub mod layer_norm;
 pub mod masked_softmax;

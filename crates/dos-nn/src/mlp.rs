@@ -3,6 +3,7 @@
 use candle_core::{Module, Result, Tensor};
 use candle_nn::{linear, Linear, VarBuilder};
 
+use crate::fused::linear as fused_linear;
 use crate::{LayerNorm, PRelu};
 
 /// LayerNorm epsilon of [`NormMlp::new`], PyTorch's default.
@@ -36,7 +37,7 @@ impl EncoderMlp {
 
 impl Module for EncoderMlp {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.fc2.forward(&self.act.forward(&self.fc1.forward(x)?)?)
+        fused_linear(&self.fc2, &self.act.forward(&fused_linear(&self.fc1, x)?)?)
     }
 }
 
@@ -90,13 +91,13 @@ impl NormMlp {
     /// - `z`: `(*, hidden)`
     /// - output: `(*, out_dim)`
     pub fn forward_after_fc1(&self, z: &Tensor) -> Result<Tensor> {
-        self.fc2.forward(&self.act.forward(&self.norm.forward(z)?)?)
+        fused_linear(&self.fc2, &self.act.forward(&self.norm.forward(z)?)?)
     }
 }
 
 impl Module for NormMlp {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.forward_after_fc1(&self.fc1.forward(x)?)
+        self.forward_after_fc1(&fused_linear(&self.fc1, x)?)
     }
 }
 

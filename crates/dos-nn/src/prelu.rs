@@ -30,8 +30,7 @@ impl PRelu {
 
 impl Module for PRelu {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let neg = x.neg()?.relu()?; // = -min(0, x)
-        x.relu()? - neg.broadcast_mul(&self.weight)?
+        crate::fused::prelu(x, &self.weight)
     }
 }
 
