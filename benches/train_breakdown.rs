@@ -50,7 +50,14 @@ fn median(reps: usize, mut f: impl FnMut() -> R<()>) -> Duration {
     t[reps / 2]
 }
 
-fn row(name: &str, d: Duration) {
+/// Times `f` and prints a row, unless `BREAKDOWN_ONLY` is set and not part of `name`.
+fn timed(name: &str, reps: usize, f: impl FnMut() -> R<()>) {
+    if let Ok(only) = std::env::var("BREAKDOWN_ONLY") {
+        if !name.contains(&only) {
+            return;
+        }
+    }
+    let d = median(reps, f);
     println!("{name:<44} {:>9.2} ms", d.as_secs_f64() * 1e3);
 }
 
@@ -87,19 +94,15 @@ fn main() -> R<()> {
             receivers: &batch.receivers,
         };
         let c = Tensor::randn(0f32, 1., (batch.node_features.dim(0)?, d), &dev)?;
-        row(
-            "gnn forward (7 atoms, 268 edges)",
-            median(reps, || gnn.forward(&input).map(|_| ())),
-        );
-        row(
-            "gnn forward + backward",
-            median(reps, || {
-                (gnn.forward(&input)? * &c)?
-                    .sum_all()?
-                    .backward()
-                    .map(|_| ())
-            }),
-        );
+        timed("gnn forward (7 atoms, 268 edges)", reps, || {
+            gnn.forward(&input).map(|_| ())
+        });
+        timed("gnn forward + backward", reps, || {
+            (gnn.forward(&input)? * &c)?
+                .sum_all()?
+                .backward()
+                .map(|_| ())
+        });
     }
 
     // Attention stacks at the model's shapes: 51 energy tokens, 7 atoms.
@@ -112,34 +115,26 @@ fn main() -> R<()> {
         let vm = VarMap::new();
         let stack =
             CrossAttentionStack::new(&att, 2, VarBuilder::from_varmap(&vm, DType::F32, &dev))?;
-        row(
-            "cross-attention stack x2 forward",
-            median(reps, || stack.forward(&q, &k, &mask).map(|_| ())),
-        );
-        row(
-            "cross-attention stack x2 forward + backward",
-            median(reps, || {
-                (stack.forward(&q, &k, &mask)? * &c)?
-                    .sum_all()?
-                    .backward()
-                    .map(|_| ())
-            }),
-        );
+        timed("cross-attention stack x2 forward", reps, || {
+            stack.forward(&q, &k, &mask).map(|_| ())
+        });
+        timed("cross-attention stack x2 forward + backward", reps, || {
+            (stack.forward(&q, &k, &mask)? * &c)?
+                .sum_all()?
+                .backward()
+                .map(|_| ())
+        });
     }
     {
         let vm = VarMap::new();
         let stack =
             SelfAttentionStack::new(&att, 2, VarBuilder::from_varmap(&vm, DType::F32, &dev))?;
-        row(
-            "self-attention stack x2 forward",
-            median(reps, || stack.forward(&q).map(|_| ())),
-        );
-        row(
-            "self-attention stack x2 forward + backward",
-            median(reps, || {
-                (stack.forward(&q)? * &c)?.sum_all()?.backward().map(|_| ())
-            }),
-        );
+        timed("self-attention stack x2 forward", reps, || {
+            stack.forward(&q).map(|_| ())
+        });
+        timed("self-attention stack x2 forward + backward", reps, || {
+            (stack.forward(&q)? * &c)?.sum_all()?.backward().map(|_| ())
+        });
     }
 
     // The whole model.
@@ -147,14 +142,12 @@ fn main() -> R<()> {
         .validate()
         .expect("paper config is valid");
     let (model, varmap) = AnyModel::build(&cfg, &dev).expect("model");
-    row(
-        "model loss forward (both branches), B=1",
-        median(reps, || model.loss(&batch).map(|_| ())),
-    );
-    row(
-        "model loss forward + backward, B=1",
-        median(reps, || model.loss(&batch)?.backward().map(|_| ())),
-    );
+    timed("model loss forward (both branches), B=1", reps, || {
+        model.loss(&batch).map(|_| ())
+    });
+    timed("model loss forward + backward, B=1", reps, || {
+        model.loss(&batch)?.backward().map(|_| ())
+    });
     let grads = model.loss(&batch)?.backward()?;
     let mut opt = AdamW::new(
         varmap.all_vars(),
@@ -164,14 +157,12 @@ fn main() -> R<()> {
             ..ParamsAdamW::default()
         },
     )?;
-    row(
-        "candle_nn::AdamW step (6.47M parameters)",
-        median(reps, || opt.step(&grads)),
-    );
-    row(
-        "train step (loss + backward + AdamW), B=1",
-        median(reps, || opt.backward_step(&model.loss(&batch)?)),
-    );
+    timed("candle_nn::AdamW step (6.47M parameters)", reps, || {
+        opt.step(&grads)
+    });
+    timed("train step (loss + backward + AdamW), B=1", reps, || {
+        opt.backward_step(&model.loss(&batch)?)
+    });
     let mut fused = FusedAdamW::new(
         varmap.all_vars(),
         ParamsAdamW {
@@ -180,26 +171,19 @@ fn main() -> R<()> {
             ..ParamsAdamW::default()
         },
     )?;
-    row(
-        "dos_nn::FusedAdamW step",
-        median(reps, || fused.step(&grads)),
-    );
-    row(
-        "train step with FusedAdamW, B=1",
-        median(reps, || fused.backward_step(&model.loss(&batch)?)),
-    );
-    row(
-        "inference (system branch), B=1",
-        median(reps, || model.predict(&batch).map(|_| ())),
-    );
+    timed("dos_nn::FusedAdamW step", reps, || fused.step(&grads));
+    timed("train step with FusedAdamW, B=1", reps, || {
+        fused.backward_step(&model.loss(&batch)?)
+    });
+    timed("inference (system branch), B=1", reps, || {
+        model.predict(&batch).map(|_| ())
+    });
     let batch8 = phonon_batch(8, &dev);
-    row(
-        "inference (system branch), B=8",
-        median(reps, || model.predict(&batch8).map(|_| ())),
-    );
-    row(
-        "train step with FusedAdamW, B=8",
-        median(reps.min(7), || fused.backward_step(&model.loss(&batch8)?)),
-    );
+    timed("inference (system branch), B=8", reps, || {
+        model.predict(&batch8).map(|_| ())
+    });
+    timed("train step with FusedAdamW, B=8", reps.min(7), || {
+        fused.backward_step(&model.loss(&batch8)?)
+    });
     Ok(())
 }

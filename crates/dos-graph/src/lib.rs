@@ -10,6 +10,7 @@
 //! - [`to_padded`]: per-node rows to the padded `(B, n_max, d)` layout of the attention blocks.
 
 pub mod config;
+pub mod edge_sum;
 pub mod error;
 pub mod gnn;
 pub mod input;

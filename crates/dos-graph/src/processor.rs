@@ -50,19 +50,18 @@ impl ProcessorLayer {
     ) -> Result<Tensor> {
         let d = self.hidden;
         let fc1 = self.edge_mlp.fc1();
-        // (3d, 2d), rows split into the blocks acting on h_i, h_j and b_ij.
-        let w_t = fc1.weight().t()?.contiguous()?;
-        // Row blocks of W^T are contiguous: (d, 2d) each.
-        let p = h
-            .matmul(&w_t.narrow(0, 0, d)?)?
-            .index_select(receivers, 0)?;
-        let q = h.matmul(&w_t.narrow(0, d, d)?)?.index_select(senders, 0)?;
-        let c = b.matmul(&w_t.narrow(0, 2 * d, d)?)?;
-        let z = ((p + q)? + c)?;
-        match fc1.bias() {
-            Some(bias) => dos_nn::fused::add_bias(&z, bias),
-            None => Ok(z),
-        }
+        let w = fc1.weight(); // (2d, 3d): column blocks act on h_i, h_j and b_ij.
+        let n = h.dim(0)?;
+        // Row o of W is [W_i[o] | W_j[o] | W_b[o]], so W viewed (free) as (6d, d) has row
+        // 3o + k = block k of row o: one product h (6d, d)^T gives all three blocks' h terms
+        // (the b block's column is unused; N is small) without copying or splitting W, and its
+        // weight gradient is one matrix product.
+        let hw = h
+            .matmul(&w.reshape((6 * d, d))?.t()?)?
+            .reshape((n, 2 * d, 3))?;
+        // The b block as a strided view of W (gemm takes the strides as they are).
+        let c = b.matmul(&w.narrow(1, 2 * d, d)?.t()?)?;
+        crate::edge_sum::edge_sum(&hw, &c, fc1.bias(), senders, receivers)
     }
 
     /// Applies the layer; see the type docs.
