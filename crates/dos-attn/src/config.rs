@@ -9,7 +9,8 @@ use crate::AttnError;
 ///
 /// [`AttentionConfig::released`] (also [`AttentionConfig::new`]) reproduces the block of the
 /// authors' released code: `heads = 1`, `projections = false` (`softmax(Q K^T / sqrt(d)) V`
-/// straight on the LayerNormed inputs), `ffn_mult = 4`, `eps = 1e-5`.
+/// straight on the LayerNormed inputs), `ffn_mult = 4`, `eps = 1e-5`, and in cross-attention
+/// one LayerNorm shared by the query and the key/value streams (`separate_kv_norm = false`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttentionConfig {
     /// Model width d of queries, keys and values (paper: 256).
@@ -23,6 +24,16 @@ pub struct AttentionConfig {
     pub ffn_mult: usize,
     /// LayerNorm epsilon (released: 1e-5, PyTorch's default).
     pub eps: f64,
+    /// Cross-attention only: normalise atoms (keys/values) with their own LayerNorm `norm_kv`
+    /// instead of the query LayerNorm `norm_q` (released: false, one `layer_norms[0]` for
+    /// query, key and value). Configs saved before this field existed used separate norms,
+    /// hence the serde default `true` for a missing field.
+    #[serde(default = "separate_kv_norm_when_missing")]
+    pub separate_kv_norm: bool,
+}
+
+fn separate_kv_norm_when_missing() -> bool {
+    true
 }
 
 impl AttentionConfig {
@@ -34,6 +45,7 @@ impl AttentionConfig {
             projections: false,
             ffn_mult: 4,
             eps: 1e-5,
+            separate_kv_norm: false,
         }
     }
 

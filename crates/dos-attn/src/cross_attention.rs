@@ -9,12 +9,13 @@ use crate::{AttentionConfig, AttnError, DotProductAttention, FeedForward};
 /// One pre-LayerNorm cross-attention block,
 /// `E' = E + Attn(LN_q(E), LN_kv(H), LN_kv(H))`, then `E'' = E' + FFN(LN_ffn(E'))`.
 ///
-/// As in the released code, the query stream (energies) and the key/value stream (atoms)
-/// are normalised by two separate LayerNorms, `norm_q` and `norm_kv`; keys and values are the
-/// same normalised atom states (projected when `projections` is on). Padded atoms are masked
-/// out, so a crystal padded in a batch gives the same output as alone (the released code does
-/// not mask). Parameters: `norm_q`, `norm_kv`, `attn` (`q_proj`... when `projections`),
-/// `norm_ffn`, `ffn.fc1`, `ffn.fc2`.
+/// As in the released code, by default one LayerNorm (`norm_q`) normalises both the query
+/// stream (energies) and the key/value stream (atoms), `LN_kv = LN_q`; with
+/// `separate_kv_norm` the atoms get their own `norm_kv`. Keys and values are the same
+/// normalised atom states (projected when `projections` is on). Padded atoms are masked out,
+/// so a crystal padded in a batch gives the same output as alone (the released code does not
+/// mask). Parameters: `norm_q`, `norm_kv` (separate only), `attn` (`q_proj`... when
+/// `projections`), `norm_ffn`, `ffn.fc1`, `ffn.fc2`.
 ///
 /// # Shapes
 /// - `queries`: `(B, M, d)` energy tokens
@@ -24,7 +25,7 @@ use crate::{AttentionConfig, AttnError, DotProductAttention, FeedForward};
 #[derive(Debug, Clone)]
 pub struct CrossAttention {
     norm_q: LayerNorm,
-    norm_kv: LayerNorm,
+    norm_kv: Option<LayerNorm>,
     attn: DotProductAttention,
     norm_ffn: LayerNorm,
     ffn: FeedForward,
@@ -38,7 +39,10 @@ impl CrossAttention {
         let d = cfg.dim;
         Ok(Self {
             norm_q: LayerNorm::new(d, cfg.eps, vb.pp("norm_q"))?,
-            norm_kv: LayerNorm::new(d, cfg.eps, vb.pp("norm_kv"))?,
+            norm_kv: match cfg.separate_kv_norm {
+                true => Some(LayerNorm::new(d, cfg.eps, vb.pp("norm_kv"))?),
+                false => None,
+            },
             attn: DotProductAttention::new(cfg, vb.pp("attn"))?,
             norm_ffn: LayerNorm::new(d, cfg.eps, vb.pp("norm_ffn"))?,
             ffn: FeedForward::new(d, cfg.ffn_mult * d, vb.pp("ffn"))?,
@@ -49,7 +53,7 @@ impl CrossAttention {
     /// Applies the block; see the type docs.
     pub fn forward(&self, queries: &Tensor, keys: &Tensor, key_mask: &Tensor) -> Result<Tensor> {
         check_inputs(self.dim, queries, keys, key_mask)?;
-        let kv = self.norm_kv.forward(keys)?;
+        let kv = self.normalize_keys(keys)?;
         let a = self
             .attn
             .forward(&self.norm_q.forward(queries)?, &kv, &kv, Some(key_mask))?;
@@ -67,9 +71,13 @@ impl CrossAttention {
         check_inputs(self.dim, queries, keys, key_mask)?;
         self.attn.weights(
             &self.norm_q.forward(queries)?,
-            &self.norm_kv.forward(keys)?,
+            &self.normalize_keys(keys)?,
             Some(key_mask),
         )
+    }
+
+    fn normalize_keys(&self, keys: &Tensor) -> Result<Tensor> {
+        self.norm_kv.as_ref().unwrap_or(&self.norm_q).forward(keys)
     }
 }
 
@@ -183,6 +191,7 @@ mod tests {
             AttentionConfig {
                 heads: 2,
                 projections: true,
+                separate_kv_norm: true,
                 ..AttentionConfig::released(d)
             },
         ]
@@ -202,11 +211,16 @@ mod tests {
             let w = stack.layers()[0].attention_weights(&q, &k, &mask)?;
             assert_eq!(w.dims(), &[3, cfg.heads, 5, 4]);
             let n = vm.data().lock().unwrap().len();
-            // Per layer: 3 norms (2 each), ffn (4), projections (8); plus final_norm.
-            let per_layer = 10 + if cfg.projections { 8 } else { 0 };
+            // Per layer: 2 or 3 norms (2 each), ffn (4), projections (8); plus final_norm.
+            let norms = if cfg.separate_kv_norm { 3 } else { 2 };
+            let per_layer = 2 * norms + 4 + if cfg.projections { 8 } else { 0 };
             assert_eq!(n, 2 * per_layer + 2);
             let names = vm.data().lock().unwrap();
-            assert!(names.contains_key("layers.1.norm_kv.weight"));
+            assert_eq!(
+                names.contains_key("layers.1.norm_kv.weight"),
+                cfg.separate_kv_norm
+            );
+            assert!(names.contains_key("layers.1.norm_q.weight"));
             assert!(names.contains_key("final_norm.bias"));
             assert_eq!(names["layers.0.ffn.fc1.weight"].dims(), &[32, 8]);
         }

@@ -7,6 +7,7 @@ mod data_cmd;
 mod edos_cmd;
 mod eval_cmd;
 mod generate_cmd;
+mod params_cmd;
 mod plot;
 mod plot_cmd;
 mod predict_cmd;
@@ -42,6 +43,8 @@ enum Command {
     Plot(plot_cmd::PlotArgs),
     /// Grid search over layers, width, learning rate and batch, scored on validation.
     Sweep(sweep_cmd::SweepArgs),
+    /// Parameter count of every model at its paper preset.
+    Params(params_cmd::ParamsArgs),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => compare_cmd::run(args),
         Command::Plot(args) => plot_cmd::run(args),
         Command::Sweep(args) => sweep_cmd::run(args),
+        Command::Params(args) => params_cmd::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

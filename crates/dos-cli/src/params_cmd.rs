@@ -1,0 +1,36 @@
+//! `dos params`: trainable parameter count of every model at its paper preset.
+
+use anyhow::Result;
+use candle_core::Device;
+use clap::Args;
+use dos_models::{parameter_count, AnyModel, ModelConfig, ModelKind, Task};
+
+use crate::train_cmd::TaskArg;
+
+/// Options of `dos params`.
+#[derive(Debug, Args)]
+pub struct ParamsArgs {
+    /// Task whose presets to count (input widths and M differ).
+    #[arg(long, value_enum, default_value = "phonon")]
+    pub task: TaskArg,
+}
+
+/// Builds each preset (DOSTransformer; baselines with energy embeddings on and off) and
+/// prints its parameter count, one model per line.
+pub fn run(args: ParamsArgs) -> Result<()> {
+    let task = Task::from(args.task);
+    println!("model\tenergy\tparameters");
+    for kind in ModelKind::ALL {
+        let energies: &[bool] = match kind {
+            ModelKind::DosTransformer => &[true],
+            _ => &[true, false],
+        };
+        for &energy in energies {
+            let cfg = ModelConfig::preset(kind, task, energy).validate()?;
+            let (_model, varmap) = AnyModel::build(&cfg, &Device::Cpu)?;
+            let on = if energy { "on" } else { "off" };
+            println!("{}\t{on}\t{}", kind.name(), parameter_count(&varmap));
+        }
+    }
+    Ok(())
+}
