@@ -62,6 +62,8 @@ fn timed(name: &str, reps: usize, f: impl FnMut() -> R<()>) {
 }
 
 fn main() -> R<()> {
+    // Unless CANDLE_NUM_THREADS is set: candle's spinning element-wise pool off.
+    let serial = dos::nn::prefer_serial_elementwise();
     let reps: usize = std::env::args()
         .skip(1)
         .find_map(|a| a.parse().ok())
@@ -69,8 +71,14 @@ fn main() -> R<()> {
     let dev = Device::Cpu;
     let d = 256;
     println!(
-        "threads: rayon {}, reps {reps}",
-        candle_core::utils::get_num_threads()
+        "threads: rayon {}, CANDLE_NUM_THREADS {:?}{}, reps {reps}",
+        candle_core::utils::get_num_threads(),
+        std::env::var("CANDLE_NUM_THREADS").unwrap_or_default(),
+        if serial {
+            " (set by prefer_serial_elementwise)"
+        } else {
+            ""
+        }
     );
 
     // GNN alone (L' = 3, d = 256, mean aggregation) on the batch-1 graph.

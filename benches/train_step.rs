@@ -1,5 +1,6 @@
 //! DOSTransformer at the paper phonon config (d 256, L' 3, L1 = L2 = L3 = 2, M 51):
-//! one training step (loss forward + backward + AdamW update) and one inference batch, on
+//! one training step (loss forward + backward + AdamW update with `dos_nn::FusedAdamW`, the
+//! same update as `candle_nn::AdamW`) and one inference batch, on
 //! synthetic phonon-like crystals (7 atoms, 4 Å cutoff, about 40 neighbours per atom, 118
 //! node features, 4 edge features), batch sizes 1 and 8, f32, on the CPU (or CUDA device 0
 //! when built with `--features cuda`).
@@ -9,10 +10,11 @@
 use std::hint::black_box;
 
 use candle_core::{DType, Device};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use candle_nn::{Optimizer, ParamsAdamW};
 use criterion::{criterion_group, criterion_main, Criterion};
 use dos::models::synthetic::{batch_from_graphs, SplitMix64, SyntheticCrystal, SyntheticSpec};
 use dos::models::{AnyModel, DosModel, ModelConfig, ModelKind, Task};
+use dos::nn::FusedAdamW;
 
 fn phonon_batch(b: usize, device: &Device) -> dos::data::CrystalBatch {
     let mut rng = SplitMix64::new(2023);
@@ -33,12 +35,14 @@ fn phonon_batch(b: usize, device: &Device) -> dos::data::CrystalBatch {
 }
 
 fn bench(c: &mut Criterion) {
+    // Before any tensor exists: candle reads CANDLE_NUM_THREADS once (see docs/performance.md).
+    dos::nn::prefer_serial_elementwise();
     let device = Device::cuda_if_available(0).expect("device");
     let cfg = ModelConfig::preset(ModelKind::DosTransformer, Task::Phonon, true)
         .validate()
         .expect("paper config is valid");
     let (model, varmap) = AnyModel::build(&cfg, &device).expect("model");
-    let mut opt = AdamW::new(
+    let mut opt = FusedAdamW::new(
         varmap.all_vars(),
         ParamsAdamW {
             lr: 1e-4,

@@ -7,6 +7,8 @@
 //! - [`masked_softmax()`]: softmax over keys with padded keys given exactly zero weight;
 //! - [`FusedAdamW`]: AdamW updating the parameters in place (no temporaries on the CPU);
 //! - [`fused`]: fused CPU LayerNorm, PReLU and linear bias with backward passes;
+//! - [`prefer_serial_elementwise`]: keeps candle's spinning element-wise thread pool off
+//!   (call first in `main`; a 5x training speed-up on shared cores);
 //! - [`gradcheck`]: a finite-difference gradient check over every variable of a `VarMap`.
 //!
 //! Every block is generic over the float dtype; use f64 for gradient checks.
@@ -19,6 +21,7 @@ pub mod layer_norm;
 pub mod masked_softmax;
 pub mod mlp;
 pub mod prelu;
+pub mod threads;
 
 pub use adamw::FusedAdamW;
 pub use error::NnError;
@@ -27,3 +30,4 @@ pub use layer_norm::LayerNorm;
 pub use masked_softmax::masked_softmax;
 pub use mlp::{EncoderMlp, NormMlp};
 pub use prelu::PRelu;
+pub use threads::prefer_serial_elementwise;

@@ -1,0 +1,24 @@
+//! CPU threading defaults for candle's element-wise kernels.
+
+/// Makes candle run its element-wise kernels on the calling thread, unless the user chose
+/// otherwise: sets `CANDLE_NUM_THREADS=1` when that variable is unset, and returns whether it
+/// did. Matrix products keep their threads (`RAYON_NUM_THREADS`, default: all cores).
+///
+/// Why: candle 0.11 splits every element-wise op of at least 65,536 values over a pool of
+/// worker threads that busy-wait (25,000 spins) for work, and the caller busy-waits for them.
+/// When the cores are shared (other processes, or more threads than cores) the spinning
+/// threads steal the time of the ones doing the work: one DOSTransformer training step
+/// (phonon paper config, batch 1) took 863 ms with the pool on a loaded 2-core machine and
+/// 168 ms without it; on a quiet 16-core machine the two differ by less than 3%
+/// (`docs/performance.md`).
+///
+/// Call it at the very start of `main`, before any tensor is created: candle reads the
+/// variable once, when its pool is first used. Setting the environment is not thread-safe,
+/// so call it while the program has a single thread.
+pub fn prefer_serial_elementwise() -> bool {
+    if std::env::var_os("CANDLE_NUM_THREADS").is_some() {
+        return false;
+    }
+    std::env::set_var("CANDLE_NUM_THREADS", "1");
+    true
+}
