@@ -211,9 +211,9 @@ mod tests {
             let w = stack.layers()[0].attention_weights(&q, &k, &mask)?;
             assert_eq!(w.dims(), &[3, cfg.heads, 5, 4]);
             let n = vm.data().lock().unwrap().len();
-            // Per layer: 2 or 3 norms (2 each), ffn (4), projections (8); plus final_norm.
+            // Per layer: 2 or 3 norms (2 each), ffn (4), projections (7: no key bias); plus final_norm.
             let norms = if cfg.separate_kv_norm { 3 } else { 2 };
-            let per_layer = 2 * norms + 4 + if cfg.projections { 8 } else { 0 };
+            let per_layer = 2 * norms + 4 + if cfg.projections { 7 } else { 0 };
             assert_eq!(n, 2 * per_layer + 2);
             let names = vm.data().lock().unwrap();
             assert_eq!(

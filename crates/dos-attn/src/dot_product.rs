@@ -1,7 +1,7 @@
 //! Scaled dot-product attention, with optional learned projections and several heads.
 
 use candle_core::{Result, Tensor, D};
-use candle_nn::{linear, Linear, VarBuilder};
+use candle_nn::{linear, linear_no_bias, Linear, VarBuilder};
 use dos_nn::fused::linear as fused_linear;
 use dos_nn::masked_softmax;
 
@@ -14,7 +14,7 @@ use crate::AttentionConfig;
 /// Scaled dot-product attention, `O = softmax(Q K^T / sqrt(d_h) + mask) V` per head.
 ///
 /// Without projections (the released block) `Q`, `K`, `V` are the inputs themselves; with
-/// `projections`, `Q = q_proj(q)`, `K = k_proj(k)`, `V = v_proj(v)` and the heads'
+/// `projections`, `Q = q_proj(q)`, `K = k_proj(k)` (no bias), `V = v_proj(v)` and the heads'
 /// concatenation goes through `out_proj`.
 ///
 /// # Shapes
@@ -36,7 +36,9 @@ impl DotProductAttention {
         let proj = if cfg.projections {
             Some([
                 linear(d, d, vb.pp("q_proj"))?,
-                linear(d, d, vb.pp("k_proj"))?,
+                // No key bias: it adds q·b_k to every score of a row, which softmax removes,
+                // so it would be a parameter with an identically zero gradient.
+                linear_no_bias(d, d, vb.pp("k_proj"))?,
                 linear(d, d, vb.pp("v_proj"))?,
                 linear(d, d, vb.pp("out_proj"))?,
             ])

@@ -159,7 +159,7 @@ mod tests {
                 || (stack.forward(&x)?.sin()? * &c)?.sum_all(),
                 &GradCheckOptions::default(),
             )?;
-            let per_layer = 8 + if cfg.projections { 8 } else { 0 };
+            let per_layer = 8 + if cfg.projections { 7 } else { 0 };
             assert_eq!(report.variables.len(), 2 * per_layer + 2);
             assert_gradients_ok(&report, 1e-5);
         }

@@ -59,8 +59,15 @@ impl ProcessorLayer {
         let hw = h
             .matmul(&w.reshape((6 * d, d))?.t()?)?
             .reshape((n, 2 * d, 3))?;
-        // The b block as a strided view of W (gemm takes the strides as they are).
-        let c = b.matmul(&w.narrow(1, 2 * d, d)?.t()?)?;
+        // The b block as a strided view of W (CPU gemm takes the strides as they are; CUDA's
+        // matmul needs a contiguous operand, so copy the block there).
+        let w_b = w.narrow(1, 2 * d, d)?.t()?;
+        let w_b = if b.device().is_cpu() {
+            w_b
+        } else {
+            w_b.contiguous()?
+        };
+        let c = b.matmul(&w_b)?;
         crate::edge_sum::edge_sum(&hw, &c, fc1.bias(), senders, receivers)
     }
 

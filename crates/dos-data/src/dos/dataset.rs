@@ -95,7 +95,9 @@ impl ElectronDatasetBuilder {
             });
         }
         type Row = Option<(Crystal, Vec<f64>, f64, f64)>;
-        let rows: Vec<Row> = entries
+        // Collect every result before `?` so the error reported is the first entry's in file
+        // order, not whichever worker failed first.
+        let rows: Vec<Result<Row>> = entries
             .par_iter()
             .map(|entry| -> Result<Row> {
                 let doc = read_dos_document(&entry.dos_path)?;
@@ -107,7 +109,8 @@ impl ElectronDatasetBuilder {
                 let crystal = load_structure(entry, &doc)?;
                 Ok(Some((crystal, target, doc.efermi, gap)))
             })
-            .collect::<Result<_>>()?;
+            .collect();
+        let rows = rows.into_iter().collect::<Result<Vec<Row>>>()?;
         let mut ds = ElectronDataset {
             grid: pipe.grid().to_vec(),
             ids: Vec::new(),
