@@ -86,6 +86,14 @@ rm -rf "$stage" && mkdir -p "$stage"
     "${nice[@]}" xz -T1 --lzma2=preset=6,dict=256MiB > "$stage/bundle.tar.xz")
 cp "$work/manifest.tsv" "$work/build-info" "$stage/"
 cp "$here/run-on-device.sh" "$stage/"
+# Shared libraries of `dos` beyond glibc/libgcc (fontconfig, freetype and their dependencies,
+# used by the plots) are not on the GPU image: stage this machine's copies in .gpu/lib.
+if (( dos )); then
+    rm -rf "$stage/lib" && mkdir -p "$stage/lib"
+    ldd "$CARGO_TARGET_DIR/release/dos" | awk '$3 ~ /^\// {print $3}' \
+        | grep -vE '/(libc|libm|libgcc_s|libpthread|libdl|librt)\.so' \
+        | while read -r lib; do cp -L "$lib" "$stage/lib/"; done
+fi
 if (( with_data )); then
     : "${DOS_DATA_DIR:?--with-data needs DOS_DATA_DIR}"
     mkdir -p "$stage/data/phonon"

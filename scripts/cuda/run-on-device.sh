@@ -45,6 +45,7 @@ for py in python3 /opt/torch/.venv/bin/python3; do
         break
     fi
 done
+[[ -d $gpu/lib ]] && libdirs+=("$gpu/lib")
 LD_LIBRARY_PATH=$(printf '%s\n' "${libdirs[@]}" | awk '!seen[$0]++' | paste -sd:)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export LD_LIBRARY_PATH
 
