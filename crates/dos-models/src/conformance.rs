@@ -31,6 +31,8 @@ fn gradients_match_finite_differences(index: usize) -> Result<()> {
 }
 
 /// 200 AdamW steps on a fixed batch cut the loss of tiny model `index` at least tenfold.
+/// (lr 3e-3: at 1e-2 DOSTransformer stalled near 0.28 in about one run of ten, from candle's
+/// unseeded initialisation; 0 failures in 13 runs of all seven models at 3e-3.)
 fn two_hundred_adamw_steps_cut_the_loss_tenfold(index: usize) -> Result<()> {
     let b = batch(&[3, 2, 4], 5, DType::F32)?;
     let (name, cfg) = tiny_configs().swap_remove(index);
@@ -38,7 +40,7 @@ fn two_hundred_adamw_steps_cut_the_loss_tenfold(index: usize) -> Result<()> {
     let mut opt = AdamW::new(
         varmap.all_vars(),
         ParamsAdamW {
-            lr: 1e-2,
+            lr: 3e-3,
             ..ParamsAdamW::default()
         },
     )?;
