@@ -20,7 +20,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use candle_core::Device;
 use dos::data::dataset::PhononDataset;
 use dos::data::graph::GraphConfig;
 use dos::data::split::Split;
@@ -85,8 +84,11 @@ fn phonon_dir(dir: &Path) -> Result<PathBuf> {
 }
 
 fn main() -> Result<()> {
+    // Before any tensor or thread exists: candle's spinning element-wise pool slows training
+    // about 5x on shared cores (dos::nn::threads, docs/performance.md).
+    dos::nn::prefer_serial_elementwise();
     let args = parse_args()?;
-    let device = Device::cuda_if_available(0)?;
+    let device = dos::train::default_device();
     let graph = GraphConfig::phonon();
     let t0 = Instant::now();
     let (data, split, source, real) = match &args.data {

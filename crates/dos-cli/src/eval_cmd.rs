@@ -103,7 +103,7 @@ pub fn evaluate_split(
 
 /// Runs `dos eval`.
 pub fn run(args: EvalArgs) -> Result<()> {
-    let device = Device::cuda_if_available(0)?;
+    let device = dos_train::default_device();
     let (run, data) = load_run_with_data(&args.run, args.data.as_deref(), &device)?;
     let (preds, m) = evaluate_split(&run, &data, args.split, args.batch_size, &device)?;
     match args.format {

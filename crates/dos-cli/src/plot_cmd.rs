@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
-use candle_core::Device;
 use clap::Args;
 use dos_models::Task;
 
@@ -40,7 +39,7 @@ pub fn x_label(task: Task) -> String {
 
 /// Runs `dos plot`.
 pub fn run(args: PlotArgs) -> Result<()> {
-    let device = Device::cuda_if_available(0)?;
+    let device = dos_train::default_device();
     let (run, data) = load_run_with_data(&args.run, args.data.as_deref(), &device)?;
     let (preds, _) = evaluate_split(&run, &data, args.split, 32, &device)?;
     let Some(target) = &preds.target else {

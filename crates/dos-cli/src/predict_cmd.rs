@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use candle_core::Device;
 use clap::Args;
 use dos_train::{load_run, predict_structures};
 
@@ -29,7 +28,7 @@ pub struct PredictArgs {
 
 /// Runs `dos predict`.
 pub fn run(args: PredictArgs) -> Result<()> {
-    let device = Device::cuda_if_available(0)?;
+    let device = dos_train::default_device();
     let run = load_run(&args.run, &device)
         .with_context(|| format!("reading run folder {}", args.run.display()))?;
     let crystals = args

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use candle_core::Device;
 use clap::Args;
 use dos_train::{train_run, RunOptions};
 
@@ -57,7 +56,7 @@ pub struct SweepArgs {
 
 /// Runs `dos sweep`.
 pub fn run(args: SweepArgs) -> Result<()> {
-    let device = Device::cuda_if_available(0)?;
+    let device = dos_train::default_device();
     let (data, split, desc) = load_data(&args.data, args.seed)?;
     let mut grid = Vec::new();
     for &g in &args.gnn_layers {

@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use candle_core::Device;
 use clap::{Args, ValueEnum};
 use dos_data::dataset::{Dataset, PhononDataset, RawSample};
 use dos_data::dos::pipeline::ElectronDosPipeline;
@@ -327,7 +326,7 @@ pub fn run_config(args: &TrainArgs, data_desc: String) -> Result<RunConfig> {
 
 /// Runs `dos train`.
 pub fn run(args: TrainArgs) -> Result<()> {
-    let device = Device::cuda_if_available(0)?;
+    let device = dos_train::default_device();
     let t0 = std::time::Instant::now();
     let (data, split, desc) = load_data(&args.data, args.seed)?;
     eprintln!(
