@@ -48,6 +48,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Before any tensor or thread exists: candle's spinning element-wise pool slows training
+    // about 5x on shared cores (dos_nn::threads, docs/performance.md).
+    dos_nn::prefer_serial_elementwise();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Data(cmd) => data_cmd::run(cmd),

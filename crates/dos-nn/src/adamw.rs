@@ -78,6 +78,67 @@ impl FusedAdamW {
         self.step_t = step_t;
         Ok(())
     }
+
+    /// One step with every gradient first multiplied by `grad_scale` (global-norm gradient
+    /// clipping; 1.0 leaves the gradients as they are). The scaled gradient `s g` enters both
+    /// moments, exactly as if the gradients had been scaled beforehand. Variables without a
+    /// gradient are left untouched.
+    pub fn step_scaled(&mut self, grads: &GradStore, grad_scale: f64) -> Result<()> {
+        self.step_t += 1;
+        let p = &self.params;
+        let t = self.step_t as i32;
+        let upd = ThetaUpdate {
+            decay: 1.0 - p.lr * p.weight_decay,
+            lr: p.lr,
+            scale_m: 1.0 / (1.0 - p.beta1.powi(t)),
+            scale_v: 1.0 / (1.0 - p.beta2.powi(t)),
+            eps: p.eps,
+        };
+        for slot in self.vars.iter_mut() {
+            let Some(g) = grads.get(&slot.var) else {
+                continue;
+            };
+            let fused = matches!(slot.var.device(), Device::Cpu)
+                && slot.var.is_contiguous()
+                && g.dtype() == slot.var.dtype();
+            if fused {
+                let g = g.contiguous()?;
+                slot.m.inplace_op2(
+                    &g,
+                    &Moment {
+                        beta: p.beta1,
+                        grad_scale,
+                        square: false,
+                    },
+                )?;
+                slot.v.inplace_op2(
+                    &g,
+                    &Moment {
+                        beta: p.beta2,
+                        grad_scale,
+                        square: true,
+                    },
+                )?;
+                slot.var.inplace_op3(&slot.m, &slot.v, &upd)?;
+            } else {
+                let scaled;
+                let g = if grad_scale == 1.0 {
+                    g
+                } else {
+                    scaled = (g * grad_scale)?;
+                    &scaled
+                };
+                let m = ((&slot.m * p.beta1)? + (g * (1.0 - p.beta1))?)?;
+                let v = ((&slot.v * p.beta2)? + (g.sqr()? * (1.0 - p.beta2))?)?;
+                let step = ((&m * upd.scale_m)? / ((&v * upd.scale_v)?.sqrt()? + p.eps)?)?;
+                let theta = ((slot.var.as_tensor() * upd.decay)? - (step * p.lr)?)?;
+                slot.var.set(&theta)?;
+                slot.m = m;
+                slot.v = v;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Optimizer for FusedAdamW {
@@ -109,51 +170,7 @@ impl Optimizer for FusedAdamW {
     }
 
     fn step(&mut self, grads: &GradStore) -> Result<()> {
-        self.step_t += 1;
-        let p = &self.params;
-        let t = self.step_t as i32;
-        let upd = ThetaUpdate {
-            decay: 1.0 - p.lr * p.weight_decay,
-            lr: p.lr,
-            scale_m: 1.0 / (1.0 - p.beta1.powi(t)),
-            scale_v: 1.0 / (1.0 - p.beta2.powi(t)),
-            eps: p.eps,
-        };
-        for slot in self.vars.iter_mut() {
-            let Some(g) = grads.get(&slot.var) else {
-                continue;
-            };
-            let fused = matches!(slot.var.device(), Device::Cpu)
-                && slot.var.is_contiguous()
-                && g.dtype() == slot.var.dtype();
-            if fused {
-                let g = g.contiguous()?;
-                slot.m.inplace_op2(
-                    &g,
-                    &Moment {
-                        beta: p.beta1,
-                        square: false,
-                    },
-                )?;
-                slot.v.inplace_op2(
-                    &g,
-                    &Moment {
-                        beta: p.beta2,
-                        square: true,
-                    },
-                )?;
-                slot.var.inplace_op3(&slot.m, &slot.v, &upd)?;
-            } else {
-                let m = ((&slot.m * p.beta1)? + (g * (1.0 - p.beta1))?)?;
-                let v = ((&slot.v * p.beta2)? + (g.sqr()? * (1.0 - p.beta2))?)?;
-                let step = ((&m * upd.scale_m)? / ((&v * upd.scale_v)?.sqrt()? + p.eps)?)?;
-                let theta = ((slot.var.as_tensor() * upd.decay)? - (step * p.lr)?)?;
-                slot.var.set(&theta)?;
-                slot.m = m;
-                slot.v = v;
-            }
-        }
-        Ok(())
+        self.step_scaled(grads, 1.0)
     }
 }
 
@@ -165,9 +182,10 @@ fn range(op: &str, l: &Layout) -> Result<std::ops::Range<usize>> {
     }
 }
 
-/// `dst <- beta dst + (1 - beta) g` (or `g²` when `square`).
+/// `dst <- beta dst + (1 - beta) (s g)` (or `(s g)²` when `square`), s = `grad_scale`.
 struct Moment {
     beta: f64,
+    grad_scale: f64,
     square: bool,
 }
 
@@ -191,12 +209,23 @@ impl InplaceOp2 for Moment {
                 if d.len() != g.len() {
                     bail!("adamw-moment: {} values for {} gradients", d.len(), g.len());
                 }
-                if self.square {
-                    d.iter_mut()
+                // Unscaled loops when s = 1 (no multiply); the scaled product `g * s` rounds
+                // like the tensor `g * s`, so both paths match a pre-scaled gradient exactly.
+                let s = self.grad_scale as $t;
+                match (self.square, self.grad_scale == 1.0) {
+                    (true, true) => d
+                        .iter_mut()
                         .zip(g)
-                        .for_each(|(d, &g)| *d = b * *d + c * (g * g));
-                } else {
-                    d.iter_mut().zip(g).for_each(|(d, &g)| *d = b * *d + c * g);
+                        .for_each(|(d, &g)| *d = b * *d + c * (g * g)),
+                    (false, true) => d.iter_mut().zip(g).for_each(|(d, &g)| *d = b * *d + c * g),
+                    (true, false) => d.iter_mut().zip(g).for_each(|(d, &g)| {
+                        let g = g * s;
+                        *d = b * *d + c * (g * g)
+                    }),
+                    (false, false) => d
+                        .iter_mut()
+                        .zip(g)
+                        .for_each(|(d, &g)| *d = b * *d + c * (g * s)),
                 }
             }};
         }
@@ -344,6 +373,37 @@ mod tests {
         let (_, m, v) = opt.moments().next().expect("one variable");
         assert!((m.to_vec1::<f64>()?[0] - 0.3).abs() < 1e-12);
         assert!((v.to_vec1::<f64>()?[1] - 0.001 * 0.25).abs() < 1e-15);
+        Ok(())
+    }
+
+    /// `step_scaled(g, s)` on the in-place path equals `step` on gradients scaled beforehand
+    /// (`g * s` as a tensor), bit for bit, for both dtypes.
+    #[test]
+    fn scaled_step_equals_prescaled_gradients() -> Result<()> {
+        let dev = Device::Cpu;
+        for dtype in [DType::F32, DType::F64] {
+            let init = Tensor::randn(0f64, 1., (3, 4), &dev)?.to_dtype(dtype)?;
+            let run = |scaled_in_kernel: bool| -> Result<Vec<f64>> {
+                let w = Var::from_tensor(&init)?;
+                let mut opt = FusedAdamW::new(vec![w.clone()], ParamsAdamW::default())?;
+                for _ in 0..3 {
+                    let mut grads = (w.as_tensor().exp()? * 2.0)?.sum_all()?.backward()?;
+                    if scaled_in_kernel {
+                        opt.step_scaled(&grads, 0.3)?;
+                    } else {
+                        let g = grads.get(&w).expect("gradient of w");
+                        let pre = (g * 0.3)?;
+                        grads.insert(&w, pre);
+                        opt.step(&grads)?;
+                    }
+                }
+                w.flatten_all()?.to_dtype(DType::F64)?.to_vec1::<f64>()
+            };
+            let (a, b) = (run(true)?, run(false)?);
+            assert_eq!(a, b, "{dtype:?}");
+            let start = init.flatten_all()?.to_dtype(DType::F64)?.to_vec1::<f64>()?;
+            assert_ne!(a, start);
+        }
         Ok(())
     }
 }

@@ -3,15 +3,18 @@
 //!
 //! Why not `candle_nn::AdamW` directly: its moments are private, so a checkpoint could not hold
 //! them and every resume would restart the moments (and the bias correction) from zero. This
-//! type performs the very same update as `candle_nn::AdamW` (a test checks equality step by
-//! step) and exposes its moments. (`candle-optimisers` 0.10 would offer more optimisers but
-//! depends on candle 0.10 and does not build together with candle 0.11.)
+//! type wraps [`dos_nn::FusedAdamW`], which performs the very same update as
+//! `candle_nn::AdamW` (a test checks equality step by step) in place on the CPU, and adds
+//! variable names, so that the moments can be checkpointed by name. (`candle-optimisers` 0.10
+//! would offer more optimisers but depends on candle 0.10 and does not build together with
+//! candle 0.11.)
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use candle_core::{backprop::GradStore, DType, Tensor, Var};
-use candle_nn::VarMap;
+use candle_nn::{Optimizer, ParamsAdamW, VarMap};
+use dos_nn::FusedAdamW;
 
 use crate::error::{Result, TrainError};
 
@@ -30,11 +33,16 @@ pub struct AdamWParams {
     pub weight_decay: f64,
 }
 
-struct Slot {
-    name: String,
-    var: Var,
-    m: Var,
-    v: Var,
+impl From<AdamWParams> for ParamsAdamW {
+    fn from(p: AdamWParams) -> Self {
+        ParamsAdamW {
+            lr: p.lr,
+            beta1: p.beta1,
+            beta2: p.beta2,
+            eps: p.eps,
+            weight_decay: p.weight_decay,
+        }
+    }
 }
 
 /// AdamW (Loshchilov & Hutter), the update of PyTorch's `torch.optim.AdamW` and of
@@ -43,20 +51,24 @@ struct Slot {
 /// `m <- b1 m + (1 - b1) g`, `v <- b2 v + (1 - b2) g^2`,
 /// `theta <- theta (1 - lr lambda) - lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)`.
 ///
-/// Variables are kept with their `VarMap` names, so the moments can be saved to and loaded from
-/// a safetensors file (`adam_m.<name>`, `adam_v.<name>`).
+/// The update runs in place ([`dos_nn::FusedAdamW`]: three passes per variable, no temporary
+/// tensors, on the CPU). Variables are kept with their `VarMap` names, so the moments can be
+/// saved to and loaded from a safetensors file (`adam_m.<name>`, `adam_v.<name>`).
+///
+/// # Shapes
+/// Any variable shape; a variable's moments have its shape.
 pub struct AdamW {
-    slots: Vec<Slot>,
-    step_t: usize,
-    params: AdamWParams,
+    /// Name of each optimised variable, in the order of `inner`'s variables.
+    names: Vec<String>,
+    inner: FusedAdamW,
 }
 
 impl std::fmt::Debug for AdamW {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AdamW")
-            .field("n_vars", &self.slots.len())
-            .field("step_t", &self.step_t)
-            .field("params", &self.params)
+            .field("n_vars", &self.names.len())
+            .field("step_t", &self.inner.step_count())
+            .field("params", self.inner.params())
             .finish()
     }
 }
@@ -76,44 +88,36 @@ impl AdamW {
         Self::from_named(named, params)
     }
 
-    /// Optimiser over explicitly named variables.
+    /// Optimiser over explicitly named variables (non-float variables are skipped).
     pub fn from_named(vars: Vec<(String, Var)>, params: AdamWParams) -> Result<Self> {
-        let slots = vars
+        let (names, vars): (Vec<String>, Vec<Var>) = vars
             .into_iter()
             .filter(|(_, v)| v.dtype().is_float())
-            .map(|(name, var)| {
-                let m = Var::zeros(var.shape(), var.dtype(), var.device())?;
-                let v = Var::zeros(var.shape(), var.dtype(), var.device())?;
-                Ok(Slot { name, var, m, v })
-            })
-            .collect::<candle_core::Result<Vec<_>>>()?;
-        Ok(Self {
-            slots,
-            step_t: 0,
-            params,
-        })
+            .unzip();
+        let inner = FusedAdamW::new(vars, params.into())?;
+        Ok(Self { names, inner })
     }
 
     /// Current learning rate.
     pub fn learning_rate(&self) -> f64 {
-        self.params.lr
+        self.inner.learning_rate()
     }
 
     /// Sets the learning rate of the next steps.
     pub fn set_learning_rate(&mut self, lr: f64) {
-        self.params.lr = lr;
+        self.inner.set_learning_rate(lr);
     }
 
     /// Steps taken so far (t of the bias correction).
     pub fn step_count(&self) -> usize {
-        self.step_t
+        self.inner.step_count()
     }
 
     /// Global L2 norm of the gradients of the optimised variables, `sqrt(sum_k |g_k|^2)`.
     pub fn grad_norm(&self, grads: &GradStore) -> Result<f64> {
         let mut total = 0f64;
-        for s in &self.slots {
-            if let Some(g) = grads.get(&s.var) {
+        for (var, _, _) in self.inner.moments() {
+            if let Some(g) = grads.get(var) {
                 total += g
                     .sqr()?
                     .sum_all()?
@@ -127,32 +131,7 @@ impl AdamW {
     /// One AdamW step; every gradient is first multiplied by `grad_scale` (use it for global-norm
     /// clipping, 1.0 otherwise). Variables without a gradient are left untouched.
     pub fn step_scaled(&mut self, grads: &GradStore, grad_scale: f64) -> Result<()> {
-        self.step_t += 1;
-        let p = self.params;
-        let t = self.step_t as i32;
-        let scale_m = 1.0 / (1.0 - p.beta1.powi(t));
-        let scale_v = 1.0 / (1.0 - p.beta2.powi(t));
-        for s in &self.slots {
-            let Some(g) = grads.get(&s.var) else {
-                continue;
-            };
-            let g = if grad_scale == 1.0 {
-                g.clone()
-            } else {
-                (g * grad_scale)?
-            };
-            let next_m = ((s.m.as_tensor() * p.beta1)? + (&g * (1.0 - p.beta1))?)?;
-            let next_v = ((s.v.as_tensor() * p.beta2)? + (g.sqr()? * (1.0 - p.beta2))?)?;
-            let m_hat = (&next_m * scale_m)?;
-            let v_hat = (&next_v * scale_v)?;
-            let decayed = (s.var.as_tensor() * (1.0 - p.lr * p.weight_decay))?;
-            let adjusted = (m_hat / (v_hat.sqrt()? + p.eps)?)?;
-            let next_theta = (decayed - (adjusted * p.lr)?)?;
-            s.m.set(&next_m)?;
-            s.v.set(&next_v)?;
-            s.var.set(&next_theta)?;
-        }
-        Ok(())
+        Ok(self.inner.step_scaled(grads, grad_scale)?)
     }
 
     /// One AdamW step with unscaled gradients.
@@ -160,12 +139,13 @@ impl AdamW {
         self.step_scaled(grads, 1.0)
     }
 
-    /// Moments as named tensors (`adam_m.<name>`, `adam_v.<name>`), for a checkpoint.
+    /// Moments as named tensors (`adam_m.<name>`, `adam_v.<name>`), for a checkpoint. The
+    /// tensors share storage with the optimiser: save them before the next step.
     pub fn state_tensors(&self) -> HashMap<String, Tensor> {
         let mut out = HashMap::new();
-        for s in &self.slots {
-            out.insert(format!("adam_m.{}", s.name), s.m.as_tensor().clone());
-            out.insert(format!("adam_v.{}", s.name), s.v.as_tensor().clone());
+        for (name, (_, m, v)) in self.names.iter().zip(self.inner.moments()) {
+            out.insert(format!("adam_m.{name}"), m.clone());
+            out.insert(format!("adam_v.{name}"), v.clone());
         }
         out
     }
@@ -180,9 +160,10 @@ impl AdamW {
         step_t: usize,
         path: &Path,
     ) -> Result<()> {
-        for s in &self.slots {
-            for (prefix, var) in [("adam_m", &s.m), ("adam_v", &s.v)] {
-                let key = format!("{prefix}.{}", s.name);
+        let mut moments = Vec::with_capacity(self.names.len());
+        for (name, (var, _, _)) in self.names.iter().zip(self.inner.moments()) {
+            let load = |prefix: &str| -> Result<Tensor> {
+                let key = format!("{prefix}.{name}");
                 let t = tensors.get(&key).ok_or_else(|| TrainError::Checkpoint {
                     path: path.to_path_buf(),
                     message: format!("missing optimiser tensor `{key}`"),
@@ -197,10 +178,11 @@ impl AdamW {
                         ),
                     });
                 }
-                var.set(&t.to_dtype(var.dtype())?.to_device(var.device())?)?;
-            }
+                Ok(t.to_dtype(var.dtype())?.to_device(var.device())?)
+            };
+            moments.push((load("adam_m")?, load("adam_v")?));
         }
-        self.step_t = step_t;
+        self.inner.set_state(step_t, &moments)?;
         Ok(())
     }
 }
@@ -209,7 +191,6 @@ impl AdamW {
 mod tests {
     use super::*;
     use candle_core::Device;
-    use candle_nn::Optimizer;
 
     /// Our update equals candle_nn::AdamW's, element for element, over several steps.
     #[test]
@@ -312,6 +293,47 @@ mod tests {
         assert_eq!(
             a.as_tensor().to_vec1::<f64>().unwrap(),
             b.as_tensor().to_vec1::<f64>().unwrap()
+        );
+    }
+
+    /// `step_scaled(g, 0.5)` equals candle_nn::AdamW on the loss times 0.5 (a power of two, so
+    /// the two gradients are bitwise equal), step by step.
+    #[test]
+    fn scaled_step_matches_candle_nn_on_scaled_loss() {
+        let dev = Device::Cpu;
+        let init = Tensor::new(&[[0.5f64, -1.0], [0.1, 0.2]], &dev).unwrap();
+        let a = Var::from_tensor(&init).unwrap();
+        let b = Var::from_tensor(&init).unwrap();
+        let p = AdamWParams {
+            lr: 0.05,
+            beta1: 0.9,
+            beta2: 0.99,
+            eps: 1e-8,
+            weight_decay: 0.1,
+        };
+        let mut ours = AdamW::from_named(vec![("w".into(), a.clone())], p).unwrap();
+        let mut theirs = candle_nn::AdamW::new(vec![b.clone()], p.into()).unwrap();
+        let loss = |w: &Var| {
+            w.as_tensor()
+                .sin()
+                .unwrap()
+                .sqr()
+                .unwrap()
+                .sum_all()
+                .unwrap()
+        };
+        for _ in 0..4 {
+            ours.step_scaled(&loss(&a).backward().unwrap(), 0.5)
+                .unwrap();
+            theirs.backward_step(&(loss(&b) * 0.5).unwrap()).unwrap();
+        }
+        assert_eq!(
+            a.as_tensor().to_vec2::<f64>().unwrap(),
+            b.as_tensor().to_vec2::<f64>().unwrap()
+        );
+        assert_ne!(
+            a.as_tensor().to_vec2::<f64>().unwrap(),
+            init.to_vec2::<f64>().unwrap()
         );
     }
 
