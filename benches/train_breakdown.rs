@@ -11,27 +11,14 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
 use dos::attn::{AttentionConfig, CrossAttentionStack, SelfAttentionStack};
 use dos::graph::{Aggregation, Gnn, GnnConfig, GraphInput};
-use dos::models::synthetic::{batch_from_graphs, SplitMix64, SyntheticCrystal, SyntheticSpec};
+use dos::models::synthetic::phonon_like_batch;
 use dos::models::{AnyModel, DosModel, ModelConfig, ModelKind, Task};
 use dos::nn::FusedAdamW;
 
 type R<T> = candle_core::Result<T>;
 
 fn phonon_batch(b: usize, device: &Device) -> dos::data::CrystalBatch {
-    let mut rng = SplitMix64::new(2023);
-    let graphs: Vec<_> = (0..b)
-        .map(|k| {
-            let spec = SyntheticSpec {
-                atoms: 7,
-                density: 0.149,
-                node_in: 118,
-                n_energies: 51,
-                crystal_system: (k % 7) as u32,
-            };
-            SyntheticCrystal::random(&spec, &mut rng).graph(4.0, 4)
-        })
-        .collect();
-    batch_from_graphs(&graphs, device, DType::F32).expect("synthetic batch")
+    phonon_like_batch(b, device, DType::F32).expect("synthetic batch")
 }
 
 /// Median over `reps` runs after two warm-up runs.

@@ -12,26 +12,12 @@ use std::hint::black_box;
 use candle_core::{DType, Device};
 use candle_nn::{Optimizer, ParamsAdamW};
 use criterion::{criterion_group, criterion_main, Criterion};
-use dos::models::synthetic::{batch_from_graphs, SplitMix64, SyntheticCrystal, SyntheticSpec};
+use dos::models::synthetic::phonon_like_batch;
 use dos::models::{AnyModel, DosModel, ModelConfig, ModelKind, Task};
 use dos::nn::FusedAdamW;
 
 fn phonon_batch(b: usize, device: &Device) -> dos::data::CrystalBatch {
-    let mut rng = SplitMix64::new(2023);
-    let graphs: Vec<_> = (0..b)
-        .map(|k| {
-            let spec = SyntheticSpec {
-                atoms: 7,
-                // 40 neighbours within 4 Å: density = 40 / (4/3 π 4³) ≈ 0.149 atoms/Å³.
-                density: 0.149,
-                node_in: 118,
-                n_energies: 51,
-                crystal_system: (k % 7) as u32,
-            };
-            SyntheticCrystal::random(&spec, &mut rng).graph(4.0, 4)
-        })
-        .collect();
-    batch_from_graphs(&graphs, device, DType::F32).expect("synthetic batch")
+    phonon_like_batch(b, device, DType::F32).expect("synthetic batch")
 }
 
 fn bench(c: &mut Criterion) {

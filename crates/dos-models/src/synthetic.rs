@@ -327,6 +327,30 @@ pub fn batch_from_graphs(
     })
 }
 
+/// A batch of `b` phonon-like synthetic crystals for benchmarks: 7 atoms each at a density
+/// giving about 40 neighbours within 4 Å (≈ 268 edges per crystal), 118 node features, 4 edge
+/// features, M = 51 targets, crystal systems cycling 0..7, fixed seed 2023.
+///
+/// # Shapes
+/// node features (7b, 118), edge features (E, 4), targets (b, 51)
+pub fn phonon_like_batch(b: usize, device: &Device, dtype: DType) -> Result<CrystalBatch> {
+    let mut rng = SplitMix64::new(2023);
+    let graphs: Vec<_> = (0..b)
+        .map(|k| {
+            let spec = SyntheticSpec {
+                atoms: 7,
+                // 40 neighbours within 4 Å: density = 40 / (4/3 π 4³) ≈ 0.149 atoms/Å³.
+                density: 0.149,
+                node_in: 118,
+                n_energies: 51,
+                crystal_system: (k % 7) as u32,
+            };
+            SyntheticCrystal::random(&spec, &mut rng).graph(4.0, 4)
+        })
+        .collect();
+    batch_from_graphs(&graphs, device, dtype)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
