@@ -16,6 +16,7 @@ use candle_core::{backprop::GradStore, DType, Tensor, Var};
 use candle_nn::{Optimizer, ParamsAdamW, VarMap};
 use dos_nn::FusedAdamW;
 
+use crate::checkpoint::tensor_like;
 use crate::error::{Result, TrainError};
 
 /// AdamW hyperparameters (the same fields as `candle_nn::ParamsAdamW`).
@@ -162,23 +163,9 @@ impl AdamW {
     ) -> Result<()> {
         let mut moments = Vec::with_capacity(self.names.len());
         for (name, (var, _, _)) in self.names.iter().zip(self.inner.moments()) {
-            let load = |prefix: &str| -> Result<Tensor> {
+            let load = |prefix: &str| {
                 let key = format!("{prefix}.{name}");
-                let t = tensors.get(&key).ok_or_else(|| TrainError::Checkpoint {
-                    path: path.to_path_buf(),
-                    message: format!("missing optimiser tensor `{key}`"),
-                })?;
-                if t.dims() != var.dims() {
-                    return Err(TrainError::Checkpoint {
-                        path: path.to_path_buf(),
-                        message: format!(
-                            "`{key}` has shape {:?}, the model needs {:?}",
-                            t.dims(),
-                            var.dims()
-                        ),
-                    });
-                }
-                Ok(t.to_dtype(var.dtype())?.to_device(var.device())?)
+                tensor_like(tensors, &key, "optimiser tensor", var.as_tensor(), path)
             };
             moments.push((load("adam_m")?, load("adam_v")?));
         }

@@ -115,23 +115,38 @@ pub fn load_into_varmap(
         .map_err(|_| TrainError::Data("VarMap lock poisoned".into()))?;
     for (name, var) in data.iter() {
         let key = format!("{prefix}{name}");
-        let t = tensors.get(&key).ok_or_else(|| TrainError::Checkpoint {
-            path: path.to_path_buf(),
-            message: format!("missing tensor `{key}`"),
-        })?;
-        if t.dims() != var.dims() {
-            return Err(TrainError::Checkpoint {
-                path: path.to_path_buf(),
-                message: format!(
-                    "`{key}` has shape {:?}, the model needs {:?}",
-                    t.dims(),
-                    var.dims()
-                ),
-            });
-        }
-        var.set(&t.to_dtype(var.dtype())?.to_device(var.device())?)?;
+        var.set(&tensor_like(tensors, &key, "tensor", var, path)?)?;
     }
     Ok(())
+}
+
+/// `tensors[key]` checked to have the shape of `like` and converted to its dtype and device;
+/// `what` names the kind of tensor in the error ("tensor", "optimiser tensor").
+///
+/// # Errors
+/// [`TrainError::Checkpoint`] naming `path` when the tensor is missing or has another shape.
+pub(crate) fn tensor_like(
+    tensors: &HashMap<String, Tensor>,
+    key: &str,
+    what: &str,
+    like: &Tensor,
+    path: &Path,
+) -> Result<Tensor> {
+    let t = tensors.get(key).ok_or_else(|| TrainError::Checkpoint {
+        path: path.to_path_buf(),
+        message: format!("missing {what} `{key}`"),
+    })?;
+    if t.dims() != like.dims() {
+        return Err(TrainError::Checkpoint {
+            path: path.to_path_buf(),
+            message: format!(
+                "`{key}` has shape {:?}, the model needs {:?}",
+                t.dims(),
+                like.dims()
+            ),
+        });
+    }
+    Ok(t.to_dtype(like.dtype())?.to_device(like.device())?)
 }
 
 /// Reads a safetensors file onto `device`.
