@@ -32,9 +32,8 @@ use nalgebra::{Complex, DMatrix};
 
 use super::kgrid::{to_cartesian, MonkhorstPack};
 use super::smearing::{gaussian_dos, linear_grid, max_normalise};
-use super::species::Species;
+use super::species::bonded_neighbors;
 use crate::error::{DataError, Result};
-use crate::graph::neighbor_list;
 use crate::Crystal;
 
 /// `sqrt(eV / (Å² amu))` expressed in cm^-1 (see the module documentation).
@@ -159,12 +158,7 @@ impl SpringModel {
     /// Invalid configuration, or a cutoff the neighbour list rejects.
     pub fn from_crystal(crystal: &Crystal, cfg: &PhononConfig) -> Result<Self> {
         cfg.validate()?;
-        let species = Species::for_atoms(crystal.numbers())?;
-        let r_max = species
-            .iter()
-            .map(|s| s.covalent_radius)
-            .fold(0.0f64, f64::max);
-        let nl = neighbor_list(crystal, 2.0 * r_max * cfg.cutoff_factor)?;
+        let (species, nl) = bonded_neighbors(crystal, cfg.cutoff_factor)?;
         let mut springs = Vec::with_capacity(nl.len());
         for e in 0..nl.len() {
             let (i, j) = (nl.centers[e] as usize, nl.neighbors[e] as usize);
@@ -356,7 +350,7 @@ mod tests {
         // Cu (r = 1.32): d0 = 2.64; a = d0 so only the 6 nearest neighbours are within 1.3 d0
         // (next shell at 1.414 a). Central springs: omega_x^2 = 2 k (1 - cos(q_x a)) / m, so the
         // band maximum, at the zone corner R, is 2 sqrt(k/m) with k = k0 chi_Cu.
-        let cu = Species::from_z(29).unwrap();
+        let cu = crate::physics::species::Species::from_z(29).unwrap();
         let a = 2.0 * cu.covalent_radius;
         let cfg = PhononConfig {
             transverse_ratio: 0.0,

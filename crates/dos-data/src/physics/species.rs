@@ -2,6 +2,8 @@
 
 use crate::elements::Element;
 use crate::error::{DataError, Result};
+use crate::graph::{neighbor_list, NeighborList};
+use crate::Crystal;
 
 /// Covalent radius used when the element table has none (Z > 96), in Angstrom.
 pub const DEFAULT_COVALENT_RADIUS: f64 = 1.5;
@@ -61,6 +63,25 @@ impl Species {
     pub fn for_atoms(numbers: &[u8]) -> Result<Vec<Self>> {
         numbers.iter().map(|&z| Self::from_z(z)).collect()
     }
+}
+
+/// The species of every atom of `crystal` and its bonded neighbours: all pairs within
+/// `cutoff_factor` times twice the largest covalent radius in the cell (the pair list both
+/// the spring model and the tight-binding model are built on).
+///
+/// # Errors
+/// An unknown element, or a cutoff the neighbour list rejects.
+pub fn bonded_neighbors(
+    crystal: &Crystal,
+    cutoff_factor: f64,
+) -> Result<(Vec<Species>, NeighborList)> {
+    let species = Species::for_atoms(crystal.numbers())?;
+    let r_max = species
+        .iter()
+        .map(|s| s.covalent_radius)
+        .fold(0.0f64, f64::max);
+    let nl = neighbor_list(crystal, 2.0 * r_max * cutoff_factor)?;
+    Ok((species, nl))
 }
 
 #[cfg(test)]

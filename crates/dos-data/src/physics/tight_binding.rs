@@ -38,10 +38,9 @@ use nalgebra::{Complex, DMatrix};
 
 use super::kgrid::{to_cartesian, MonkhorstPack};
 use super::smearing::gaussian_dos;
-use super::species::Species;
+use super::species::bonded_neighbors;
 use crate::dos::document::ElectronDosDocument;
 use crate::error::{DataError, Result};
-use crate::graph::neighbor_list;
 use crate::Crystal;
 
 /// Settings of the tight-binding model and of the DOS it produces.
@@ -150,12 +149,7 @@ impl TightBindingModel {
     /// Invalid configuration, or a cutoff the neighbour list rejects.
     pub fn from_crystal(crystal: &Crystal, cfg: &TightBindingConfig) -> Result<Self> {
         cfg.validate()?;
-        let species = Species::for_atoms(crystal.numbers())?;
-        let r_max = species
-            .iter()
-            .map(|s| s.covalent_radius)
-            .fold(0.0f64, f64::max);
-        let nl = neighbor_list(crystal, 2.0 * r_max * cfg.cutoff_factor)?;
+        let (species, nl) = bonded_neighbors(crystal, cfg.cutoff_factor)?;
         let mut hoppings = Vec::with_capacity(nl.len());
         for e in 0..nl.len() {
             let (i, j) = (nl.centers[e] as usize, nl.neighbors[e] as usize);
@@ -390,7 +384,7 @@ mod tests {
     fn simple_cubic_s_band_has_width_12t() {
         // E(k) = eps + 2 t (cos kx a + cos ky a + cos kz a): minimum at Gamma, maximum at R,
         // both on an even Gamma-centred grid, so the width is exactly 12 |t|.
-        let cu = Species::from_z(29).unwrap();
+        let cu = crate::physics::species::Species::from_z(29).unwrap();
         let a = 2.0 * cu.covalent_radius + 0.1;
         let l = [[a, 0.0, 0.0], [0.0, a, 0.0], [0.0, 0.0, a]];
         let c = Crystal::new(l, vec![29], vec![[0.0; 3]]).unwrap();
