@@ -14,7 +14,7 @@
 //!
 //! Electrons: the single orbital stands for the whole valence shell, so each atom puts
 //! `2 f_i` electrons into it, `f_i` the filled fraction of its valence shell
-//! ([`Species::shell_filling`]: valence / 8 for s-p elements, / 18 for d-block, / 2 for H).
+//! ([`Species::shell_filling`](super::species::Species::shell_filling): valence / 8 for s-p elements, / 18 for d-block, / 2 for H).
 //! With `min(valence, 2)` electrons nearly every crystal would fill every band; the shell
 //! fraction keeps the ionic picture instead: in NaCl, Na gives 0.25 and Cl 1.75 electrons, the
 //! Cl band is full and the Na band empty, an insulator; in Si every band is half full, a metal.
