@@ -181,6 +181,7 @@ fn main() -> Result<()> {
                 resume: false,
                 progress: true,
                 init_seed: Some(0),
+                init_from: None,
             },
         )
         .with_context(|| format!("training {kind}"))?;

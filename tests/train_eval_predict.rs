@@ -44,6 +44,7 @@ fn train_then_eval_then_predict() {
         resume: false,
         progress: false,
         init_seed: Some(0),
+        init_from: None,
     };
     let metrics = train_run(&cfg, &data, &split, &out, &opts).unwrap();
     assert_eq!(metrics.epochs, 3);

@@ -25,6 +25,8 @@ pub enum DataCommand {
     Edos(crate::edos_cmd::EdosArgs),
     /// Generate a phonon or electron DOS data set from random crystals (no download).
     Generate(crate::generate_cmd::GenerateArgs),
+    /// Write split files: random 80/10/10, OOD by species or crystal system, fine-tuning.
+    Split(crate::split_cmd::SplitArgs),
 }
 
 /// Arguments of `dos data inspect`.
@@ -84,6 +86,7 @@ pub fn run(cmd: DataCommand) -> Result<()> {
     match cmd {
         DataCommand::Edos(args) => crate::edos_cmd::run(args),
         DataCommand::Generate(args) => crate::generate_cmd::run(args),
+        DataCommand::Split(args) => crate::split_cmd::run(args),
         DataCommand::Inspect(args) => {
             let rows = inspect(&args)?;
             let stdout = std::io::stdout();

@@ -11,6 +11,7 @@ mod params_cmd;
 mod plot;
 mod plot_cmd;
 mod predict_cmd;
+mod split_cmd;
 mod sweep_cmd;
 mod train_cmd;
 

@@ -9,6 +9,7 @@ use dos_train::{train_run, RunOptions};
 
 use crate::train_cmd::{
     load_data, run_config, DataArgs, DtypeArg, ModelArg, OnOff, ScheduleArg, TrainArgs,
+    TrainableArg,
 };
 
 /// Arguments of `dos sweep`. Each list flag takes several values; the grid is their product.
@@ -101,11 +102,13 @@ pub fn run(args: SweepArgs) -> Result<()> {
             branch_cross_layers: Some(b),
             seed: args.seed,
             dtype: DtypeArg::F32,
+            init: None,
+            trainable: TrainableArg::All,
             resume: false,
             quiet: true,
             out: args.out.join(&name),
         };
-        let cfg = run_config(&targs, desc.clone())?;
+        let cfg = run_config(&targs, &data, desc.clone())?;
         eprintln!(
             "[{}/{}] {name}: L'={g} L1={c} L2={s} L3={b} d={d} lr={lr} batch={bs}",
             k + 1,
@@ -121,6 +124,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
                 resume: false,
                 progress: false,
                 init_seed: Some(args.seed),
+                init_from: None,
             },
         )
         .with_context(|| name.clone())?;

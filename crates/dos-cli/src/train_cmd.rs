@@ -14,7 +14,7 @@ use dos_models::{ModelConfig, ModelKind, Precision, Task};
 use dos_train::run::{read_json, CONFIG_FILE};
 use dos_train::{
     generated_phonon_dataset, memory, train_run, ArchOverrides, LrSchedule, RunConfig, RunOptions,
-    TrainConfig,
+    TrainConfig, Trainable,
 };
 
 /// Which DOS to learn.
@@ -86,6 +86,24 @@ pub enum ScheduleArg {
     Cosine,
     /// Halve after 10 evaluations without improvement, down to lr/100.
     Plateau,
+}
+
+/// Which parameters train.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TrainableArg {
+    /// Every parameter.
+    All,
+    /// Only the crystal-system prompts (the paper's prompt fine-tuning, with --init).
+    Prompts,
+}
+
+impl From<TrainableArg> for Trainable {
+    fn from(t: TrainableArg) -> Trainable {
+        match t {
+            TrainableArg::All => Trainable::All,
+            TrainableArg::Prompts => Trainable::Prompts,
+        }
+    }
 }
 
 /// Where the data come from and how they are split (shared by train, eval, plot, sweep).
@@ -161,6 +179,15 @@ pub struct TrainArgs {
     /// Float precision.
     #[arg(long, value_enum, default_value_t = DtypeArg::F32)]
     pub dtype: DtypeArg,
+    /// Start from the best weights of this run folder (fine-tuning). The model and graph
+    /// settings are that run's: --model, --energy, --hidden, the layer counts and --dtype are
+    /// ignored. Prompt rows of crystal systems that run never saw start at the mean of its
+    /// trained rows.
+    #[arg(long)]
+    pub init: Option<PathBuf>,
+    /// Which parameters train: all, or only the crystal-system prompts.
+    #[arg(long, value_enum, default_value_t = TrainableArg::All)]
+    pub trainable: TrainableArg,
     /// Continue the run in --out from its last checkpoint (weights, AdamW moments, epoch,
     /// best score, schedule); only --epochs, --patience, --eval-every may change.
     #[arg(long)]
@@ -267,10 +294,13 @@ fn load_electron(file: &Path) -> Result<Dataset> {
     )?)
 }
 
-/// The run configuration `args` describe.
-pub fn run_config(args: &TrainArgs, data_desc: String) -> Result<RunConfig> {
+/// The run configuration `args` describe, with the model's input widths taken from `data`.
+pub fn run_config(args: &TrainArgs, data: &Dataset, data_desc: String) -> Result<RunConfig> {
     let task: Task = args.data.task.into();
     let mut model = ModelConfig::preset(args.model.into(), task, args.energy == OnOff::On);
+    if let Some(s) = data.samples.first() {
+        model.set_input_widths(s.graph.node_dim, s.graph.edge_dim);
+    }
     ArchOverrides {
         hidden: args.hidden,
         gnn_layers: args.gnn_layers,
@@ -297,6 +327,7 @@ pub fn run_config(args: &TrainArgs, data_desc: String) -> Result<RunConfig> {
         eval_every: args.eval_every,
         seed: args.seed,
         grad_clip: args.grad_clip,
+        trainable: args.trainable.into(),
         schedule: match args.schedule {
             ScheduleArg::Constant => LrSchedule::Constant,
             ScheduleArg::Cosine => LrSchedule::Cosine {
@@ -337,7 +368,20 @@ pub fn run(args: TrainArgs) -> Result<()> {
         split.test.len(),
         t0.elapsed().as_secs_f64()
     );
-    let mut cfg = run_config(&args, desc)?;
+    let mut cfg = run_config(&args, &data, desc)?;
+    if let Some(init) = &args.init {
+        let from: RunConfig = read_json(&init.join(CONFIG_FILE))?;
+        if from.task != cfg.task {
+            bail!(
+                "--init {}: that run is a {:?} run, this one {:?}",
+                init.display(),
+                from.task,
+                cfg.task
+            );
+        }
+        cfg.model = from.model;
+        cfg.graph = from.graph;
+    }
     if args.resume && args.out.join(CONFIG_FILE).is_file() {
         // The saved run decides everything but the epoch budget and stopping settings.
         let saved: RunConfig = read_json(&args.out.join(CONFIG_FILE))?;
@@ -358,6 +402,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             resume: args.resume,
             progress: !args.quiet,
             init_seed: Some(args.seed),
+            init_from: args.init.clone(),
         },
     )?;
     println!(

@@ -180,6 +180,26 @@ impl ModelConfig {
         }
     }
 
+    /// Sets the input widths to those of the data's graphs: `node_in` atom features and
+    /// `edge_in` edge features (models without edge features ignore `edge_in`).
+    ///
+    /// The presets carry the released code's widths (118/4 phonon, 200/41 electron); a data
+    /// set featurised differently (e.g. `dos_data`'s element properties, 33 wide) needs this.
+    pub fn set_input_widths(&mut self, node_in: usize, edge_in: usize) {
+        match self {
+            ModelConfig::DosTransformer(c) => {
+                c.node_in = node_in;
+                c.edge_in = edge_in;
+            }
+            ModelConfig::Mlp(c) => c.node_in = node_in,
+            ModelConfig::GraphNetwork(c) => {
+                c.node_in = node_in;
+                c.edge_in = edge_in;
+            }
+            ModelConfig::E3nnLite(c) => c.encoder.node_in = node_in,
+        }
+    }
+
     /// Number of energies M the model predicts.
     pub fn n_energies(&self) -> usize {
         match self {
@@ -187,6 +207,16 @@ impl ModelConfig {
             ModelConfig::Mlp(c) => c.head.n_energies,
             ModelConfig::GraphNetwork(c) => c.head.n_energies,
             ModelConfig::E3nnLite(c) => c.head.n_energies,
+        }
+    }
+
+    /// The crystal systems recorded as seen in training (prompt indices, sorted).
+    pub fn trained_systems(&self) -> &[u32] {
+        match self {
+            ModelConfig::DosTransformer(c) => &c.prompts.trained_systems,
+            ModelConfig::Mlp(c) => &c.head.prompts.trained_systems,
+            ModelConfig::GraphNetwork(c) => &c.head.prompts.trained_systems,
+            ModelConfig::E3nnLite(c) => &c.head.prompts.trained_systems,
         }
     }
 
@@ -221,5 +251,32 @@ impl ModelConfig {
             }
         }
         Ok(Valid(self.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every family takes the data's widths, and a model built from the result accepts them.
+    #[test]
+    fn input_widths_follow_the_data() {
+        for kind in [
+            ModelKind::DosTransformer,
+            ModelKind::Mlp,
+            ModelKind::GraphNetwork,
+            ModelKind::E3nnLite,
+        ] {
+            let mut cfg = ModelConfig::preset(kind, Task::Electron, true);
+            cfg.set_input_widths(33, 9);
+            let json = serde_json::to_value(&cfg).unwrap();
+            let text = json.to_string();
+            assert!(text.contains("\"node_in\":33"), "{kind:?}: {text}");
+            assert!(!text.contains("\"node_in\":200"), "{kind:?}");
+            if matches!(kind, ModelKind::DosTransformer | ModelKind::GraphNetwork) {
+                assert!(text.contains("\"edge_in\":9"), "{kind:?}");
+            }
+            cfg.validate().unwrap();
+        }
     }
 }

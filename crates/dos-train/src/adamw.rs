@@ -78,13 +78,33 @@ impl AdamW {
     /// Optimiser over every float variable of `varmap`, sorted by name (a fixed order makes
     /// runs reproducible).
     pub fn new(varmap: &VarMap, params: AdamWParams) -> Result<Self> {
+        Self::new_filtered(varmap, params, |_| true)
+    }
+
+    /// Optimiser over the float variables of `varmap` whose name passes `keep`, sorted by
+    /// name (e.g. only the prompt tables for prompt fine-tuning).
+    ///
+    /// # Errors
+    /// [`TrainError::Config`] when no variable passes `keep`.
+    pub fn new_filtered(
+        varmap: &VarMap,
+        params: AdamWParams,
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<Self> {
         let mut named: Vec<(String, Var)> = varmap
             .data()
             .lock()
             .map_err(|_| TrainError::Data("VarMap lock poisoned".into()))?
             .iter()
+            .filter(|(k, _)| keep(k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        if named.is_empty() && !varmap.all_vars().is_empty() {
+            return Err(TrainError::Config {
+                field: "trainable",
+                message: "no variable of the model is selected for training".into(),
+            });
+        }
         named.sort_by(|a, b| a.0.cmp(&b.0));
         Self::from_named(named, params)
     }

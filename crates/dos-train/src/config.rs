@@ -33,6 +33,31 @@ pub enum LrSchedule {
     },
 }
 
+/// Which variables the optimiser updates.
+///
+/// The paper's fine-tuning study (Table 3) adapts a trained model to out-of-distribution
+/// crystals either through the crystal-system prompts alone or through every parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Trainable {
+    /// Every variable of the model.
+    #[default]
+    All,
+    /// Only the crystal-system prompt tables (variables under a `prompts` path segment, e.g.
+    /// `prompts.weight`); all other weights stay frozen.
+    Prompts,
+}
+
+impl Trainable {
+    /// Whether the variable called `name` is trained.
+    pub fn includes(self, name: &str) -> bool {
+        match self {
+            Trainable::All => true,
+            Trainable::Prompts => name.split('.').any(|seg| seg == "prompts"),
+        }
+    }
+}
+
 /// Training hyperparameters. Defaults are the paper's phonon settings
 /// ([`TrainConfig::paper_phonon`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,6 +92,8 @@ pub struct TrainConfig {
     pub schedule: LrSchedule,
     /// Clip the global L2 norm of all gradients to this value before each step (off when None).
     pub grad_clip: Option<f64>,
+    /// Which variables are trained (default: all).
+    pub trainable: Trainable,
 }
 
 impl Default for TrainConfig {
@@ -93,6 +120,7 @@ impl TrainConfig {
             shuffle: true,
             schedule: LrSchedule::Constant,
             grad_clip: None,
+            trainable: Trainable::All,
         }
     }
 

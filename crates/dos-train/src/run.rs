@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::checkpoint::atomic_write_json;
 use crate::config::TrainConfig;
 use crate::error::{Result, TrainError};
+use crate::fine_tune::init_from_run;
 use crate::init::build_seeded;
 use crate::memory::peak_rss_bytes;
 use crate::predict::{predict_all, Predictions};
@@ -109,6 +110,10 @@ pub struct RunOptions {
     /// Seed of the model's initial weights (see [`build_seeded`]); None keeps candle's unseeded
     /// initialisation.
     pub init_seed: Option<u64>,
+    /// Start from the best weights of this run folder instead (fine-tuning, see
+    /// [`crate::fine_tune`]); the model config must have that run's architecture. Its trained
+    /// crystal systems count as trained in the new run too.
+    pub init_from: Option<std::path::PathBuf>,
 }
 
 /// Energy-embedding flag of a model config (DOSTransformer always has them).
@@ -190,11 +195,15 @@ pub fn train_run(
     let config_path = out.join(CONFIG_FILE);
     let mut run_cfg = cfg.clone();
     // Prompt rows of crystal systems absent from training are replaced at inference.
-    let trained: Vec<u32> = split
+    let mut trained: Vec<u32> = split
         .train
         .iter()
         .filter_map(|&i| data.samples.get(i).map(|s| u32::from(s.crystal_system)))
         .collect();
+    if let Some(dir) = &opts.init_from {
+        let init: RunConfig = read_json(&dir.join(CONFIG_FILE))?;
+        trained.extend_from_slice(init.model.trained_systems());
+    }
     run_cfg.model.set_trained_systems(&trained);
     if config_path.exists() {
         if !opts.resume {
@@ -219,6 +228,9 @@ pub fn train_run(
         Some(seed) => build_seeded(&valid_model, &opts.device, seed)?,
         None => AnyModel::build(&valid_model, &opts.device)?,
     };
+    if let Some(dir) = &opts.init_from {
+        init_from_run(&varmap, dir, &opts.device)?;
+    }
     let dtype = run_cfg.model.precision().dtype();
     let train_src = SampleSource::subset(&data.samples, &split.train, &opts.device, dtype)?;
     let valid_src = SampleSource::subset(&data.samples, &split.valid, &opts.device, dtype)?;
@@ -419,6 +431,7 @@ mod tests {
             resume: false,
             progress: false,
             init_seed: Some(1),
+            init_from: None,
         };
         let cfg = small_cfg(ModelKind::GraphNetwork, 1);
         let m = train_run(&cfg, &data, &split, &out, &opts).unwrap();

@@ -94,9 +94,11 @@ pub struct Trainer<'a> {
 }
 
 impl<'a> Trainer<'a> {
-    /// A trainer for `model`, whose trainable variables are those of `varmap`.
+    /// A trainer for `model`, whose trainable variables are those of `varmap` that
+    /// [`TrainConfig::trainable`](crate::TrainConfig::trainable) selects.
     pub fn new(cfg: ValidTrainConfig, model: &'a dyn DosModel, varmap: &'a VarMap) -> Result<Self> {
-        let opt = AdamW::new(
+        let trainable = cfg.trainable;
+        let opt = AdamW::new_filtered(
             varmap,
             AdamWParams {
                 lr: cfg.lr,
@@ -105,6 +107,7 @@ impl<'a> Trainer<'a> {
                 eps: cfg.eps,
                 weight_decay: cfg.weight_decay,
             },
+            |name| trainable.includes(name),
         )?;
         let state = TrainState {
             epoch: 0,

@@ -1,0 +1,228 @@
+//! Starting a run from another run's best weights: the paper's fine-tuning study (Table 3).
+//!
+//! A model trained without some crystal systems predicts them with the mean of its trained
+//! prompt rows ([`dos_models::PromptConfig`]). Fine-tuning on a few crystals of those systems
+//! makes them "trained", so their prompt rows are used as they are; [`init_from_run`] therefore
+//! sets each such row to that mean first, and fine-tuning starts from exactly the predictions
+//! of the pre-trained model.
+
+use std::path::Path;
+
+use candle_core::{Device, IndexOp, Tensor};
+use candle_nn::VarMap;
+
+use crate::checkpoint::{load_into_varmap, load_tensors};
+use crate::error::{Result, TrainError};
+use crate::run::{read_json, RunConfig, CONFIG_FILE, MODEL_DIR};
+
+/// Loads the best weights of the run folder `run_dir` into `varmap` (same architecture) and
+/// gives every prompt row of a system the run did not train the mean of its trained rows.
+/// Returns the run's configuration.
+///
+/// # Errors
+/// Missing or malformed run files, a weight missing from the checkpoint or of another shape.
+pub fn init_from_run(varmap: &VarMap, run_dir: &Path, device: &Device) -> Result<RunConfig> {
+    let cfg: RunConfig = read_json(&run_dir.join(CONFIG_FILE))?;
+    let weights_path = run_dir
+        .join(MODEL_DIR)
+        .join(dos_models::checkpoint::WEIGHTS_FILE);
+    let weights = load_tensors(&weights_path, device)?;
+    load_into_varmap(varmap, &weights, "", &weights_path)?;
+    fill_unseen_prompt_rows(varmap, cfg.model.trained_systems())?;
+    Ok(cfg)
+}
+
+/// For every prompt table of `varmap` (a variable under a `prompts` path segment with one row
+/// per crystal system), sets the rows not in `trained` to the mean of the rows in `trained`.
+///
+/// # Shapes
+/// Each prompt table is `(7, D)`; other variables are left alone.
+///
+/// # Errors
+/// [`TrainError::Data`] when `trained` is empty or names a row out of range.
+pub fn fill_unseen_prompt_rows(varmap: &VarMap, trained: &[u32]) -> Result<()> {
+    let n_systems = dos_models::prompts::N_SYSTEMS;
+    if trained.is_empty() || trained.iter().any(|&s| s as usize >= n_systems) {
+        return Err(TrainError::Data(format!(
+            "trained crystal systems {trained:?} must be a non-empty subset of 0..{n_systems}"
+        )));
+    }
+    let data = varmap
+        .data()
+        .lock()
+        .map_err(|_| TrainError::Data("VarMap lock poisoned".into()))?;
+    for (name, var) in data.iter() {
+        let is_prompt = name.split('.').any(|seg| seg == "prompts");
+        if !is_prompt || var.rank() != 2 || var.dims()[0] != n_systems {
+            continue;
+        }
+        let table = var.as_tensor();
+        let rows = trained
+            .iter()
+            .map(|&s| table.i(s as usize))
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        let mean = Tensor::stack(&rows, 0)?.mean(0)?;
+        let new_rows = (0..n_systems)
+            .map(|s| {
+                if trained.contains(&(s as u32)) {
+                    table.i(s)
+                } else {
+                    Ok(mean.clone())
+                }
+            })
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        var.set(&Tensor::stack(&new_rows, 0)?)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::{load_run, train_run, RunOptions};
+    use crate::{generated_phonon_dataset, ArchOverrides, TrainConfig, Trainable};
+    use candle_core::DType;
+    use dos_data::graph::GraphConfig;
+    use dos_data::split::Split;
+    use dos_models::{AnyModel, DosModel, ModelConfig, ModelKind, Task};
+
+    #[test]
+    fn unseen_rows_get_the_mean_of_trained_rows() {
+        let vm = VarMap::new();
+        let table: Vec<f32> = (0..21).map(|v| v as f32).collect();
+        let vb = candle_nn::VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu);
+        vb.pp("head")
+            .pp("prompts")
+            .get_with_hints((7, 3), "weight", candle_nn::Init::Const(0.0))
+            .unwrap();
+        vb.pp("other")
+            .get_with_hints((7, 3), "weight", candle_nn::Init::Const(0.0))
+            .unwrap();
+        for (_, v) in vm.data().lock().unwrap().iter() {
+            v.set(&Tensor::from_vec(table.clone(), (7, 3), &Device::Cpu).unwrap())
+                .unwrap();
+        }
+        fill_unseen_prompt_rows(&vm, &[0, 2]).unwrap();
+        let data = vm.data().lock().unwrap();
+        let p = data["head.prompts.weight"].to_vec2::<f32>().unwrap();
+        // Rows 0 = [0, 1, 2] and 2 = [6, 7, 8] average to [3, 4, 5].
+        assert_eq!(p[0], vec![0.0, 1.0, 2.0]);
+        assert_eq!(p[2], vec![6.0, 7.0, 8.0]);
+        for s in [1, 3, 4, 5, 6] {
+            assert_eq!(p[s], vec![3.0, 4.0, 5.0], "row {s}");
+        }
+        let o = data["other.weight"].to_vec2::<f32>().unwrap();
+        assert_eq!(o[5], vec![15.0, 16.0, 17.0], "non-prompt variables stay");
+        drop(data);
+        assert!(fill_unseen_prompt_rows(&vm, &[]).is_err());
+        assert!(fill_unseen_prompt_rows(&vm, &[7]).is_err());
+    }
+
+    /// Pre-train without two crystal systems, then fine-tune the prompts only: the fine-tuned
+    /// model starts from the pre-trained model's predictions (mean prompts), and training
+    /// changes the prompt rows and nothing else.
+    #[test]
+    fn prompt_fine_tuning_starts_from_the_pretrained_model_and_moves_only_prompts() {
+        let graph = GraphConfig::phonon();
+        let data = generated_phonon_dataset(42, 4, 3, &graph).unwrap();
+        let systems: Vec<u8> = data.samples.iter().map(|s| s.crystal_system).collect();
+        let split = Split::ood_crystal_system(&systems, 1);
+        assert!(!split.test.is_empty() && !split.train.is_empty());
+        let mut model = ModelConfig::preset(ModelKind::DosTransformer, Task::Phonon, true);
+        ArchOverrides {
+            hidden: Some(16),
+            gnn_layers: Some(1),
+            cross_layers: Some(1),
+            self_layers: Some(1),
+            branch_cross_layers: Some(1),
+        }
+        .apply(&mut model);
+        let train = TrainConfig {
+            epochs: 1,
+            batch_size: 4,
+            lr: 1e-3,
+            ..TrainConfig::default()
+        };
+        let cfg = crate::run::RunConfig {
+            task: Task::Phonon,
+            data: "generated".into(),
+            model,
+            train: train.clone(),
+            graph: graph.clone(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let pre = dir.path().join("pre");
+        let opts = RunOptions {
+            device: Device::Cpu,
+            resume: false,
+            progress: false,
+            init_seed: Some(2),
+            init_from: None,
+        };
+        train_run(&cfg, &data, &split, &pre, &opts).unwrap();
+        let pre_run = load_run(&pre, &Device::Cpu).unwrap();
+        assert!(!pre_run.config.model.trained_systems().contains(&5));
+
+        // The starting point of fine-tuning predicts the held-out crystals as the pre-trained
+        // model does.
+        let ft_split = split.fine_tune(50.0, 4).unwrap();
+        let mut start_cfg = pre_run.config.model.clone();
+        start_cfg.set_trained_systems(&(0..7).collect::<Vec<_>>());
+        let (start, vm) = AnyModel::build(&start_cfg.validate().unwrap(), &Device::Cpu).unwrap();
+        init_from_run(&vm, &pre, &Device::Cpu).unwrap();
+        let held: Vec<&dos_data::graph::Sample> =
+            split.test.iter().map(|&i| &data.samples[i]).collect();
+        let batch = dos_data::CrystalBatch::from_samples(&held, &Device::Cpu, DType::F32).unwrap();
+        let a = pre_run.model.model.predict(&batch).unwrap();
+        let b = start.predict(&batch).unwrap();
+        let diff = (a - b)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(
+            diff < 1e-5,
+            "start differs from the pre-trained model by {diff}"
+        );
+
+        // Prompts-only fine-tuning.
+        let ft = dir.path().join("ft");
+        let ft_cfg = crate::run::RunConfig {
+            train: TrainConfig {
+                trainable: Trainable::Prompts,
+                lr: 1e-2,
+                ..train
+            },
+            ..pre_run.config.clone()
+        };
+        let ft_opts = RunOptions {
+            init_from: Some(pre.clone()),
+            ..opts
+        };
+        train_run(&ft_cfg, &data, &ft_split, &ft, &ft_opts).unwrap();
+        let ft_run = load_run(&ft, &Device::Cpu).unwrap();
+        let before = pre_run.model.varmap.data().lock().unwrap();
+        let after = ft_run.model.varmap.data().lock().unwrap();
+        let mut prompts_moved = false;
+        for (name, v) in after.iter() {
+            let d = (v.as_tensor() - before[name].as_tensor())
+                .unwrap()
+                .abs()
+                .unwrap()
+                .max_all()
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap();
+            if Trainable::Prompts.includes(name) {
+                prompts_moved |= d > 0.0;
+            } else {
+                assert_eq!(d, 0.0, "{name} changed under prompt fine-tuning");
+            }
+        }
+        assert!(prompts_moved, "no prompt row moved");
+        assert!(ft_run.config.model.trained_systems().contains(&5));
+    }
+}
