@@ -15,13 +15,14 @@
 //! point, then round 2, ...), so load changes on a shared machine hit all points alike;
 //! the tables give the median and the minimum over the rounds (on a loaded machine the
 //! minimum, the least disturbed run, is the steadier estimate; the plots show it). Log-log
-//! slopes are least-squares fits of
-//! ln(time per crystal) on ln(x).
+//! slopes are least-squares fits of ln(time per crystal) on ln(x).
 //!
 //! Run: `cargo bench --bench scaling -- [--reps N] [--quick] [--out DIR]`
 //! (default 5 rounds, output `target/scaling`: `scaling.csv` and `scaling_<sweep>.png/.svg`).
-//! `--quick`: 3 rounds, atoms up to 100, M up to 201, batch up to 8 (about a minute on an
-//! idle 2-core machine).
+//! `--plot-from target/scaling/scaling.csv` redraws the plots of an earlier run;
+//! `--memory` prints the peak-RSS probe (see `memory_probe`).
+//! `--quick`: 3 rounds, atoms up to 100, M up to 201, batch up to 8 (under a minute on the
+//! loaded 2-core build machine; the default 5 rounds take a few minutes).
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
@@ -208,6 +209,8 @@ struct Args {
     reps: usize,
     quick: bool,
     memory: bool,
+    memory_step: Option<String>,
+    plot_from: Option<PathBuf>,
     out: PathBuf,
 }
 
@@ -216,6 +219,8 @@ fn parse_args() -> Args {
         reps: 5,
         quick: false,
         memory: false,
+        memory_step: None,
+        plot_from: None,
         out: PathBuf::from("target/scaling"),
     };
     let mut reps = None;
@@ -224,6 +229,8 @@ fn parse_args() -> Args {
         match a.as_str() {
             "--quick" => args.quick = true,
             "--memory" => args.memory = true,
+            "--memory-step" => args.memory_step = it.next(),
+            "--plot-from" => args.plot_from = it.next().map(PathBuf::from),
             "--reps" => reps = it.next().and_then(|v| v.parse().ok()),
             "--out" => {
                 if let Some(v) = it.next() {
@@ -242,8 +249,14 @@ fn main() -> Res<()> {
     // Before any tensor exists: candle's spinning element-wise pool off (docs/performance.md).
     dos::nn::prefer_serial_elementwise();
     let args = parse_args();
+    if let Some(step) = &args.memory_step {
+        return memory_step(step);
+    }
     if args.memory {
         return memory_probe();
+    }
+    if let Some(csv) = &args.plot_from {
+        return plot_from_csv(csv, &args.out);
     }
     let load_start = loadavg();
 
@@ -418,6 +431,41 @@ fn main() -> Res<()> {
     Ok(())
 }
 
+/// `--plot-from CSV`: redraws the plots of a `scaling.csv` written earlier (minimum columns)
+/// into `out`, without timing anything.
+fn plot_from_csv(csv: &Path, out: &Path) -> Res<()> {
+    let text = std::fs::read_to_string(csv)?;
+    std::fs::create_dir_all(out)?;
+    for sweep in Sweep::ALL {
+        let mut series = Vec::new();
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split(',').collect();
+            if f.len() != 12 {
+                return Err(format!("{}: expected 12 fields in `{line}`", csv.display()).into());
+            }
+            if f[0] == sweep.name() {
+                series.push((f[1].parse()?, f[9].parse()?, f[11].parse()?));
+            }
+        }
+        if series.is_empty() {
+            continue;
+        }
+        for ext in ["png", "svg"] {
+            plot(
+                &out.join(format!("scaling_{}.{ext}", sweep.name())),
+                sweep,
+                &series,
+            )?;
+        }
+    }
+    println!(
+        "redrew the plots of {} into {}",
+        csv.display(),
+        out.display()
+    );
+    Ok(())
+}
+
 /// `VmRSS` or `VmHWM` of this process in MiB.
 fn status_mib(field: &str) -> Res<f64> {
     let status = std::fs::read_to_string("/proc/self/status")?;
@@ -442,77 +490,106 @@ fn peak_above_now(f: impl FnOnce() -> Res<()>) -> Res<(f64, f64)> {
     Ok((before, status_mib("VmHWM:")? - before))
 }
 
+/// The steps `--memory` measures, each in a fresh process.
+const MEMORY_STEPS: [(&str, &str); 5] = [
+    (
+        "build",
+        "paper model + FusedAdamW built (from process start)",
+    ),
+    ("train1", "training step, B = 1"),
+    ("train8", "training step, B = 8"),
+    (
+        "infer32-plain",
+        "inference, B = 32, weights as plain tensors (no graph)",
+    ),
+    (
+        "infer32-vars",
+        "inference, B = 32, weights as `Var`s (graph recorded)",
+    ),
+];
+
 /// `--memory`: where the peak RSS of a training run comes from, at the paper config on 7-atom
-/// synthetic crystals (the phonon benchmark's mean is 7.4 atoms): the model and optimiser,
-/// one training step at B = 1 and 8, and one inference batch of 32 crystals (the trainer's
-/// validation batch) with the model's weights as `Var`s (candle then records every
-/// intermediate tensor in the output's graph, keeping it alive until the output is dropped)
-/// and as plain tensors (no graph).
+/// synthetic crystals (the phonon benchmark's mean is 7.4 atoms): building the model and
+/// optimiser, one training step at B = 1 and 8 (after a first step that allocates the AdamW
+/// moments), and one inference batch of 32 crystals (the trainer's validation batch) with the
+/// weights as `Var`s (candle then records every intermediate tensor in the output's graph,
+/// keeping it alive until the output is dropped) and as plain tensors (no graph). Every step
+/// runs in a fresh process (`--memory-step NAME`), so freed memory of one step cannot hide
+/// the next one's.
 fn memory_probe() -> Res<()> {
-    let dev = Device::Cpu;
+    let exe = std::env::current_exe()?;
     println!("| step | RSS before (MiB) | peak above it (MiB) |\n|---|---|---|");
-    let row = |name: &str, (before, peak): (f64, f64)| {
-        println!("| {name} | {before:.1} | {peak:.1} |");
-    };
+    for (step, label) in MEMORY_STEPS {
+        let out = std::process::Command::new(&exe)
+            .args(["--memory-step", step])
+            .output()?;
+        if !out.status.success() {
+            return Err(format!(
+                "--memory-step {step} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+            .into());
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let (before, peak) = text
+            .trim()
+            .split_once(' ')
+            .ok_or("unexpected --memory-step output")?;
+        println!("| {label} | {before} | {peak} |");
+    }
+    Ok(())
+}
+
+/// One `--memory` step: prints "RSS-before peak-above-it" in MiB.
+fn memory_step(step: &str) -> Res<()> {
+    let dev = Device::Cpu;
     let start = status_mib("VmRSS:")?;
     let mut nets = Vec::new();
     let i = net_index(&mut nets, 256, 51)?;
-    row(
-        "process start → paper model + FusedAdamW built",
-        (start, status_mib("VmRSS:")? - start),
-    );
-    let b1 = crystals(7, 1, 51, 2023)?;
-    let b8 = crystals(7, 8, 51, 2023)?;
-    let b32 = crystals(7, 32, 51, 2023)?;
-    for (name, b) in [
-        ("train step B = 1 (first: AdamW moments allocated)", &b1),
-        ("train step B = 1", &b1),
-        ("train step B = 8", &b8),
-    ] {
-        let net = &mut nets[i];
-        row(
-            name,
+    let (before, peak) = match step {
+        "build" => (start, status_mib("VmHWM:")? - start),
+        "train1" | "train8" => {
+            let b1 = crystals(7, 1, 51, 2023)?;
+            let b = crystals(7, if step == "train1" { 1 } else { 8 }, 51, 2023)?;
+            time_train(&mut nets[i], &b1)?;
             peak_above_now(|| {
-                time_train(net, b)?;
+                time_train(&mut nets[i], &b)?;
                 Ok(())
-            })?,
-        );
-    }
-    let net = &nets[i];
-    row(
-        "inference B = 32, weights as Vars (graph recorded)",
-        peak_above_now(|| {
-            net.model.predict(&b32)?;
-            Ok(())
-        })?,
-    );
-    // The same weights as plain tensors: no op is recorded, intermediates die early.
-    let cfg = ModelConfig::DosTransformer(DosTransformerConfig::paper_phonon()).validate()?;
-    let (_, varmap) = AnyModel::build(&cfg, &dev)?;
-    let frozen: std::collections::HashMap<String, candle_core::Tensor> = varmap
-        .data()
-        .lock()
-        .map_err(|_| "poisoned varmap")?
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_detached_tensor()))
-        .collect();
-    let plain = AnyModel::new(
-        &cfg,
-        candle_nn::VarBuilder::from_tensors(frozen, DType::F32, &dev),
-    )?;
-    row(
-        "inference B = 32, weights as plain tensors",
-        peak_above_now(|| {
-            plain.predict(&b32)?;
-            Ok(())
-        })?,
-    );
-    println!(
-        "\nVmHWM of the whole process (since the last reset): {:.1} MiB; \
-         dos_train::memory::peak_rss_display: {}",
-        status_mib("VmHWM:")?,
-        dos::train::memory::peak_rss_display()
-    );
+            })?
+        }
+        "infer32-vars" => {
+            let b32 = crystals(7, 32, 51, 2023)?;
+            let net = &nets[i];
+            peak_above_now(|| {
+                net.model.predict(&b32)?;
+                Ok(())
+            })?
+        }
+        "infer32-plain" => {
+            let b32 = crystals(7, 32, 51, 2023)?;
+            let cfg =
+                ModelConfig::DosTransformer(DosTransformerConfig::paper_phonon()).validate()?;
+            let (_, varmap) = AnyModel::build(&cfg, &dev)?;
+            // Detached views share the Vars' storage: no copy of the weights.
+            let frozen: std::collections::HashMap<String, candle_core::Tensor> = varmap
+                .data()
+                .lock()
+                .map_err(|_| "poisoned varmap")?
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_detached_tensor()))
+                .collect();
+            let plain = AnyModel::new(
+                &cfg,
+                candle_nn::VarBuilder::from_tensors(frozen, DType::F32, &dev),
+            )?;
+            peak_above_now(|| {
+                plain.predict(&b32)?;
+                Ok(())
+            })?
+        }
+        other => return Err(format!("unknown --memory-step `{other}`").into()),
+    };
+    println!("{before:.1} {peak:.1}");
     Ok(())
 }
 
