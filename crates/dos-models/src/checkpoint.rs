@@ -89,11 +89,12 @@ pub struct LoadedModel {
 }
 
 /// Rebuilds the model from `dir/config.json` on `device` and fills its weights from
-/// `dir/model.safetensors`. Every variable must be present with the right shape.
+/// `dir/model.safetensors`. Every variable must be present with the right shape. The model
+/// is built for inference on detached weights that share the `varmap`'s storage.
 pub fn load_checkpoint(dir: &Path, device: &Device) -> Result<LoadedModel> {
     let config = load_config(dir)?;
     let valid = config.validate()?;
-    let (model, mut varmap) = AnyModel::build(&valid, device)?;
+    let (_, mut varmap) = AnyModel::build(&valid, device)?;
     let path = dir.join(WEIGHTS_FILE);
     if !path.exists() {
         return Err(ModelError::Io {
@@ -105,6 +106,8 @@ pub fn load_checkpoint(dir: &Path, device: &Device) -> Result<LoadedModel> {
         path: path.clone(),
         message: e.to_string(),
     })?;
+    // Inference through detached weights records no autograd graph (see AnyModel::detached).
+    let model = AnyModel::detached(&valid, &varmap, device)?;
     Ok(LoadedModel {
         model,
         varmap,

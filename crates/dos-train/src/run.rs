@@ -231,12 +231,14 @@ pub fn train_run(
     if let Some(dir) = &opts.init_from {
         init_from_run(&varmap, dir, &opts.device)?;
     }
+    let inference = AnyModel::detached(&valid_model, &varmap, &opts.device)?;
     let dtype = run_cfg.model.precision().dtype();
     let train_src = SampleSource::subset(&data.samples, &split.train, &opts.device, dtype)?;
     let valid_src = SampleSource::subset(&data.samples, &split.valid, &opts.device, dtype)?;
     let mut trainer = Trainer::new(train_cfg.clone(), &model, &varmap)?
         .with_run_dir(out)
         .with_progress(opts.progress)
+        .with_inference_model(&inference)
         .with_metrics(Box::new(|p: &Predictions| {
             p.target
                 .as_ref()
@@ -262,7 +264,7 @@ pub fn train_run(
             return Ok(None);
         }
         Ok(Some(
-            evaluate_indices(&model, data, idx, &opts.device, dtype, bs)?.1,
+            evaluate_indices(&inference, data, idx, &opts.device, dtype, bs)?.1,
         ))
     };
     let train_m =

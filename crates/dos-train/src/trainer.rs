@@ -83,6 +83,7 @@ pub struct FitReport {
 pub struct Trainer<'a> {
     cfg: ValidTrainConfig,
     model: &'a dyn DosModel,
+    inference_model: Option<&'a dyn DosModel>,
     varmap: &'a VarMap,
     opt: AdamW,
     state: TrainState,
@@ -123,6 +124,7 @@ impl<'a> Trainer<'a> {
         Ok(Self {
             cfg,
             model,
+            inference_model: None,
             varmap,
             opt,
             state,
@@ -132,6 +134,14 @@ impl<'a> Trainer<'a> {
             metrics_fn: None,
             best: None,
         })
+    }
+
+    /// Validates with `model` instead of the trained one: the same model on detached weights
+    /// ([`dos_models::AnyModel::detached`]), which records no autograd graph and so needs far
+    /// less memory for inference.
+    pub fn with_inference_model(mut self, model: &'a dyn DosModel) -> Self {
+        self.inference_model = Some(model);
+        self
     }
 
     /// Writes best weights, checkpoint and log into `dir` (created if needed).
@@ -365,8 +375,12 @@ impl<'a> Trainer<'a> {
             let is_eval = epoch % self.cfg.eval_every == 0 || epoch == last;
             match valid {
                 Some(v) if is_eval => {
-                    let preds =
-                        predict_all(self.model, v, self.eval_batch_size, Some(&mut valid_cache))?;
+                    let preds = predict_all(
+                        self.inference_model.unwrap_or(self.model),
+                        v,
+                        self.eval_batch_size,
+                        Some(&mut valid_cache),
+                    )?;
                     let vloss = preds.mean_rmse().ok_or_else(|| {
                         TrainError::Data("the validation split has no targets".into())
                     })?;
