@@ -50,6 +50,102 @@ pub struct EvalArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Text)]
     pub format: FormatArg,
+    /// Electron runs: also the band gap and Fermi level of each predicted DOS against its
+    /// target DOS (same formulas, see `dos_metrics::electron_properties`) and against the band
+    /// gap the generator recorded, when the data file has one.
+    #[arg(long)]
+    pub properties: bool,
+    /// Density (of the min-max normalised DOS) above which a state counts, for band edges.
+    #[arg(long, default_value_t = 0.05)]
+    pub gap_threshold: f64,
+}
+
+/// Band gap and Fermi level errors of an electron split (`dos eval --properties`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ElectronPropertyReport {
+    /// Crystals scored (both band edges inside the window for prediction and target).
+    pub n_crystals: usize,
+    /// Band-edge threshold used.
+    pub gap_threshold: f64,
+    /// Mean |gap(predicted DOS) - gap(target DOS)|, eV.
+    pub gap_mae_vs_target_dos: f64,
+    /// Mean |E_F(predicted DOS) - E_F(target DOS)|, eV (electron count of the target).
+    pub fermi_mae_vs_target_dos: f64,
+    /// Fraction of crystals whose metal (gap 0) / insulator call agrees with the target DOS.
+    pub metal_agreement_vs_target_dos: f64,
+    /// Crystals with a generator band gap on record.
+    pub n_with_generator_gap: usize,
+    /// Mean |gap(predicted DOS) - generator gap|, eV.
+    pub gap_mae_vs_generator: Option<f64>,
+    /// Mean |gap(target DOS) - generator gap|, eV: what the threshold method itself loses.
+    pub target_dos_gap_mae_vs_generator: Option<f64>,
+    /// Fraction of crystals the generator calls insulators (gap > 0).
+    pub generator_insulator_fraction: Option<f64>,
+}
+
+/// Scores the band gap and Fermi level of `preds` (an electron split) on the 201-point grid;
+/// `generator_gaps` maps crystal ids to the generator's band gap.
+pub fn electron_property_report(
+    preds: &Predictions,
+    generator_gaps: &std::collections::HashMap<String, f64>,
+    threshold: f64,
+) -> Result<ElectronPropertyReport> {
+    let energies = dos_train::run::energy_grid(Task::Electron);
+    let target = preds
+        .target
+        .as_ref()
+        .context("the split has no target DOS to compare with")?;
+    let (mut n, mut gap_err, mut ef_err, mut agree) = (0usize, 0.0, 0.0, 0usize);
+    let (mut n_gen, mut gen_err, mut tgen_err, mut gen_ins) = (0usize, 0.0, 0.0, 0usize);
+    for ((id, p), t) in preds.ids.iter().zip(&preds.predicted).zip(target) {
+        let (pp, tp) = dos_metrics::predicted_electron_properties(&energies, p, t, 0.0, threshold)
+            .with_context(|| format!("crystal {id}"))?;
+        let (Some(pg), Some(tg)) = (pp.gap(), tp.gap()) else {
+            continue;
+        };
+        n += 1;
+        gap_err += (pg - tg).abs();
+        ef_err += (pp.fermi_level - tp.fermi_level).abs();
+        agree += usize::from((pg > 0.0) == (tg > 0.0));
+        if let Some(&g) = generator_gaps.get(id) {
+            n_gen += 1;
+            gen_err += (pg - g).abs();
+            tgen_err += (tg - g).abs();
+            gen_ins += usize::from(g > 0.0);
+        }
+    }
+    anyhow::ensure!(n > 0, "no crystal has both band edges inside the window");
+    let per = |x: f64, k: usize| (k > 0).then(|| x / k as f64);
+    Ok(ElectronPropertyReport {
+        n_crystals: n,
+        gap_threshold: threshold,
+        gap_mae_vs_target_dos: gap_err / n as f64,
+        fermi_mae_vs_target_dos: ef_err / n as f64,
+        metal_agreement_vs_target_dos: agree as f64 / n as f64,
+        n_with_generator_gap: n_gen,
+        gap_mae_vs_generator: per(gen_err, n_gen),
+        target_dos_gap_mae_vs_generator: per(tgen_err, n_gen),
+        generator_insulator_fraction: per(gen_ins as f64, n_gen),
+    })
+}
+
+/// Band gaps the generator recorded in the electron data file of a run, by crystal id (empty
+/// when the file is not a generated data set).
+fn generator_gaps(data: &str) -> std::collections::HashMap<String, f64> {
+    let path = Path::new(data);
+    let file = if path.is_dir() {
+        path.join(dos_data::physics::generate::ELECTRON_FILE)
+    } else {
+        path.to_path_buf()
+    };
+    dos_data::physics::generate::read_electron_dataset(&file)
+        .map(|records| {
+            records
+                .into_iter()
+                .filter_map(|r| r.band_gap.map(|g| (r.id, g)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Loads a run folder and the data it was trained on (or `data` instead).
@@ -106,10 +202,27 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let device = dos_train::default_device();
     let (run, data) = load_run_with_data(&args.run, args.data.as_deref(), &device)?;
     let (preds, m) = evaluate_split(&run, &data, args.split, args.batch_size, &device)?;
+    let properties = if args.properties {
+        anyhow::ensure!(
+            run.config.task == Task::Electron,
+            "--properties is for electron runs (phonon properties: see dos_metrics::phonon)"
+        );
+        let data_path = args.data.as_deref().unwrap_or(&run.config.data);
+        Some(electron_property_report(
+            &preds,
+            &generator_gaps(data_path),
+            args.gap_threshold,
+        )?)
+    } else {
+        None
+    };
     match args.format {
         FormatArg::Json => {
             let mut v = serde_json::to_value(&m)?;
             if let Some(o) = v.as_object_mut() {
+                if let Some(p) = &properties {
+                    o.insert("electron_properties".into(), serde_json::to_value(p)?);
+                }
                 o.insert(
                     "split".into(),
                     format!("{:?}", args.split).to_lowercase().into(),
@@ -138,6 +251,29 @@ pub fn run(args: EvalArgs) -> Result<()> {
                     s.mae,
                     s.r2
                 );
+            }
+            if let Some(p) = &properties {
+                println!(
+                    "band gap / Fermi level (threshold {}; {} crystals): gap MAE {:.3} eV, E_F MAE {:.3} eV, metal/insulator agreement {:.3} (vs target DOS)",
+                    p.gap_threshold,
+                    p.n_crystals,
+                    p.gap_mae_vs_target_dos,
+                    p.fermi_mae_vs_target_dos,
+                    p.metal_agreement_vs_target_dos
+                );
+                if let (Some(a), Some(b), Some(f)) = (
+                    p.gap_mae_vs_generator,
+                    p.target_dos_gap_mae_vs_generator,
+                    p.generator_insulator_fraction,
+                ) {
+                    println!(
+                        "  vs generator gaps ({} crystals, {:.1} % insulators): predicted {:.3} eV, target DOS {:.3} eV MAE",
+                        p.n_with_generator_gap,
+                        100.0 * f,
+                        a,
+                        b
+                    );
+                }
             }
         }
     }

@@ -25,12 +25,14 @@
 //! ```
 
 pub mod electron;
+pub mod electron_properties;
 pub mod error;
 pub mod errors;
 pub mod phonon;
 pub mod property_model;
 
 pub use electron::{band_edges, electron_count, fermi_level, GridBandEdges, Smearing};
+pub use electron_properties::{predicted_electron_properties, DosElectronProperties};
 pub use error::{MetricsError, Result};
 pub use errors::{
     crystal_errors, evaluate, evaluate_grouped, evaluate_tensors, per_crystal_errors,
