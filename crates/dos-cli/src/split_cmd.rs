@@ -9,7 +9,9 @@
 //! - `ood-system`: OOD scenario 2, train on cubic to orthorhombic, validate and test on
 //!   monoclinic and triclinic crystals (symmetry analysis of each structure);
 //! - `fine-tune`: from the split given by `--split` (or the data's own), move `--percent` % of
-//!   the test crystals into training (paper Table 3; nested subsets for one seed).
+//!   the test crystals into training (paper Table 3; nested subsets for one seed); with
+//!   `--moved-only` the training set is the moved crystals alone (few-shot fine-tuning of a
+//!   model already trained on the original training set, e.g. `dos train --init`).
 
 use std::path::PathBuf;
 
@@ -43,6 +45,9 @@ pub struct SplitArgs {
     /// Percentage of the test crystals moved into training (fine-tune only): 0 to 100.
     #[arg(long)]
     pub percent: Option<f64>,
+    /// Fine-tune only: train on the moved crystals alone instead of training set + moved.
+    #[arg(long)]
+    pub moved_only: bool,
     /// Seed of the random choices.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -67,10 +72,19 @@ pub fn run(args: SplitArgs) -> Result<()> {
             let systems: Vec<u8> = data.samples.iter().map(|s| s.crystal_system).collect();
             Split::ood_crystal_system(&systems, args.seed)
         }
-        SplitKind::FineTune => base
-            .fine_tune(args.percent.unwrap_or(0.0), args.seed)
-            .context("--percent")?,
+        SplitKind::FineTune => {
+            let mut s = base
+                .fine_tune(args.percent.unwrap_or(0.0), args.seed)
+                .context("--percent")?;
+            if args.moved_only {
+                s.train.drain(..base.train.len());
+            }
+            s
+        }
     };
+    if args.moved_only && args.kind != SplitKind::FineTune {
+        bail!("--moved-only goes with --kind fine-tune");
+    }
     split.validate(data.len())?;
     split
         .write_dir(&args.out)
