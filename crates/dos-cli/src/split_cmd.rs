@@ -45,6 +45,10 @@ pub struct SplitArgs {
     /// Percentage of the test crystals moved into training (fine-tune only): 0 to 100.
     #[arg(long)]
     pub percent: Option<f64>,
+    /// Keep at most this many training crystals (a seeded random subset), for a training
+    /// budget smaller than the data; validation and test are unchanged.
+    #[arg(long)]
+    pub max_train: Option<usize>,
     /// Fine-tune only: train on the moved crystals alone instead of training set + moved.
     #[arg(long)]
     pub moved_only: bool,
@@ -85,6 +89,10 @@ pub fn run(args: SplitArgs) -> Result<()> {
     if args.moved_only && args.kind != SplitKind::FineTune {
         bail!("--moved-only goes with --kind fine-tune");
     }
+    let split = match args.max_train {
+        Some(n) => split.limit_train(n, args.seed),
+        None => split,
+    };
     split.validate(data.len())?;
     split
         .write_dir(&args.out)

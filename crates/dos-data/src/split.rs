@@ -258,6 +258,25 @@ impl Split {
     }
 }
 
+impl Split {
+    /// The same split with at most `n` training rows: a seeded random subset of `train`,
+    /// sorted; validation and test are unchanged (for a training budget smaller than the data).
+    pub fn limit_train(&self, n: usize, seed: u64) -> Self {
+        if self.train.len() <= n {
+            return self.clone();
+        }
+        let mut train = self.train.clone();
+        shuffle(&mut train, &mut ChaCha8Rng::seed_from_u64(seed));
+        train.truncate(n);
+        train.sort_unstable();
+        Self {
+            train,
+            valid: self.valid.clone(),
+            test: self.test.clone(),
+        }
+    }
+}
+
 /// Read one index file: one non-negative integer per line, blank lines ignored.
 ///
 /// # Errors
@@ -390,6 +409,19 @@ mod tests {
         assert!(s.covers(200));
         assert!(s.train.iter().all(|&i| sys[i] <= 4));
         assert!(s.valid.iter().chain(&s.test).all(|&i| sys[i] >= 5));
+    }
+
+    #[test]
+    fn limited_training_set_is_a_seeded_subset() {
+        let s = Split::random_80_10_10(1000, 3);
+        let l = s.limit_train(100, 9);
+        assert_eq!(l.train.len(), 100);
+        assert!(l.train.windows(2).all(|w| w[0] < w[1]));
+        assert!(l.train.iter().all(|i| s.train.contains(i)));
+        assert_eq!((&l.valid, &l.test), (&s.valid, &s.test));
+        assert_eq!(l, s.limit_train(100, 9));
+        assert_ne!(l.train, s.limit_train(100, 10).train);
+        assert_eq!(s.limit_train(5000, 9), s);
     }
 
     #[test]
