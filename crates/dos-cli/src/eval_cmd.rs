@@ -65,6 +65,9 @@ pub struct EvalArgs {
 pub struct ElectronPropertyReport {
     /// Crystals scored (both band edges inside the window for prediction and target).
     pub n_crystals: usize,
+    /// Crystals left out because the predicted DOS holds fewer states in the whole window
+    /// than the target below its Fermi level (the predicted Fermi level is off the grid).
+    pub n_fermi_above_window: usize,
     /// Band-edge threshold used.
     pub gap_threshold: f64,
     /// Mean |gap(predicted DOS) - gap(target DOS)|, eV.
@@ -97,7 +100,19 @@ pub fn electron_property_report(
         .context("the split has no target DOS to compare with")?;
     let (mut n, mut gap_err, mut ef_err, mut agree) = (0usize, 0.0, 0.0, 0usize);
     let (mut n_gen, mut gen_err, mut tgen_err, mut gen_ins) = (0usize, 0.0, 0.0, 0usize);
+    let mut n_short = 0usize;
+    let top = energies[energies.len() - 1];
     for ((id, p), t) in preds.ids.iter().zip(&preds.predicted).zip(target) {
+        let count = |dos: &[f64], mu: f64| {
+            dos_metrics::electron_count(&energies, dos, mu, dos_metrics::Smearing::None)
+                .with_context(|| format!("crystal {id}"))
+        };
+        if count(p, top)? < count(t, 0.0)? {
+            // The predicted DOS holds fewer states in the window than the target has below
+            // E_F: its Fermi level lies above the window.
+            n_short += 1;
+            continue;
+        }
         let (pp, tp) = dos_metrics::predicted_electron_properties(&energies, p, t, 0.0, threshold)
             .with_context(|| format!("crystal {id}"))?;
         let (Some(pg), Some(tg)) = (pp.gap(), tp.gap()) else {
@@ -118,6 +133,7 @@ pub fn electron_property_report(
     let per = |x: f64, k: usize| (k > 0).then(|| x / k as f64);
     Ok(ElectronPropertyReport {
         n_crystals: n,
+        n_fermi_above_window: n_short,
         gap_threshold: threshold,
         gap_mae_vs_target_dos: gap_err / n as f64,
         fermi_mae_vs_target_dos: ef_err / n as f64,
@@ -254,9 +270,10 @@ pub fn run(args: EvalArgs) -> Result<()> {
             }
             if let Some(p) = &properties {
                 println!(
-                    "band gap / Fermi level (threshold {}; {} crystals): gap MAE {:.3} eV, E_F MAE {:.3} eV, metal/insulator agreement {:.3} (vs target DOS)",
+                    "band gap / Fermi level (threshold {}; {} crystals, {} left out with the predicted E_F above the window): gap MAE {:.3} eV, E_F MAE {:.3} eV, metal/insulator agreement {:.3} (vs target DOS)",
                     p.gap_threshold,
                     p.n_crystals,
+                    p.n_fermi_above_window,
                     p.gap_mae_vs_target_dos,
                     p.fermi_mae_vs_target_dos,
                     p.metal_agreement_vs_target_dos
@@ -278,4 +295,33 @@ pub fn run(args: EvalArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A perfect prediction scores zero error; a prediction too empty to hold the target's
+    /// electrons is counted apart instead of failing the report.
+    #[test]
+    fn property_report_scores_and_counts_unplaceable_predictions() {
+        let e = dos_train::run::energy_grid(Task::Electron);
+        let metal: Vec<f64> = e.iter().map(|x| 1.0 - (x / 5.0).powi(2)).collect();
+        let preds = Predictions {
+            ids: vec!["a".into(), "b".into()],
+            crystal_system: vec![0, 0],
+            predicted: vec![metal.clone(), vec![0.0; e.len()]],
+            target: Some(vec![metal.clone(), metal]),
+            seconds: 0.0,
+        };
+        let gaps = std::collections::HashMap::from([("a".to_string(), 0.0)]);
+        let r = electron_property_report(&preds, &gaps, 0.05).unwrap();
+        assert_eq!((r.n_crystals, r.n_fermi_above_window), (1, 1));
+        assert_eq!(r.gap_mae_vs_target_dos, 0.0);
+        assert!(r.fermi_mae_vs_target_dos < 1e-9);
+        assert_eq!(r.metal_agreement_vs_target_dos, 1.0);
+        assert_eq!(r.n_with_generator_gap, 1);
+        assert_eq!(r.gap_mae_vs_generator, Some(0.0));
+        assert_eq!(r.generator_insulator_fraction, Some(0.0));
+    }
 }
