@@ -6,6 +6,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use dos_data::dataset::{Dataset, PhononDataset, RawSample};
 use dos_data::dos::pipeline::ElectronDosPipeline;
+use dos_data::dos::DEFAULT_MAGNETIC_TOL;
 use dos_data::graph::GraphConfig;
 use dos_data::physics::generate::read_electron_dataset;
 use dos_data::split::Split;
@@ -272,6 +273,20 @@ fn phonon_dir(path: &Path) -> Result<PathBuf> {
 fn load_electron(file: &Path) -> Result<Dataset> {
     let records =
         read_electron_dataset(file).with_context(|| format!("reading {}", file.display()))?;
+    // The paper keeps non-magnetic materials only; split files index the rows kept.
+    let n_read = records.len();
+    let records: Vec<_> = records
+        .into_iter()
+        .filter(|r| !r.document.is_magnetic(DEFAULT_MAGNETIC_TOL))
+        .collect();
+    if records.len() < n_read {
+        eprintln!(
+            "{}: dropped {} magnetic documents (spin imbalance > {DEFAULT_MAGNETIC_TOL} states/eV); split indices refer to the {} rows kept",
+            file.display(),
+            n_read - records.len(),
+            records.len()
+        );
+    }
     let pipeline = ElectronDosPipeline::paper().validate()?;
     let raw = records
         .into_iter()
@@ -430,4 +445,50 @@ pub fn run(args: TrainArgs) -> Result<()> {
     }
     println!("run folder: {}", args.out.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dos_data::dos::ElectronDosDocument;
+    use dos_data::physics::generate::{write_electron_dataset, ElectronRecord};
+    use dos_data::Crystal;
+
+    /// Magnetic documents (spin-up and spin-down densities differ) are dropped on loading.
+    #[test]
+    fn electron_loading_drops_magnetic_documents() {
+        let energies: Vec<f64> = (0..401).map(|i| -10.0 + 0.05 * i as f64).collect();
+        let up: Vec<f64> = energies.iter().map(|e| (-e * e / 8.0).exp()).collect();
+        let record = |id: &str, down: Option<Vec<f64>>| ElectronRecord {
+            id: id.into(),
+            crystal: Crystal::new(
+                [[3.6, 0.0, 0.0], [0.0, 3.6, 0.0], [0.0, 0.0, 3.6]],
+                vec![29],
+                vec![[0.0; 3]],
+            )
+            .unwrap(),
+            document: ElectronDosDocument::new(
+                0.0,
+                energies.clone(),
+                up.clone(),
+                down,
+                Path::new("test"),
+            )
+            .unwrap(),
+            band_gap: Some(0.0),
+            space_group: None,
+            crystal_system: None,
+        };
+        let shifted: Vec<f64> = up.iter().map(|g| 0.5 * g).collect();
+        let records = vec![
+            record("plain", None),
+            record("magnetic", Some(shifted)),
+            record("paired", Some(up.clone())),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let file = write_electron_dataset(dir.path(), &records, 0).unwrap();
+        let data = load_electron(&file).unwrap();
+        let ids: Vec<&str> = data.samples.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, vec!["plain", "paired"]);
+    }
 }
