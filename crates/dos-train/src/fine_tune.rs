@@ -148,7 +148,7 @@ mod tests {
             data: "generated".into(),
             model,
             train: train.clone(),
-            graph: graph.clone(),
+            graph,
         };
         let dir = tempfile::tempdir().unwrap();
         let pre = dir.path().join("pre");
