@@ -174,16 +174,7 @@ mod tests {
     use super::*;
     use candle_core::{DType, Device};
     use candle_nn::VarMap;
-    use dos_nn::gradcheck::{assert_gradients_ok, check_gradients, GradCheckOptions};
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> Result<f64> {
-        (a - b)?
-            .abs()?
-            .flatten_all()?
-            .to_dtype(DType::F64)?
-            .max(0)?
-            .to_scalar::<f64>()
-    }
+    use dos_nn::gradcheck::{assert_gradients_ok, check_gradients, max_abs_diff, GradCheckOptions};
 
     fn configs(d: usize) -> [AttentionConfig; 2] {
         [
@@ -245,7 +236,7 @@ mod tests {
                     &keys.narrow(0, b, 1)?.narrow(1, 0, n)?,
                     &Tensor::ones((1, n), DType::F32, &dev)?,
                 )?;
-                let diff = max_diff(&out.narrow(0, b, 1)?, &alone)?;
+                let diff = max_abs_diff(&out.narrow(0, b, 1)?, &alone)?;
                 assert!(diff < 1e-5, "crystal {b}: {diff}");
             }
             let all = out.flatten_all()?.to_vec1::<f32>()?;

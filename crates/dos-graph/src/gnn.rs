@@ -95,7 +95,7 @@ mod tests {
     use crate::Aggregation;
     use candle_core::{DType, Device};
     use candle_nn::VarMap;
-    use dos_nn::gradcheck::{assert_gradients_ok, check_gradients, GradCheckOptions};
+    use dos_nn::gradcheck::{assert_gradients_ok, check_gradients, max_abs_diff, GradCheckOptions};
 
     struct Graph {
         x: Tensor,
@@ -138,10 +138,6 @@ mod tests {
             layers,
             aggregation,
         }
-    }
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> Result<f64> {
-        (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f64>()
     }
 
     #[test]
@@ -223,7 +219,7 @@ mod tests {
         let g2 = Graph::new(x2, e2, &s2, &r2)?;
         let h2 = gnn.forward(&g2.input())?;
         let expected = h.index_select(&Tensor::new(&perm, &dev)?, 0)?;
-        assert!(max_diff(&h2, &expected)? < 1e-12);
+        assert!(max_abs_diff(&h2, &expected)? < 1e-12);
         Ok(())
     }
 
@@ -243,8 +239,8 @@ mod tests {
             &[1, 2, 0, 1, 4, 3, 3],
         )?;
         let h = gnn.forward(&both.input())?;
-        assert!(max_diff(&h.narrow(0, 0, 3)?, &gnn.forward(&a.input())?)? < 1e-12);
-        assert!(max_diff(&h.narrow(0, 3, 2)?, &gnn.forward(&b.input())?)? < 1e-12);
+        assert!(max_abs_diff(&h.narrow(0, 0, 3)?, &gnn.forward(&a.input())?)? < 1e-12);
+        assert!(max_abs_diff(&h.narrow(0, 3, 2)?, &gnn.forward(&b.input())?)? < 1e-12);
         Ok(())
     }
 
@@ -271,7 +267,7 @@ mod tests {
             &[],
         )?;
         let h_alone = gnn.forward(&alone.input())?;
-        assert!(max_diff(&h.narrow(0, 2, 1)?, &h_alone)? < 1e-12);
+        assert!(max_abs_diff(&h.narrow(0, 2, 1)?, &h_alone)? < 1e-12);
         Ok(())
     }
 

@@ -107,6 +107,7 @@ mod tests {
     use super::*;
     use crate::testing::{batch, tiny_configs};
     use candle_core::DType;
+    use dos_nn::gradcheck::max_abs_diff;
 
     /// The detached model predicts exactly as the trainable one, records no graph, and follows
     /// in-place updates of the variables.
@@ -121,16 +122,7 @@ mod tests {
             let d = detached.predict(&b).unwrap();
             assert!(a.track_op(), "{name}: the Var model records its graph");
             assert!(!d.track_op(), "{name}: the detached model records a graph");
-            let same = |x: &Tensor, y: &Tensor| {
-                (x - y)
-                    .unwrap()
-                    .abs()
-                    .unwrap()
-                    .max_all()
-                    .unwrap()
-                    .to_scalar::<f64>()
-                    .unwrap()
-            };
+            let same = |x: &Tensor, y: &Tensor| max_abs_diff(x, y).unwrap();
             assert_eq!(same(&a, &d), 0.0, "{name}");
             for v in varmap.all_vars() {
                 v.set(&(v.as_tensor() * 0.5).unwrap()).unwrap();

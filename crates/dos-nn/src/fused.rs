@@ -521,16 +521,8 @@ impl CustomOp3 for LinearOp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gradcheck::max_abs_diff;
     use candle_core::{Device, Var};
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> Result<f64> {
-        (a - b)?
-            .abs()?
-            .flatten_all()?
-            .to_dtype(DType::F64)?
-            .max(0)?
-            .to_scalar::<f64>()
-    }
 
     /// Values and gradients of `f_fused` and `f_ref` agree for every input.
     fn same_values_and_grads(
@@ -541,13 +533,17 @@ mod tests {
     ) -> Result<()> {
         let ts: Vec<&Tensor> = inputs.iter().map(|v| v.as_tensor()).collect();
         let (yf, yr) = (f_fused(&ts)?, f_ref(&ts)?);
-        assert!(max_diff(&yf, &yr)? < tol, "values {}", max_diff(&yf, &yr)?);
+        assert!(
+            max_abs_diff(&yf, &yr)? < tol,
+            "values {}",
+            max_abs_diff(&yf, &yr)?
+        );
         let c = Tensor::randn(0f64, 1., yf.shape(), yf.device())?.to_dtype(yf.dtype())?;
         let gf = (yf * &c)?.sum_all()?.backward()?;
         let gr = (yr * &c)?.sum_all()?.backward()?;
         for (k, v) in inputs.iter().enumerate() {
             let (a, b) = (gf.get(v).expect("fused grad"), gr.get(v).expect("ref grad"));
-            let diff = max_diff(a, b)?;
+            let diff = max_abs_diff(a, b)?;
             assert!(diff < tol, "input {k}: grad diff {diff}");
         }
         Ok(())
@@ -578,7 +574,7 @@ mod tests {
             Tensor::ones(5, DType::F64, &dev)?,
             Tensor::zeros(5, DType::F64, &dev)?,
         );
-        let diff = max_diff(
+        let diff = max_abs_diff(
             // layer_norm_slow takes eps as f32: give both the same value.
             &layer_norm(&x, &w, &b, 1e-5f32 as f64)?,
             &candle_nn::ops::layer_norm_slow(&x, &w, &b, 1e-5)?,

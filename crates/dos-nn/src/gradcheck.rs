@@ -25,6 +25,20 @@ use candle_nn::VarMap;
 
 use crate::NnError;
 
+/// Largest absolute difference `max_i |a_i - b_i|` of two tensors of one shape, in f64 (any
+/// float dtype in), for comparing two computations of the same values in tests.
+///
+/// # Errors
+/// Shape or dtype mismatch between `a` and `b`.
+pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> candle_core::Result<f64> {
+    (a - b)?
+        .abs()?
+        .flatten_all()?
+        .to_dtype(DType::F64)?
+        .max(0)?
+        .to_scalar::<f64>()
+}
+
 /// Settings of [`check_gradients`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct GradCheckOptions {

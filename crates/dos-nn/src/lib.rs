@@ -25,7 +25,9 @@ pub mod threads;
 
 pub use adamw::FusedAdamW;
 pub use error::NnError;
-pub use gradcheck::{assert_gradients_ok, check_gradients, GradCheckOptions, GradReport};
+pub use gradcheck::{
+    assert_gradients_ok, check_gradients, max_abs_diff, GradCheckOptions, GradReport,
+};
 pub use layer_norm::LayerNorm;
 pub use masked_softmax::masked_softmax;
 pub use mlp::{EncoderMlp, NormMlp};
