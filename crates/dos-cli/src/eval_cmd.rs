@@ -10,7 +10,7 @@ use dos_models::Task;
 use dos_train::run::evaluate_indices;
 use dos_train::{load_run, LoadedRun, Predictions, SplitMetrics};
 
-use crate::train_cmd::{load_data, DataArgs, TaskArg};
+use crate::train_cmd::{electron_file, load_data, DataArgs, TaskArg};
 
 /// A split of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -148,13 +148,7 @@ pub fn electron_property_report(
 /// Band gaps the generator recorded in the electron data file of a run, by crystal id (empty
 /// when the file is not a generated data set).
 fn generator_gaps(data: &str) -> std::collections::HashMap<String, f64> {
-    let path = Path::new(data);
-    let file = if path.is_dir() {
-        path.join(dos_data::physics::generate::ELECTRON_FILE)
-    } else {
-        path.to_path_buf()
-    };
-    dos_data::physics::generate::read_electron_dataset(&file)
+    dos_data::physics::generate::read_electron_dataset(electron_file(Path::new(data)))
         .map(|records| {
             records
                 .into_iter()

@@ -65,6 +65,9 @@ pub fn run(args: SplitArgs) -> Result<()> {
     if args.percent.is_some() != (args.kind == SplitKind::FineTune) {
         bail!("--percent goes with --kind fine-tune, and only with it");
     }
+    if args.moved_only && args.kind != SplitKind::FineTune {
+        bail!("--moved-only goes with --kind fine-tune");
+    }
     let (data, base, desc) = load_data(&args.data, args.seed)?;
     let split = match args.kind {
         SplitKind::Random => Split::random_80_10_10(data.len(), args.seed),
@@ -86,9 +89,6 @@ pub fn run(args: SplitArgs) -> Result<()> {
             s
         }
     };
-    if args.moved_only && args.kind != SplitKind::FineTune {
-        bail!("--moved-only goes with --kind fine-tune");
-    }
     let split = match args.max_train {
         Some(n) => split.limit_train(n, args.seed),
         None => split,

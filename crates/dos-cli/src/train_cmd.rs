@@ -231,11 +231,7 @@ pub fn load_data(args: &DataArgs, seed: u64) -> Result<(Dataset, Split, String)>
                 (ph.dataset, ph.split, dir.display().to_string())
             }
             Task::Electron => {
-                let file = if path.is_dir() {
-                    path.join(dos_data::physics::generate::ELECTRON_FILE)
-                } else {
-                    path.clone()
-                };
+                let file = electron_file(&path);
                 let data = load_electron(&file)?;
                 let dir = file.parent().unwrap_or(Path::new("."));
                 let split = Split::read_dir(dir).ok();
@@ -268,6 +264,15 @@ fn phonon_dir(path: &Path) -> Result<PathBuf> {
         path.display(),
         path.display()
     )
+}
+
+/// The electron data file `path` names: `path/electron_dos.jsonl` for a folder, else `path`.
+pub fn electron_file(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.join(dos_data::physics::generate::ELECTRON_FILE)
+    } else {
+        path.to_path_buf()
+    }
 }
 
 fn load_electron(file: &Path) -> Result<Dataset> {

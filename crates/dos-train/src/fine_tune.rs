@@ -12,24 +12,37 @@ use candle_core::{Device, IndexOp, Tensor};
 use candle_nn::VarMap;
 
 use crate::checkpoint::{load_into_varmap, load_tensors};
+use crate::config::Trainable;
 use crate::error::{Result, TrainError};
 use crate::run::{read_json, RunConfig, CONFIG_FILE, MODEL_DIR};
 
 /// Loads the best weights of the run folder `run_dir` into `varmap` (same architecture) and
 /// gives every prompt row of a system the run did not train the mean of its trained rows.
-/// Returns the run's configuration.
+/// `run` is that folder's `config.json` (read it with [`read_json`]; the caller needs it
+/// before building the model, to know which systems count as trained).
 ///
 /// # Errors
-/// Missing or malformed run files, a weight missing from the checkpoint or of another shape.
-pub fn init_from_run(varmap: &VarMap, run_dir: &Path, device: &Device) -> Result<RunConfig> {
-    let cfg: RunConfig = read_json(&run_dir.join(CONFIG_FILE))?;
+/// Missing or malformed weights, a weight missing from the checkpoint or of another shape.
+pub fn init_from_run(
+    varmap: &VarMap,
+    run_dir: &Path,
+    run: &RunConfig,
+    device: &Device,
+) -> Result<()> {
     let weights_path = run_dir
         .join(MODEL_DIR)
         .join(dos_models::checkpoint::WEIGHTS_FILE);
     let weights = load_tensors(&weights_path, device)?;
     load_into_varmap(varmap, &weights, "", &weights_path)?;
-    fill_unseen_prompt_rows(varmap, cfg.model.trained_systems())?;
-    Ok(cfg)
+    fill_unseen_prompt_rows(varmap, run.model.trained_systems())
+}
+
+/// The `config.json` of the run folder `run_dir`.
+///
+/// # Errors
+/// A missing or malformed file (named in the error).
+pub fn read_run_config(run_dir: &Path) -> Result<RunConfig> {
+    read_json(&run_dir.join(CONFIG_FILE))
 }
 
 /// For every prompt table of `varmap` (a variable under a `prompts` path segment with one row
@@ -52,8 +65,7 @@ pub fn fill_unseen_prompt_rows(varmap: &VarMap, trained: &[u32]) -> Result<()> {
         .lock()
         .map_err(|_| TrainError::Data("VarMap lock poisoned".into()))?;
     for (name, var) in data.iter() {
-        let is_prompt = name.split('.').any(|seg| seg == "prompts");
-        if !is_prompt || var.rank() != 2 || var.dims()[0] != n_systems {
+        if !Trainable::Prompts.includes(name) || var.rank() != 2 || var.dims()[0] != n_systems {
             continue;
         }
         let table = var.as_tensor();
@@ -79,12 +91,14 @@ pub fn fill_unseen_prompt_rows(varmap: &VarMap, trained: &[u32]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::tests::small_cfg;
     use crate::run::{load_run, train_run, RunOptions};
-    use crate::{generated_phonon_dataset, ArchOverrides, TrainConfig, Trainable};
+    use crate::{generated_phonon_dataset, TrainConfig};
     use candle_core::DType;
     use dos_data::graph::GraphConfig;
     use dos_data::split::Split;
-    use dos_models::{AnyModel, DosModel, ModelConfig, ModelKind, Task};
+    use dos_models::{AnyModel, DosModel, ModelKind};
+    use dos_nn::gradcheck::max_abs_diff;
 
     #[test]
     fn unseen_rows_get_the_mean_of_trained_rows() {
@@ -123,33 +137,11 @@ mod tests {
     /// changes the prompt rows and nothing else.
     #[test]
     fn prompt_fine_tuning_starts_from_the_pretrained_model_and_moves_only_prompts() {
-        let graph = GraphConfig::phonon();
-        let data = generated_phonon_dataset(42, 4, 3, &graph).unwrap();
+        let data = generated_phonon_dataset(42, 4, 3, &GraphConfig::phonon()).unwrap();
         let systems: Vec<u8> = data.samples.iter().map(|s| s.crystal_system).collect();
         let split = Split::ood_crystal_system(&systems, 1);
         assert!(!split.test.is_empty() && !split.train.is_empty());
-        let mut model = ModelConfig::preset(ModelKind::DosTransformer, Task::Phonon, true);
-        ArchOverrides {
-            hidden: Some(16),
-            gnn_layers: Some(1),
-            cross_layers: Some(1),
-            self_layers: Some(1),
-            branch_cross_layers: Some(1),
-        }
-        .apply(&mut model);
-        let train = TrainConfig {
-            epochs: 1,
-            batch_size: 4,
-            lr: 1e-3,
-            ..TrainConfig::default()
-        };
-        let cfg = crate::run::RunConfig {
-            task: Task::Phonon,
-            data: "generated".into(),
-            model,
-            train: train.clone(),
-            graph,
-        };
+        let cfg = small_cfg(ModelKind::DosTransformer, 1);
         let dir = tempfile::tempdir().unwrap();
         let pre = dir.path().join("pre");
         let opts = RunOptions {
@@ -169,20 +161,13 @@ mod tests {
         let mut start_cfg = pre_run.config.model.clone();
         start_cfg.set_trained_systems(&(0..7).collect::<Vec<_>>());
         let (start, vm) = AnyModel::build(&start_cfg.validate().unwrap(), &Device::Cpu).unwrap();
-        init_from_run(&vm, &pre, &Device::Cpu).unwrap();
+        init_from_run(&vm, &pre, &read_run_config(&pre).unwrap(), &Device::Cpu).unwrap();
         let held: Vec<&dos_data::graph::Sample> =
             split.test.iter().map(|&i| &data.samples[i]).collect();
         let batch = dos_data::CrystalBatch::from_samples(&held, &Device::Cpu, DType::F32).unwrap();
         let a = pre_run.model.model.predict(&batch).unwrap();
         let b = start.predict(&batch).unwrap();
-        let diff = (a - b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let diff = max_abs_diff(&a, &b).unwrap();
         assert!(
             diff < 1e-5,
             "start differs from the pre-trained model by {diff}"
@@ -194,7 +179,7 @@ mod tests {
             train: TrainConfig {
                 trainable: Trainable::Prompts,
                 lr: 1e-2,
-                ..train
+                ..cfg.train
             },
             ..pre_run.config.clone()
         };
@@ -208,14 +193,7 @@ mod tests {
         let after = ft_run.model.varmap.data().lock().unwrap();
         let mut prompts_moved = false;
         for (name, v) in after.iter() {
-            let d = (v.as_tensor() - before[name].as_tensor())
-                .unwrap()
-                .abs()
-                .unwrap()
-                .max_all()
-                .unwrap()
-                .to_scalar::<f32>()
-                .unwrap();
+            let d = max_abs_diff(v.as_tensor(), before[name].as_tensor()).unwrap();
             if Trainable::Prompts.includes(name) {
                 prompts_moved |= d > 0.0;
             } else {

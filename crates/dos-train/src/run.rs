@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::checkpoint::atomic_write_json;
 use crate::config::TrainConfig;
 use crate::error::{Result, TrainError};
-use crate::fine_tune::init_from_run;
+use crate::fine_tune::{init_from_run, read_run_config};
 use crate::init::build_seeded;
 use crate::memory::peak_rss_bytes;
 use crate::predict::{predict_all, Predictions};
@@ -200,9 +200,12 @@ pub fn train_run(
         .iter()
         .filter_map(|&i| data.samples.get(i).map(|s| u32::from(s.crystal_system)))
         .collect();
-    if let Some(dir) = &opts.init_from {
-        let init: RunConfig = read_json(&dir.join(CONFIG_FILE))?;
-        trained.extend_from_slice(init.model.trained_systems());
+    let init = match &opts.init_from {
+        Some(dir) => Some((dir, read_run_config(dir)?)),
+        None => None,
+    };
+    if let Some((_, init_cfg)) = &init {
+        trained.extend_from_slice(init_cfg.model.trained_systems());
     }
     run_cfg.model.set_trained_systems(&trained);
     if config_path.exists() {
@@ -228,8 +231,8 @@ pub fn train_run(
         Some(seed) => build_seeded(&valid_model, &opts.device, seed)?,
         None => AnyModel::build(&valid_model, &opts.device)?,
     };
-    if let Some(dir) = &opts.init_from {
-        init_from_run(&varmap, dir, &opts.device)?;
+    if let Some((dir, init_cfg)) = &init {
+        init_from_run(&varmap, dir, init_cfg, &opts.device)?;
     }
     let inference = AnyModel::detached(&valid_model, &varmap, &opts.device)?;
     let dtype = run_cfg.model.precision().dtype();
@@ -391,12 +394,13 @@ pub fn predict_structures(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::{generated_phonon_dataset, ArchOverrides};
     use dos_models::ModelKind;
 
-    fn small_cfg(kind: ModelKind, epochs: usize) -> RunConfig {
+    /// A one-layer, width-16 `kind` on generated phonon data, batch 4, lr 1e-3.
+    pub(crate) fn small_cfg(kind: ModelKind, epochs: usize) -> RunConfig {
         let mut model = ModelConfig::preset(kind, Task::Phonon, true);
         ArchOverrides {
             hidden: Some(16),
