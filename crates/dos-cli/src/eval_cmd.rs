@@ -7,7 +7,7 @@ use candle_core::Device;
 use clap::{Args, ValueEnum};
 use dos_data::dataset::Dataset;
 use dos_models::Task;
-use dos_train::run::evaluate_indices;
+use dos_train::run::{evaluate_indices, split_metrics};
 use dos_train::{load_run, LoadedRun, Predictions, SplitMetrics};
 
 use crate::train_cmd::{electron_file, load_data, DataArgs, TaskArg};
@@ -35,9 +35,11 @@ pub enum FormatArg {
 /// Arguments of `dos eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Run folder written by `dos train`.
-    #[arg(long)]
-    pub run: PathBuf,
+    /// Run folder written by `dos train`. Given several times, the runs' predictions are
+    /// averaged point by point and the ensemble is scored (the runs must share the task and
+    /// the split, e.g. seeds of one command).
+    #[arg(long, required = true)]
+    pub run: Vec<PathBuf>,
     /// Which split to score.
     #[arg(long, value_enum, default_value_t = SplitArg::Test)]
     pub split: SplitArg,
@@ -210,8 +212,40 @@ pub fn evaluate_split(
 /// Runs `dos eval`.
 pub fn run(args: EvalArgs) -> Result<()> {
     let device = dos_train::default_device();
-    let (run, data) = load_run_with_data(&args.run, args.data.as_deref(), &device)?;
-    let (preds, m) = evaluate_split(&run, &data, args.split, args.batch_size, &device)?;
+    let (first_dir, others) = args.run.split_first().context("--run is required")?;
+    let (run, data) = load_run_with_data(first_dir, args.data.as_deref(), &device)?;
+    let (mut preds, mut m) = evaluate_split(&run, &data, args.split, args.batch_size, &device)?;
+    if !others.is_empty() {
+        let mut members = vec![preds];
+        for dir in others {
+            let other = load_run(dir, &device)
+                .with_context(|| format!("reading run folder {}", dir.display()))?;
+            anyhow::ensure!(
+                other.config.task == run.config.task
+                    && split_indices(&other, args.split) == split_indices(&run, args.split),
+                "{} has another task or {:?} split than {}: an ensemble needs the same crystals",
+                dir.display(),
+                args.split,
+                first_dir.display()
+            );
+            members.push(evaluate_split(&other, &data, args.split, args.batch_size, &device)?.0);
+        }
+        preds = Predictions::ensemble_mean(&members)?;
+        let samples: Vec<_> = split_indices(&run, args.split)
+            .iter()
+            .map(|&i| &data.samples[i])
+            .collect();
+        m = split_metrics(&preds, &samples)?;
+    }
+    let name = if others.is_empty() {
+        run.config.model.kind().name().to_string()
+    } else {
+        format!(
+            "ensemble of {} runs, {}",
+            args.run.len(),
+            run.config.model.kind().name()
+        )
+    };
     let properties = if args.properties {
         anyhow::ensure!(
             run.config.task == Task::Electron,
@@ -238,13 +272,14 @@ pub fn run(args: EvalArgs) -> Result<()> {
                     format!("{:?}", args.split).to_lowercase().into(),
                 );
                 o.insert("seconds".into(), preds.seconds.into());
+                o.insert("runs".into(), args.run.len().into());
             }
             println!("{}", serde_json::to_string_pretty(&v)?);
         }
         FormatArg::Text => {
             println!(
                 "{} {:?} split: {} crystals, MSE x10 {:.4}, MAE {:.4}, RMSE {:.4}, R2 {:.4} ({:.3} s inference)",
-                run.config.model.kind().name(),
+                name,
                 args.split,
                 m.overall.n_crystals,
                 m.mse_x10,

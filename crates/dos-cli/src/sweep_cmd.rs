@@ -95,6 +95,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
             eval_every: 1,
             schedule: ScheduleArg::Constant,
             grad_clip: None,
+            ema: None,
             hidden: Some(d),
             gnn_layers: Some(g),
             cross_layers: Some(c),

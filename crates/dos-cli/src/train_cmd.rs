@@ -159,6 +159,10 @@ pub struct TrainArgs {
     /// Clip the global gradient norm to this value (off by default).
     #[arg(long)]
     pub grad_clip: Option<f64>,
+    /// Keep an exponential moving average of the weights with this decay per step (e.g.
+    /// 0.999); validation, early stopping and the saved model use the average (off by default).
+    #[arg(long)]
+    pub ema: Option<f64>,
     /// Hidden width d [default: the preset's, 256].
     #[arg(long)]
     pub hidden: Option<usize>,
@@ -347,6 +351,7 @@ pub fn run_config(args: &TrainArgs, data: &Dataset, data_desc: String) -> Result
         eval_every: args.eval_every,
         seed: args.seed,
         grad_clip: args.grad_clip,
+        ema_decay: args.ema,
         trainable: args.trainable.into(),
         schedule: match args.schedule {
             ScheduleArg::Constant => LrSchedule::Constant,

@@ -3,6 +3,7 @@
 //! A checkpoint is ONE safetensors file (so one atomic rename makes it visible) holding
 //! - `model.<name>`: every variable of the model's `VarMap`;
 //! - `adam_m.<name>`, `adam_v.<name>`: the AdamW moments;
+//! - `ema.<name>`: the weight average, when the run keeps one ([`WeightAverage`]);
 //! - `train_state_json`: the [`TrainState`] as UTF-8 JSON bytes (u8 tensor).
 
 use std::collections::HashMap;
@@ -17,6 +18,7 @@ use crate::adamw::AdamW;
 use crate::config::TrainConfig;
 use crate::error::{Result, TrainError};
 use crate::schedule::LrScheduler;
+use crate::weight_average::WeightAverage;
 
 const STATE_KEY: &str = "train_state_json";
 
@@ -163,15 +165,20 @@ pub fn load_tensors(path: &Path, device: &Device) -> Result<HashMap<String, Tens
     })
 }
 
-/// Saves weights, optimiser moments and `state` to one safetensors file, atomically.
+/// Saves weights, optimiser moments, the weight average (when given) and `state` to one
+/// safetensors file, atomically.
 pub fn save_checkpoint(
     path: &Path,
     varmap: &VarMap,
     opt: &AdamW,
+    average: Option<&WeightAverage>,
     state: &TrainState,
 ) -> Result<()> {
     let mut tensors = varmap_tensors(varmap, "model.")?;
     tensors.extend(opt.state_tensors());
+    if let Some(a) = average {
+        tensors.extend(a.state_tensors());
+    }
     let json = serde_json::to_vec(state).map_err(|e| TrainError::json(path, e))?;
     let n = json.len();
     tensors.insert(
@@ -181,8 +188,14 @@ pub fn save_checkpoint(
     save_tensors_atomic(path, &tensors)
 }
 
-/// Restores weights into `varmap`, moments into `opt`, and returns the saved [`TrainState`].
-pub fn load_checkpoint(path: &Path, varmap: &VarMap, opt: &mut AdamW) -> Result<TrainState> {
+/// Restores weights into `varmap`, moments into `opt`, the weight average into `average`
+/// (when given), and returns the saved [`TrainState`].
+pub fn load_checkpoint(
+    path: &Path,
+    varmap: &VarMap,
+    opt: &mut AdamW,
+    average: Option<&mut WeightAverage>,
+) -> Result<TrainState> {
     let device = varmap
         .all_vars()
         .first()
@@ -200,6 +213,9 @@ pub fn load_checkpoint(path: &Path, varmap: &VarMap, opt: &mut AdamW) -> Result<
         serde_json::from_slice(&bytes).map_err(|e| TrainError::json(path, e))?;
     load_into_varmap(varmap, &tensors, "model.", path)?;
     opt.load_state(&tensors, state.optimizer_steps, path)?;
+    if let Some(a) = average {
+        a.load_state(&tensors, path)?;
+    }
     Ok(state)
 }
 
@@ -263,7 +279,7 @@ mod tests {
             train_seconds: 1.5,
             config: cfg.get().clone(),
         };
-        save_checkpoint(&path, &vm, &opt, &state).unwrap();
+        save_checkpoint(&path, &vm, &opt, None, &state).unwrap();
         let saved: Vec<Vec<f64>> = w.to_vec2().unwrap();
 
         let vm2 = VarMap::new();
@@ -277,7 +293,7 @@ mod tests {
             )
             .unwrap();
         let mut opt2 = AdamW::new(&vm2, params).unwrap();
-        let back = load_checkpoint(&path, &vm2, &mut opt2).unwrap();
+        let back = load_checkpoint(&path, &vm2, &mut opt2, None).unwrap();
         assert_eq!(back, state);
         assert_eq!(w2.to_vec2::<f64>().unwrap(), saved);
         assert_eq!(opt2.step_count(), 1);
@@ -300,7 +316,7 @@ mod tests {
         )
         .unwrap();
         let mut opt3 = AdamW::new(&vm3, params).unwrap();
-        let err = load_checkpoint(&path, &vm3, &mut opt3)
+        let err = load_checkpoint(&path, &vm3, &mut opt3, None)
             .unwrap_err()
             .to_string();
         assert!(err.contains("layer.w"), "{err}");

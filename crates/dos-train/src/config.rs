@@ -94,6 +94,10 @@ pub struct TrainConfig {
     pub grad_clip: Option<f64>,
     /// Which variables are trained (default: all).
     pub trainable: Trainable,
+    /// Keep an exponential moving average of the weights with this decay per optimiser step
+    /// ([`crate::WeightAverage`]); validation, early stopping, the best weights and the final
+    /// model then use the average. Off when None (the paper).
+    pub ema_decay: Option<f64>,
 }
 
 impl Default for TrainConfig {
@@ -121,6 +125,7 @@ impl TrainConfig {
             schedule: LrSchedule::Constant,
             grad_clip: None,
             trainable: Trainable::All,
+            ema_decay: None,
         }
     }
 
@@ -179,6 +184,11 @@ impl TrainConfig {
         if let Some(c) = self.grad_clip {
             if !pos(c) {
                 return Err(bad("grad_clip", format!("must be finite and > 0, got {c}")));
+            }
+        }
+        if let Some(d) = self.ema_decay {
+            if !(d > 0.0 && d < 1.0) {
+                return Err(bad("ema_decay", format!("must be in (0, 1), got {d}")));
             }
         }
         match self.schedule {
@@ -295,6 +305,13 @@ mod tests {
                     ..Default::default()
                 },
                 "grad_clip",
+            ),
+            (
+                TrainConfig {
+                    ema_decay: Some(1.0),
+                    ..Default::default()
+                },
+                "ema_decay",
             ),
             (
                 TrainConfig {

@@ -28,6 +28,7 @@ pub mod schedule;
 pub mod shuffle;
 pub mod source;
 pub mod trainer;
+pub mod weight_average;
 
 pub use adamw::{AdamW, AdamWParams};
 pub use arch::ArchOverrides;
@@ -47,3 +48,4 @@ pub use run::{
 pub use schedule::LrScheduler;
 pub use source::{BatchSource, SampleSource};
 pub use trainer::{FitReport, MetricsFn, Trainer};
+pub use weight_average::WeightAverage;

@@ -57,6 +57,45 @@ impl Predictions {
             .sum();
         Some(total / target.len() as f64)
     }
+
+    /// The ensemble mean of several models' predictions on the same crystals: the DOS
+    /// averaged point by point, `seconds` summed. Targets and crystal systems are the first
+    /// member's (they do not depend on the model).
+    ///
+    /// # Errors
+    /// [`TrainError::Data`] when `members` is empty or the members differ in crystals, their
+    /// order or the grid length.
+    pub fn ensemble_mean(members: &[Predictions]) -> Result<Predictions> {
+        let (first, rest) = members
+            .split_first()
+            .ok_or_else(|| TrainError::Data("an ensemble needs at least one member".into()))?;
+        let mut out = first.clone();
+        for (k, m) in rest.iter().enumerate() {
+            if m.ids != first.ids {
+                return Err(TrainError::Data(format!(
+                    "ensemble member {} predicts other crystals (or another order) than member 0",
+                    k + 1
+                )));
+            }
+            for (acc, row) in out.predicted.iter_mut().zip(&m.predicted) {
+                if acc.len() != row.len() {
+                    return Err(TrainError::Data(format!(
+                        "ensemble member {} predicts {} energies, member 0 {}",
+                        k + 1,
+                        row.len(),
+                        acc.len()
+                    )));
+                }
+                acc.iter_mut().zip(row).for_each(|(a, b)| *a += b);
+            }
+            out.seconds += m.seconds;
+        }
+        let n = members.len() as f64;
+        out.predicted
+            .iter_mut()
+            .for_each(|row| row.iter_mut().for_each(|a| *a /= n));
+        Ok(out)
+    }
 }
 
 fn rows(t: &Tensor) -> Result<Vec<Vec<f64>>> {
@@ -127,5 +166,31 @@ mod tests {
         // crystal a: sqrt((9 + 16) / 2); crystal b: 0.
         let want = (12.5f64).sqrt() / 2.0;
         assert!((p.mean_rmse().unwrap() - want).abs() < 1e-12);
+    }
+
+    fn preds(ids: &[&str], rows: Vec<Vec<f64>>) -> Predictions {
+        Predictions {
+            ids: ids.iter().map(|s| s.to_string()).collect(),
+            crystal_system: vec![0; ids.len()],
+            predicted: rows,
+            target: None,
+            seconds: 1.0,
+        }
+    }
+
+    #[test]
+    fn ensemble_mean_averages_point_by_point_and_checks_members() {
+        let a = preds(&["x", "y"], vec![vec![0.0, 1.0], vec![2.0, 4.0]]);
+        let b = preds(&["x", "y"], vec![vec![1.0, 1.0], vec![0.0, 0.0]]);
+        let c = preds(&["x", "y"], vec![vec![2.0, 4.0], vec![1.0, 2.0]]);
+        let m = Predictions::ensemble_mean(&[a.clone(), b, c]).unwrap();
+        assert_eq!(m.predicted, vec![vec![1.0, 2.0], vec![1.0, 2.0]]);
+        assert_eq!(m.seconds, 3.0);
+        assert_eq!(Predictions::ensemble_mean(&[a.clone()]).unwrap(), a);
+        assert!(Predictions::ensemble_mean(&[]).is_err());
+        let swapped = preds(&["y", "x"], vec![vec![0.0, 0.0], vec![0.0, 0.0]]);
+        assert!(Predictions::ensemble_mean(&[a.clone(), swapped]).is_err());
+        let short = preds(&["x", "y"], vec![vec![0.0], vec![0.0]]);
+        assert!(Predictions::ensemble_mean(&[a, short]).is_err());
     }
 }

@@ -25,6 +25,7 @@ use crate::predict::{predict_all, Predictions};
 use crate::schedule::LrScheduler;
 use crate::shuffle::epoch_order;
 use crate::source::BatchSource;
+use crate::weight_average::WeightAverage;
 
 /// File names inside a run folder written by the trainer.
 pub mod files {
@@ -72,7 +73,9 @@ pub struct FitReport {
 /// `model.loss(batch)` (gradients optionally clipped to a global L2 norm). Every `eval_every`
 /// epochs (and at the last) it predicts the validation split; a lower mean per-crystal RMSE
 /// saves the best weights. Training stops after `patience` epochs without improvement.
-/// Afterwards the `VarMap` holds the best weights.
+/// Afterwards the `VarMap` holds the best weights. With
+/// [`TrainConfig::ema_decay`](crate::TrainConfig::ema_decay) set, a [`WeightAverage`] follows
+/// every step and stands in for the weights at validation: the best weights are averages.
 ///
 /// With a run folder ([`Trainer::with_run_dir`]) it writes `model.safetensors` (best weights),
 /// `log.jsonl` (one line per epoch) and `checkpoint.safetensors` after every epoch.
@@ -92,6 +95,7 @@ pub struct Trainer<'a> {
     eval_batch_size: usize,
     metrics_fn: Option<MetricsFn<'a>>,
     best: Option<HashMap<String, Tensor>>,
+    average: Option<WeightAverage>,
 }
 
 impl<'a> Trainer<'a> {
@@ -121,6 +125,10 @@ impl<'a> Trainer<'a> {
             train_seconds: 0.0,
             config: cfg.get().clone(),
         };
+        let average = cfg
+            .ema_decay
+            .map(|d| WeightAverage::new(varmap, d))
+            .transpose()?;
         Ok(Self {
             cfg,
             model,
@@ -133,6 +141,7 @@ impl<'a> Trainer<'a> {
             eval_batch_size: 32,
             metrics_fn: None,
             best: None,
+            average,
         })
     }
 
@@ -191,7 +200,7 @@ impl<'a> Trainer<'a> {
         if !path.exists() {
             return Ok(false);
         }
-        let saved = load_checkpoint(&path, self.varmap, &mut self.opt)?;
+        let saved = load_checkpoint(&path, self.varmap, &mut self.opt, self.average.as_mut())?;
         let mut a = saved.config.clone();
         let b = self.cfg.get();
         a.epochs = b.epochs;
@@ -348,6 +357,9 @@ impl<'a> Trainer<'a> {
                     None => 1.0,
                 };
                 self.opt.step_scaled(&grads, scale)?;
+                if let Some(a) = self.average.as_mut() {
+                    a.update(self.varmap, self.opt.step_count())?;
+                }
                 loss_sum += value * chunk.len() as f64;
                 bar.inc(1);
                 if bi % 16 == 0 {
@@ -373,6 +385,11 @@ impl<'a> Trainer<'a> {
                 improved: false,
             };
             let is_eval = epoch % self.cfg.eval_every == 0 || epoch == last;
+            // Validation and the best weights use the weight average when there is one.
+            let training_weights = match (&self.average, valid.is_none() || is_eval) {
+                (Some(a), true) => Some(a.swap_into(self.varmap)?),
+                _ => None,
+            };
             match valid {
                 Some(v) if is_eval => {
                     let preds = predict_all(
@@ -403,6 +420,9 @@ impl<'a> Trainer<'a> {
                     self.save_best()?;
                 }
             }
+            if let Some(w) = training_weights {
+                WeightAverage::restore(self.varmap, &w)?;
+            }
             self.state.epochs_since_best = epoch - self.state.best_epoch.unwrap_or(0);
             self.state.epoch = epoch;
             self.state.optimizer_steps = self.opt.step_count();
@@ -416,7 +436,13 @@ impl<'a> Trainer<'a> {
                 append_record(&p, &record)?;
             }
             if let Some(p) = self.path(files::CHECKPOINT) {
-                save_checkpoint(&p, self.varmap, &self.opt, &self.state)?;
+                save_checkpoint(
+                    &p,
+                    self.varmap,
+                    &self.opt,
+                    self.average.as_ref(),
+                    &self.state,
+                )?;
             }
             if self.progress {
                 bar.println(format!(
@@ -629,10 +655,30 @@ mod tests {
         assert_eq!(rep.last_epoch, 4);
     }
 
+    fn with_ema(c: ValidTrainConfig, ema_decay: Option<f64>) -> ValidTrainConfig {
+        TrainConfig {
+            ema_decay,
+            ..c.get().clone()
+        }
+        .validate()
+        .unwrap()
+    }
+
     /// Two epochs, a fresh process-like trainer resuming from the run folder, two more epochs:
     /// same weights and same log as four uninterrupted epochs (moments restored, same order).
     #[test]
     fn resume_repeats_an_uninterrupted_run() {
+        check_resume(None);
+    }
+
+    /// The same with a weight average, which the checkpoint carries too.
+    #[test]
+    fn resume_with_weight_average_repeats_an_uninterrupted_run() {
+        check_resume(Some(0.7));
+    }
+
+    fn check_resume(ema: Option<f64>) {
+        let cfg = |e, b| with_ema(cfg(e, b), ema);
         let train = Toy::new(20, 0.0, 1.0);
         let valid = Toy::new(6, 40.0, 1.0);
         let full_dir = tempfile::tempdir().unwrap();
@@ -673,7 +719,11 @@ mod tests {
         };
         assert_eq!(strip(&log), strip(&full_log));
         let last = load_tensors(&dir.path().join(files::CHECKPOINT), &Device::Cpu).unwrap();
-        for key in ["model.w", "model.b", "adam_m.w", "adam_v.b"] {
+        let mut keys = vec!["model.w", "model.b", "adam_m.w", "adam_v.b"];
+        if ema.is_some() {
+            keys.extend(["ema.w", "ema.b"]);
+        }
+        for key in keys {
             assert_eq!(
                 last[key].flatten_all().unwrap().to_vec1::<f64>().unwrap(),
                 full_last[key]
@@ -690,6 +740,28 @@ mod tests {
         let best = load_tensors(&full_dir.path().join(files::BEST_WEIGHTS), &Device::Cpu).unwrap();
         load_into_varmap(&vm3, &best, "", Path::new("best")).unwrap();
         assert_eq!(weights(&vm2), weights(&vm3));
+    }
+
+    /// With a weight average, the best weights (here: the last, no validation split) are the
+    /// average, not the optimiser's weights, and the `VarMap` ends holding them.
+    #[test]
+    fn weight_average_is_what_gets_saved() {
+        let train = Toy::new(10, 0.0, 1.0);
+        let dir = tempfile::tempdir().unwrap();
+        let vm = VarMap::new();
+        let model = linear(&vm);
+        Trainer::new(with_ema(cfg(3, 2), Some(0.9)), &model, &vm)
+            .unwrap()
+            .with_run_dir(dir.path())
+            .fit(&train, None)
+            .unwrap();
+        let ckpt = load_tensors(&dir.path().join(files::CHECKPOINT), &Device::Cpu).unwrap();
+        let best = load_tensors(&dir.path().join(files::BEST_WEIGHTS), &Device::Cpu).unwrap();
+        let v = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f64>().unwrap();
+        assert_eq!(v(&best["w"]), v(&ckpt["ema.w"]));
+        assert_ne!(v(&best["w"]), v(&ckpt["model.w"]));
+        let held: HashMap<_, _> = weights(&vm).into_iter().collect();
+        assert_eq!(held["w"], v(&ckpt["ema.w"]));
     }
 
     #[test]
