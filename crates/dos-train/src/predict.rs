@@ -186,7 +186,7 @@ mod tests {
         let m = Predictions::ensemble_mean(&[a.clone(), b, c]).unwrap();
         assert_eq!(m.predicted, vec![vec![1.0, 2.0], vec![1.0, 2.0]]);
         assert_eq!(m.seconds, 3.0);
-        assert_eq!(Predictions::ensemble_mean(&[a.clone()]).unwrap(), a);
+        assert_eq!(Predictions::ensemble_mean(std::slice::from_ref(&a)).unwrap(), a);
         assert!(Predictions::ensemble_mean(&[]).is_err());
         let swapped = preds(&["y", "x"], vec![vec![0.0, 0.0], vec![0.0, 0.0]]);
         assert!(Predictions::ensemble_mean(&[a.clone(), swapped]).is_err());
