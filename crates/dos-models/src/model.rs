@@ -4,7 +4,10 @@ use candle_core::{Result, Tensor};
 use dos_data::CrystalBatch;
 
 /// A model mapping a batch of crystals to a density of states on a fixed grid of M energies.
-pub trait DosModel {
+///
+/// Models are `Send + Sync` (they hold tensors), so inference can run batches on several
+/// threads at once.
+pub trait DosModel: Send + Sync {
     /// Number of energy points M the model predicts.
     fn n_energies(&self) -> usize;
 

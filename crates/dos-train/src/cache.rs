@@ -33,6 +33,11 @@ impl BatchCache {
         Ok(&self.batches[indices])
     }
 
+    /// The cached batch of `indices`, if built.
+    pub fn get(&self, indices: &[usize]) -> Option<&CrystalBatch> {
+        self.batches.get(indices)
+    }
+
     /// Number of cached batches.
     pub fn len(&self) -> usize {
         self.batches.len()

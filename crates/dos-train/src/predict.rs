@@ -3,7 +3,9 @@
 use std::time::Instant;
 
 use candle_core::{DType, Tensor};
+use dos_data::CrystalBatch;
 use dos_models::DosModel;
+use rayon::prelude::*;
 
 use crate::cache::BatchCache;
 use crate::error::{Result, TrainError};
@@ -102,8 +104,30 @@ fn rows(t: &Tensor) -> Result<Vec<Vec<f64>>> {
     Ok(t.to_dtype(DType::F64)?.to_vec2::<f64>()?)
 }
 
+/// One batch's share of [`Predictions`].
+struct BatchPredictions {
+    ids: Vec<String>,
+    crystal_system: Vec<u32>,
+    predicted: Vec<Vec<f64>>,
+    target: Option<Vec<Vec<f64>>>,
+}
+
+fn predict_batch(model: &dyn DosModel, batch: &CrystalBatch) -> Result<BatchPredictions> {
+    Ok(BatchPredictions {
+        ids: batch.ids.clone(),
+        crystal_system: batch.crystal_system.to_vec1::<u32>()?,
+        predicted: rows(&model.predict(batch)?)?,
+        target: batch.targets.as_ref().map(rows).transpose()?,
+    })
+}
+
 /// Runs `model.predict` over every crystal of `source` in order, `batch_size` crystals at a time.
 /// Batches are taken from `cache` when given (and stored there).
+///
+/// On the CPU the batches run in parallel on rayon's pool (`RAYON_NUM_THREADS` threads; each
+/// batch on one thread, its matrix products free to use idle ones): at inference sizes the
+/// element-wise work between the products would otherwise leave all but one core idle. The
+/// results do not depend on the number of threads.
 ///
 /// # Errors
 /// Batch building or model errors; [`TrainError::Data`] when the source is empty.
@@ -111,14 +135,43 @@ pub fn predict_all(
     model: &dyn DosModel,
     source: &dyn BatchSource,
     batch_size: usize,
-    mut cache: Option<&mut BatchCache>,
+    cache: Option<&mut BatchCache>,
 ) -> Result<Predictions> {
     if source.is_empty() {
         return Err(TrainError::Data("cannot evaluate on an empty split".into()));
     }
     let start = Instant::now();
     let n = source.len();
-    let bs = batch_size.max(1);
+    let order: Vec<usize> = (0..n).collect();
+    let chunks: Vec<&[usize]> = order.chunks(batch_size.max(1)).collect();
+    let parallel = source.device().is_cpu() && rayon::current_num_threads() > 1;
+    let parts: Vec<BatchPredictions> = match cache {
+        Some(c) => {
+            for chunk in &chunks {
+                c.get_or_build(source, chunk)?;
+            }
+            let c = &*c;
+            let one = |chunk: &&[usize]| -> Result<BatchPredictions> {
+                let batch = c.get(chunk).ok_or_else(|| {
+                    TrainError::Data("batch missing from the cache just filled".into())
+                })?;
+                predict_batch(model, batch)
+            };
+            if parallel {
+                chunks.par_iter().map(one).collect::<Result<_>>()?
+            } else {
+                chunks.iter().map(one).collect::<Result<_>>()?
+            }
+        }
+        None => {
+            let one = |chunk: &&[usize]| predict_batch(model, &source.batch(chunk)?);
+            if parallel {
+                chunks.par_iter().map(one).collect::<Result<_>>()?
+            } else {
+                chunks.iter().map(one).collect::<Result<_>>()?
+            }
+        }
+    };
     let mut out = Predictions {
         ids: Vec::with_capacity(n),
         crystal_system: Vec::with_capacity(n),
@@ -126,23 +179,12 @@ pub fn predict_all(
         target: Some(Vec::with_capacity(n)),
         seconds: 0.0,
     };
-    let order: Vec<usize> = (0..n).collect();
-    for chunk in order.chunks(bs) {
-        let owned;
-        let batch = match cache.as_deref_mut() {
-            Some(c) => c.get_or_build(source, chunk)?,
-            None => {
-                owned = source.batch(chunk)?;
-                &owned
-            }
-        };
-        let pred = model.predict(batch)?;
-        out.predicted.extend(rows(&pred)?);
-        out.ids.extend(batch.ids.iter().cloned());
-        out.crystal_system
-            .extend(batch.crystal_system.to_vec1::<u32>()?);
-        match (&batch.targets, out.target.as_mut()) {
-            (Some(t), Some(all)) => all.extend(rows(t)?),
+    for part in parts {
+        out.ids.extend(part.ids);
+        out.crystal_system.extend(part.crystal_system);
+        out.predicted.extend(part.predicted);
+        match (part.target, out.target.as_mut()) {
+            (Some(t), Some(all)) => all.extend(t),
             _ => out.target = None,
         }
     }
@@ -168,6 +210,42 @@ mod tests {
         assert!((p.mean_rmse().unwrap() - want).abs() < 1e-12);
     }
 
+    /// Batches run on one thread or several (with and without the cache) give the same
+    /// predictions as calling the model batch by batch, in the source's order.
+    #[test]
+    fn parallel_batches_equal_sequential_predictions() {
+        use crate::run::tests::small_cfg;
+        use crate::SampleSource;
+        use candle_core::{DType, Device};
+        use dos_models::{AnyModel, ModelKind};
+        let cfg = small_cfg(ModelKind::DosTransformer, 1);
+        let data = crate::generated_phonon_dataset(11, 4, 2, &cfg.graph).unwrap();
+        let model_cfg = cfg.model.validate().unwrap();
+        let (model, _vm) = AnyModel::build(&model_cfg, &Device::Cpu).unwrap();
+        let idx: Vec<usize> = (0..data.len()).collect();
+        let src = SampleSource::subset(&data.samples, &idx, &Device::Cpu, DType::F32).unwrap();
+        let mut want = Vec::new();
+        for chunk in idx.chunks(3) {
+            want.extend(rows(&model.predict(&src.batch(chunk).unwrap()).unwrap()).unwrap());
+        }
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut cache = BatchCache::new();
+            for cached in [false, true] {
+                let got = pool
+                    .install(|| predict_all(&model, &src, 3, cached.then_some(&mut cache)))
+                    .unwrap();
+                assert_eq!(got.predicted, want, "{threads} threads, cache {cached}");
+                assert_eq!(got.ids.len(), 11);
+                assert_eq!(got.ids[4], data.samples[4].id);
+                assert_eq!(got.target.unwrap().len(), 11);
+            }
+        }
+    }
+
     fn preds(ids: &[&str], rows: Vec<Vec<f64>>) -> Predictions {
         Predictions {
             ids: ids.iter().map(|s| s.to_string()).collect(),
@@ -186,7 +264,10 @@ mod tests {
         let m = Predictions::ensemble_mean(&[a.clone(), b, c]).unwrap();
         assert_eq!(m.predicted, vec![vec![1.0, 2.0], vec![1.0, 2.0]]);
         assert_eq!(m.seconds, 3.0);
-        assert_eq!(Predictions::ensemble_mean(std::slice::from_ref(&a)).unwrap(), a);
+        assert_eq!(
+            Predictions::ensemble_mean(std::slice::from_ref(&a)).unwrap(),
+            a
+        );
         assert!(Predictions::ensemble_mean(&[]).is_err());
         let swapped = preds(&["y", "x"], vec![vec![0.0, 0.0], vec![0.0, 0.0]]);
         assert!(Predictions::ensemble_mean(&[a.clone(), swapped]).is_err());

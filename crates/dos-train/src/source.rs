@@ -9,8 +9,9 @@ use crate::error::{Result, TrainError};
 /// A set of crystals that can be cut into [`CrystalBatch`]es.
 ///
 /// The trainer only asks for batches by crystal index, so a source may build them lazily
-/// (e.g. with `CrystalBatch::from_samples`) and the trainer caches those that repeat.
-pub trait BatchSource {
+/// (e.g. with `CrystalBatch::from_samples`) and the trainer caches those that repeat. Sources
+/// are `Sync` so that inference can build batches on several threads.
+pub trait BatchSource: Sync {
     /// Number of crystals.
     fn len(&self) -> usize;
 
