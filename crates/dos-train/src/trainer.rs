@@ -249,7 +249,7 @@ impl<'a> Trainer<'a> {
             .map_err(|_| TrainError::Data("VarMap lock poisoned".into()))?;
         // `copy` detaches from the Var's storage, which later steps overwrite in place.
         data.iter()
-            .map(|(k, v)| Ok((k.clone(), v.as_tensor().copy()?)))
+            .map(|(k, v)| Ok((k.clone(), v.as_tensor().detach().copy()?)))
             .collect()
     }
 

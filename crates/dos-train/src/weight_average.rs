@@ -35,7 +35,7 @@ impl WeightAverage {
     pub fn new(varmap: &VarMap, decay: f64) -> Result<Self> {
         let average = varmap_tensors(varmap, "")?
             .into_iter()
-            .map(|(k, t)| Ok((k, t.copy()?)))
+            .map(|(k, t)| Ok((k, t.detach().copy()?)))
             .collect::<Result<_>>()?;
         Ok(Self { decay, average })
     }
@@ -56,7 +56,9 @@ impl WeightAverage {
             let avg = self.average.get_mut(&name).ok_or_else(|| {
                 TrainError::Data(format!("variable `{name}` is not in the weight average"))
             })?;
-            *avg = (avg.affine(d, 0.0)? + w.detach().affine(1.0 - d, 0.0)?)?;
+            // Detached throughout: a tracked result would keep every earlier average alive
+            // through its autograd history (a model's worth of memory per step).
+            *avg = (avg.affine(d, 0.0)? + w.detach().affine(1.0 - d, 0.0)?)?.detach();
         }
         Ok(())
     }
@@ -71,7 +73,7 @@ impl WeightAverage {
     pub fn swap_into(&self, varmap: &VarMap) -> Result<HashMap<String, Tensor>> {
         let current = varmap_tensors(varmap, "")?
             .into_iter()
-            .map(|(k, t)| Ok((k, t.copy()?)))
+            .map(|(k, t)| Ok((k, t.detach().copy()?)))
             .collect::<Result<_>>()?;
         load_into_varmap(varmap, &self.average, "", Path::new("<weight average>"))?;
         Ok(current)
@@ -140,6 +142,8 @@ mod tests {
             let later: f64 = d[s + 1..].iter().product();
             want += weights[s] * own * later;
         }
+        // No autograd history: the averages must not keep earlier ones alive.
+        assert!(!avg.tensors()["w"].track_op());
         let got = avg.tensors()["w"].to_vec1::<f64>().unwrap();
         // The initial weight is (1, 1), later ones (w, 2w): only the first entry is `want`.
         assert!((got[0] - want).abs() < 1e-12, "{got:?} vs {want}");
