@@ -106,7 +106,11 @@ mod tests {
             },
             &GradCheckOptions::default(),
         )?;
-        assert_gradients_ok(&report, 1e-6);
+        // The central difference itself carries a round-off error of about
+        // eps |loss| / h = 2.2e-16 * 56 / 1e-6 = 1.2e-8, i.e. 2.6e-6 relative on the smallest
+        // checked entries (~5e-3): 1e-5 is the tightest tolerance the check supports here
+        // (1e-6 passed or failed with the summation order of the matrix kernels).
+        assert_gradients_ok(&report, 1e-5);
         Ok(())
     }
 }
