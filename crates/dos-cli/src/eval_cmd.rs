@@ -209,43 +209,65 @@ pub fn evaluate_split(
     )?)
 }
 
+/// Label of a run's model, or of an ensemble of `n_runs` runs of it.
+pub fn model_name(run: &LoadedRun, n_runs: usize) -> String {
+    let kind = run.config.model.kind().name();
+    if n_runs > 1 {
+        format!("ensemble of {n_runs} runs, {kind}")
+    } else {
+        kind.to_string()
+    }
+}
+
+/// Predicts and scores one split with one run, or with the ensemble of several (their
+/// predictions averaged point by point; the runs must share the task and the split). Returns
+/// the first run, the data, the predictions and the metrics.
+pub fn evaluate_runs(
+    run_dirs: &[PathBuf],
+    data: Option<&str>,
+    split: SplitArg,
+    batch_size: usize,
+    device: &Device,
+) -> Result<(LoadedRun, Dataset, Predictions, SplitMetrics)> {
+    let (first_dir, others) = run_dirs.split_first().context("--run is required")?;
+    let (run, data) = load_run_with_data(first_dir, data, device)?;
+    let (preds, m) = evaluate_split(&run, &data, split, batch_size, device)?;
+    if others.is_empty() {
+        return Ok((run, data, preds, m));
+    }
+    let mut members = vec![preds];
+    for dir in others {
+        let other = load_run(dir, device)
+            .with_context(|| format!("reading run folder {}", dir.display()))?;
+        anyhow::ensure!(
+            other.config.task == run.config.task
+                && split_indices(&other, split) == split_indices(&run, split),
+            "{} has another task or {split:?} split than {}: an ensemble needs the same crystals",
+            dir.display(),
+            first_dir.display()
+        );
+        members.push(evaluate_split(&other, &data, split, batch_size, device)?.0);
+    }
+    let preds = Predictions::ensemble_mean(&members)?;
+    let samples: Vec<_> = split_indices(&run, split)
+        .iter()
+        .map(|&i| &data.samples[i])
+        .collect();
+    let m = split_metrics(&preds, &samples)?;
+    Ok((run, data, preds, m))
+}
+
 /// Runs `dos eval`.
 pub fn run(args: EvalArgs) -> Result<()> {
     let device = dos_train::default_device();
-    let (first_dir, others) = args.run.split_first().context("--run is required")?;
-    let (run, data) = load_run_with_data(first_dir, args.data.as_deref(), &device)?;
-    let (mut preds, mut m) = evaluate_split(&run, &data, args.split, args.batch_size, &device)?;
-    if !others.is_empty() {
-        let mut members = vec![preds];
-        for dir in others {
-            let other = load_run(dir, &device)
-                .with_context(|| format!("reading run folder {}", dir.display()))?;
-            anyhow::ensure!(
-                other.config.task == run.config.task
-                    && split_indices(&other, args.split) == split_indices(&run, args.split),
-                "{} has another task or {:?} split than {}: an ensemble needs the same crystals",
-                dir.display(),
-                args.split,
-                first_dir.display()
-            );
-            members.push(evaluate_split(&other, &data, args.split, args.batch_size, &device)?.0);
-        }
-        preds = Predictions::ensemble_mean(&members)?;
-        let samples: Vec<_> = split_indices(&run, args.split)
-            .iter()
-            .map(|&i| &data.samples[i])
-            .collect();
-        m = split_metrics(&preds, &samples)?;
-    }
-    let name = if others.is_empty() {
-        run.config.model.kind().name().to_string()
-    } else {
-        format!(
-            "ensemble of {} runs, {}",
-            args.run.len(),
-            run.config.model.kind().name()
-        )
-    };
+    let (run, _, preds, m) = evaluate_runs(
+        &args.run,
+        args.data.as_deref(),
+        args.split,
+        args.batch_size,
+        &device,
+    )?;
+    let name = model_name(&run, args.run.len());
     let properties = if args.properties {
         anyhow::ensure!(
             run.config.task == Task::Electron,

@@ -6,15 +6,16 @@ use anyhow::{bail, Result};
 use clap::Args;
 use dos_models::Task;
 
-use crate::eval_cmd::{evaluate_split, load_run_with_data, SplitArg};
+use crate::eval_cmd::{evaluate_runs, model_name, SplitArg};
 use crate::plot::{plot_panels, Curve, Panel};
 
 /// Arguments of `dos plot`.
 #[derive(Debug, Args)]
 pub struct PlotArgs {
-    /// Run folder written by `dos train`.
-    #[arg(long)]
-    pub run: PathBuf,
+    /// Run folder written by `dos train`; given several times, the ensemble of the runs
+    /// (predictions averaged, as `dos eval`).
+    #[arg(long, required = true)]
+    pub run: Vec<PathBuf>,
     /// Crystal ids to plot (e.g. mp-1000) [default: the first 6 of the split].
     #[arg(long, num_args = 1..)]
     pub ids: Vec<String>,
@@ -40,8 +41,8 @@ pub fn x_label(task: Task) -> String {
 /// Runs `dos plot`.
 pub fn run(args: PlotArgs) -> Result<()> {
     let device = dos_train::default_device();
-    let (run, data) = load_run_with_data(&args.run, args.data.as_deref(), &device)?;
-    let (preds, _) = evaluate_split(&run, &data, args.split, 32, &device)?;
+    let (run, data, preds, _) =
+        evaluate_runs(&args.run, args.data.as_deref(), args.split, 32, &device)?;
     let Some(target) = &preds.target else {
         bail!("the split has no true DOS to compare with");
     };
@@ -75,7 +76,7 @@ pub fn run(args: PlotArgs) -> Result<()> {
                         values: target[k].clone(),
                     },
                     Curve {
-                        label: run.config.model.kind().name().into(),
+                        label: model_name(&run, args.run.len()),
                         values: preds.predicted[k].clone(),
                     },
                 ],
