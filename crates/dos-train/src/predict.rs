@@ -145,32 +145,31 @@ pub fn predict_all(
     let order: Vec<usize> = (0..n).collect();
     let chunks: Vec<&[usize]> = order.chunks(batch_size.max(1)).collect();
     let parallel = source.device().is_cpu() && rayon::current_num_threads() > 1;
-    let parts: Vec<BatchPredictions> = match cache {
+    // With a cache, build its missing batches first (in order), then only read it.
+    let cached: Option<&BatchCache> = match cache {
         Some(c) => {
             for chunk in &chunks {
                 c.get_or_build(source, chunk)?;
             }
-            let c = &*c;
-            let one = |chunk: &&[usize]| -> Result<BatchPredictions> {
-                let batch = c.get(chunk).ok_or_else(|| {
+            Some(c)
+        }
+        None => None,
+    };
+    let one = |chunk: &&[usize]| -> Result<BatchPredictions> {
+        match cached {
+            Some(c) => predict_batch(
+                model,
+                c.get(chunk).ok_or_else(|| {
                     TrainError::Data("batch missing from the cache just filled".into())
-                })?;
-                predict_batch(model, batch)
-            };
-            if parallel {
-                chunks.par_iter().map(one).collect::<Result<_>>()?
-            } else {
-                chunks.iter().map(one).collect::<Result<_>>()?
-            }
+                })?,
+            ),
+            None => predict_batch(model, &source.batch(chunk)?),
         }
-        None => {
-            let one = |chunk: &&[usize]| predict_batch(model, &source.batch(chunk)?);
-            if parallel {
-                chunks.par_iter().map(one).collect::<Result<_>>()?
-            } else {
-                chunks.iter().map(one).collect::<Result<_>>()?
-            }
-        }
+    };
+    let parts: Vec<BatchPredictions> = if parallel {
+        chunks.par_iter().map(one).collect::<Result<_>>()?
+    } else {
+        chunks.iter().map(one).collect::<Result<_>>()?
     };
     let mut out = Predictions {
         ids: Vec::with_capacity(n),
