@@ -101,6 +101,15 @@ pub fn varmap_tensors(varmap: &VarMap, prefix: &str) -> Result<HashMap<String, T
         .collect())
 }
 
+/// Copies of the current values of every variable of `varmap`, by name: new storage (later
+/// in-place updates of the variables do not reach them) and no autograd history.
+pub fn varmap_snapshot(varmap: &VarMap) -> Result<HashMap<String, Tensor>> {
+    varmap_tensors(varmap, "")?
+        .into_iter()
+        .map(|(k, t)| Ok((k, t.detach().copy()?)))
+        .collect()
+}
+
 /// Sets every variable of `varmap` from `tensors[prefix + name]`.
 ///
 /// # Errors

@@ -15,7 +15,7 @@ use crate::adamw::{AdamW, AdamWParams};
 use crate::cache::BatchCache;
 use crate::checkpoint::{
     load_checkpoint, load_into_varmap, load_tensors, save_checkpoint, save_tensors_atomic,
-    TrainState,
+    varmap_snapshot, TrainState,
 };
 use crate::config::ValidTrainConfig;
 use crate::error::{Result, TrainError};
@@ -241,20 +241,8 @@ impl<'a> Trainer<'a> {
         Ok(true)
     }
 
-    fn snapshot(&self) -> Result<HashMap<String, Tensor>> {
-        let data = self
-            .varmap
-            .data()
-            .lock()
-            .map_err(|_| TrainError::Data("VarMap lock poisoned".into()))?;
-        // `copy` detaches from the Var's storage, which later steps overwrite in place.
-        data.iter()
-            .map(|(k, v)| Ok((k.clone(), v.as_tensor().detach().copy()?)))
-            .collect()
-    }
-
     fn save_best(&mut self) -> Result<()> {
-        let snap = self.snapshot()?;
+        let snap = varmap_snapshot(self.varmap)?;
         if let Some(p) = self.path(files::BEST_WEIGHTS) {
             save_tensors_atomic(&p, &snap)?;
         }

@@ -16,7 +16,7 @@ use std::path::Path;
 use candle_core::Tensor;
 use candle_nn::VarMap;
 
-use crate::checkpoint::{load_into_varmap, tensor_like, varmap_tensors};
+use crate::checkpoint::{load_into_varmap, tensor_like, varmap_snapshot, varmap_tensors};
 use crate::error::{Result, TrainError};
 
 /// Key prefix of the averaged weights in a training checkpoint.
@@ -33,11 +33,10 @@ impl WeightAverage {
     /// Starts the average at the current weights of `varmap`. `decay` must lie in (0, 1)
     /// ([`TrainConfig::validate`](crate::TrainConfig::validate) checks it).
     pub fn new(varmap: &VarMap, decay: f64) -> Result<Self> {
-        let average = varmap_tensors(varmap, "")?
-            .into_iter()
-            .map(|(k, t)| Ok((k, t.detach().copy()?)))
-            .collect::<Result<_>>()?;
-        Ok(Self { decay, average })
+        Ok(Self {
+            decay,
+            average: varmap_snapshot(varmap)?,
+        })
     }
 
     /// The decay applied after optimiser step `step` (1-based): `min(decay, (1+t)/(10+t))`.
@@ -71,10 +70,7 @@ impl WeightAverage {
     /// Copies the averaged weights into `varmap` and returns copies of the weights it held,
     /// for [`WeightAverage::restore`].
     pub fn swap_into(&self, varmap: &VarMap) -> Result<HashMap<String, Tensor>> {
-        let current = varmap_tensors(varmap, "")?
-            .into_iter()
-            .map(|(k, t)| Ok((k, t.detach().copy()?)))
-            .collect::<Result<_>>()?;
+        let current = varmap_snapshot(varmap)?;
         load_into_varmap(varmap, &self.average, "", Path::new("<weight average>"))?;
         Ok(current)
     }
