@@ -533,11 +533,8 @@ mod tests {
     ) -> Result<()> {
         let ts: Vec<&Tensor> = inputs.iter().map(|v| v.as_tensor()).collect();
         let (yf, yr) = (f_fused(&ts)?, f_ref(&ts)?);
-        assert!(
-            max_abs_diff(&yf, &yr)? < tol,
-            "values {}",
-            max_abs_diff(&yf, &yr)?
-        );
+        let diff = max_abs_diff(&yf, &yr)?;
+        assert!(diff < tol, "values {diff}");
         let c = Tensor::randn(0f64, 1., yf.shape(), yf.device())?.to_dtype(yf.dtype())?;
         let gf = (yf * &c)?.sum_all()?.backward()?;
         let gr = (yr * &c)?.sum_all()?.backward()?;
