@@ -6,6 +6,8 @@
 #
 #   bash scripts/phonon_accuracy.sh [WORK_DIR]     (default: target/phonon-accuracy)
 #
+# Environment: SEEDS (default "0 1 2"), WEIGHT_DECAY (default 0.1), EMA (default 0.999).
+#
 # Needs the phonon benchmark: $DOS_DATA_DIR/phonon. An interrupted run continues where it
 # stopped (each seed resumes from its last checkpoint).
 set -euo pipefail
@@ -13,6 +15,8 @@ cd "$(dirname "$0")/.."
 W=${1:-target/phonon-accuracy}
 DATA_DIR=${DOS_DATA_DIR:?set DOS_DATA_DIR to the folder holding phonon/}
 SEEDS=${SEEDS:-"0 1 2"}
+WEIGHT_DECAY=${WEIGHT_DECAY:-0.1}
+EMA=${EMA:-0.999}
 cargo build --release -p dos-cli
 # A copy, so that rebuilding the workspace during the runs does not touch their binary.
 DOS="$W/dos"
@@ -27,7 +31,7 @@ for s in $SEEDS; do
   [ -f "$out/metrics.json" ] && continue
   RAYON_NUM_THREADS=1 "$DOS" train --data "$DATA_DIR/phonon" --model dostransformer \
     --hidden 128 --epochs 150 --batch-size 8 --lr 5e-4 --schedule cosine --grad-clip 1.0 \
-    --patience 30 --weight-decay 0.1 --ema 0.999 --seed "$s" --quiet --out "$out" \
+    --patience 30 --weight-decay "$WEIGHT_DECAY" --ema "$EMA" --seed "$s" --quiet --out "$out" \
     "${resume[@]}" > "$W/seed$s.log" 2>&1 &
 done
 wait

@@ -193,7 +193,7 @@ mod tests {
         let dev = Device::Cpu;
         for cfg in configs(8) {
             let vm = VarMap::new();
-            let vb = VarBuilder::from_varmap(&vm, DType::F32, &dev);
+            let vb = dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F32, &dev);
             let stack = CrossAttentionStack::new(&cfg, 2, vb)?;
             let q = Tensor::randn(0f32, 1., (3, 5, 8), &dev)?;
             let k = Tensor::randn(0f32, 1., (3, 4, 8), &dev)?;
@@ -223,7 +223,7 @@ mod tests {
         let dev = Device::Cpu;
         for cfg in configs(16) {
             let vm = VarMap::new();
-            let vb = VarBuilder::from_varmap(&vm, DType::F32, &dev);
+            let vb = dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F32, &dev);
             let stack = CrossAttentionStack::new(&cfg, 2, vb)?;
             let q = Tensor::randn(0f32, 1., (1, 7, 16), &dev)?.repeat((2, 1, 1))?;
             // Crystal 0: 4 atoms; crystal 1: 1 atom, then 3 slots of garbage padding.
@@ -249,7 +249,7 @@ mod tests {
     fn padded_atoms_get_zero_weight_and_rows_sum_to_one() -> Result<()> {
         let dev = Device::Cpu;
         let vm = VarMap::new();
-        let vb = VarBuilder::from_varmap(&vm, DType::F64, &dev);
+        let vb = dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F64, &dev);
         let block = CrossAttention::new(&AttentionConfig::released(4), vb)?;
         let q = Tensor::randn(0f64, 1., (2, 3, 4), &dev)?;
         let k = Tensor::randn(0f64, 1., (2, 3, 4), &dev)?;
@@ -281,7 +281,7 @@ mod tests {
         let dev = Device::Cpu;
         for cfg in configs(4) {
             let vm = VarMap::new();
-            let vb = VarBuilder::from_varmap(&vm, DType::F64, &dev);
+            let vb = dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F64, &dev);
             let stack = CrossAttentionStack::new(&cfg, 2, vb)?;
             let q = Tensor::randn(0f64, 1., (2, 3, 4), &dev)?;
             let k = Tensor::randn(0f64, 1., (2, 3, 4), &dev)?;
@@ -301,7 +301,7 @@ mod tests {
     fn bad_shapes_are_errors() -> Result<()> {
         let dev = Device::Cpu;
         let vm = VarMap::new();
-        let vb = VarBuilder::from_varmap(&vm, DType::F32, &dev);
+        let vb = dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F32, &dev);
         let stack = CrossAttentionStack::new(&AttentionConfig::released(4), 1, vb)?;
         let q = Tensor::zeros((2, 3, 4), DType::F32, &dev)?;
         let k = Tensor::zeros((2, 5, 4), DType::F32, &dev)?;

@@ -67,7 +67,11 @@ mod tests {
     fn batch_repeats_table_and_gradient_sums_over_batch() -> Result<()> {
         let dev = Device::Cpu;
         let vm = VarMap::new();
-        let emb = EnergyEmbedding::new(5, 3, VarBuilder::from_varmap(&vm, DType::F64, &dev))?;
+        let emb = EnergyEmbedding::new(
+            5,
+            3,
+            dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F64, &dev),
+        )?;
         assert_eq!(emb.len(), 5);
         let e = emb.forward_batch(2)?;
         assert_eq!(e.dims(), &[2, 5, 3]);
@@ -91,7 +95,7 @@ mod tests {
         let emb = EnergyEmbedding::new(
             200,
             50,
-            VarBuilder::from_varmap(&vm, DType::F64, &Device::Cpu),
+            dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F64, &Device::Cpu),
         )?;
         let v = emb.forward()?.flatten_all()?.to_vec1::<f64>()?;
         let n = v.len() as f64;

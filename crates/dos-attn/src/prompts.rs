@@ -171,7 +171,11 @@ mod tests {
     use dos_nn::gradcheck::{assert_gradients_ok, check_gradients, GradCheckOptions};
 
     fn prompts(vm: &VarMap) -> Result<CrystalSystemPrompts> {
-        CrystalSystemPrompts::new(7, 3, VarBuilder::from_varmap(vm, DType::F64, &Device::Cpu))
+        CrystalSystemPrompts::new(
+            7,
+            3,
+            dos_nn::SeededVarMap::var_builder(vm, 0, DType::F64, &Device::Cpu),
+        )
     }
 
     #[test]

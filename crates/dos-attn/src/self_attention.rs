@@ -118,8 +118,11 @@ mod tests {
         let dev = Device::Cpu;
         for cfg in configs(8) {
             let vm = VarMap::new();
-            let stack =
-                SelfAttentionStack::new(&cfg, 2, VarBuilder::from_varmap(&vm, DType::F32, &dev))?;
+            let stack = SelfAttentionStack::new(
+                &cfg,
+                2,
+                dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F32, &dev),
+            )?;
             let x = Tensor::randn(0f32, 1., (3, 51, 8), &dev)?;
             assert_eq!(stack.forward(&x)?.dims(), &[3, 51, 8]);
             assert!(stack.forward(&x.narrow(2, 0, 4)?).is_err());
@@ -133,8 +136,11 @@ mod tests {
         let dev = Device::Cpu;
         for cfg in configs(8) {
             let vm = VarMap::new();
-            let stack =
-                SelfAttentionStack::new(&cfg, 2, VarBuilder::from_varmap(&vm, DType::F64, &dev))?;
+            let stack = SelfAttentionStack::new(
+                &cfg,
+                2,
+                dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F64, &dev),
+            )?;
             let x = Tensor::randn(0f64, 1., (2, 5, 8), &dev)?;
             let perm = Tensor::new(&[3u32, 0, 4, 2, 1], &dev)?;
             let a = stack.forward(&x)?.index_select(&perm, 1)?;
@@ -150,8 +156,11 @@ mod tests {
         let dev = Device::Cpu;
         for cfg in configs(4) {
             let vm = VarMap::new();
-            let stack =
-                SelfAttentionStack::new(&cfg, 2, VarBuilder::from_varmap(&vm, DType::F64, &dev))?;
+            let stack = SelfAttentionStack::new(
+                &cfg,
+                2,
+                dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F64, &dev),
+            )?;
             let x = Tensor::randn(0f64, 1., (2, 3, 4), &dev)?;
             let c = Tensor::randn(0f64, 1., (2, 3, 4), &dev)?;
             let report = check_gradients(

@@ -145,7 +145,7 @@ mod tests {
         let vm = VarMap::new();
         let gnn = Gnn::new(
             &cfg(Aggregation::Sum, 2),
-            VarBuilder::from_varmap(&vm, DType::F64, &Device::Cpu),
+            dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F64, &Device::Cpu),
         )?;
         let g = Graph::random(4, &[0, 1, 2, 3, 1], &[1, 0, 3, 2, 2], 3, 2)?;
         let (h, b) = gnn.forward_with_edges(&g.input())?;
@@ -171,7 +171,7 @@ mod tests {
             let vm = VarMap::new();
             let gnn = Gnn::new(
                 &cfg(aggregation, 2),
-                VarBuilder::from_varmap(&vm, DType::F64, &Device::Cpu),
+                dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F64, &Device::Cpu),
             )?;
             // Atom 3 receives no edge.
             let g = Graph::random(4, &[0, 1, 2, 3, 1], &[1, 0, 0, 2, 2], 3, 2)?;
@@ -198,7 +198,7 @@ mod tests {
         let vm = VarMap::new();
         let gnn = Gnn::new(
             &cfg(Aggregation::Mean, 3),
-            VarBuilder::from_varmap(&vm, DType::F64, &Device::Cpu),
+            dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F64, &Device::Cpu),
         )?;
         let (s, r) = ([0u32, 1, 2, 3, 4, 4, 2], [1u32, 2, 3, 4, 0, 1, 0]);
         let g = Graph::random(5, &s, &r, 3, 2)?;
@@ -228,7 +228,7 @@ mod tests {
         let vm = VarMap::new();
         let gnn = Gnn::new(
             &cfg(Aggregation::Sum, 2),
-            VarBuilder::from_varmap(&vm, DType::F64, &Device::Cpu),
+            dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F64, &Device::Cpu),
         )?;
         let a = Graph::random(3, &[0, 1, 2, 2], &[1, 2, 0, 1], 3, 2)?;
         let b = Graph::random(2, &[0, 1, 1], &[1, 0, 0], 3, 2)?;
@@ -249,7 +249,7 @@ mod tests {
         let vm = VarMap::new();
         let gnn = Gnn::new(
             &cfg(Aggregation::Mean, 3),
-            VarBuilder::from_varmap(&vm, DType::F64, &Device::Cpu),
+            dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F64, &Device::Cpu),
         )?;
         // Atom 2 has no edge at all.
         let g = Graph::random(3, &[0, 1], &[1, 0], 3, 2)?;
@@ -276,7 +276,7 @@ mod tests {
         let vm = VarMap::new();
         let gnn = Gnn::new(
             &cfg(Aggregation::Sum, 1),
-            VarBuilder::from_varmap(&vm, DType::F64, &Device::Cpu),
+            dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F64, &Device::Cpu),
         )?;
         let g = Graph::random(2, &[0], &[1], 5, 2)?;
         let err = gnn.forward(&g.input()).unwrap_err().to_string();
@@ -285,7 +285,7 @@ mod tests {
             node_in: 0,
             ..cfg(Aggregation::Sum, 1)
         };
-        let vb = VarBuilder::from_varmap(&vm, DType::F64, &Device::Cpu);
+        let vb = dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F64, &Device::Cpu);
         assert!(Gnn::new(&bad, vb).is_err());
         Ok(())
     }

@@ -31,8 +31,10 @@ fn gradients_match_finite_differences(index: usize) -> Result<()> {
 }
 
 /// 200 AdamW steps on a fixed batch cut the loss of tiny model `index` at least tenfold.
-/// (lr 3e-3: at 1e-2 DOSTransformer stalled near 0.28 in about one run of ten, from candle's
-/// unseeded initialisation; 0 failures in 13 runs of all seven models at 3e-3.)
+/// The weights come from `testing::INIT_SEED`, so the test is the same in every run (with
+/// candle's unseeded initialisation the MLP once cut only 7.6x). Over seeds 0-11 the smallest
+/// cut of each model was 14.8x (MLP with energies) to 43x (Graph Network without).
+/// (lr 3e-3: at 1e-2 DOSTransformer stalled near 0.28 in about one run of ten.)
 fn two_hundred_adamw_steps_cut_the_loss_tenfold(index: usize) -> Result<()> {
     let b = batch(&[3, 2, 4], 5, DType::F32)?;
     let (name, cfg) = tiny_configs().swap_remove(index);

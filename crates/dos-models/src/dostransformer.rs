@@ -331,7 +331,7 @@ mod tests {
     use candle_nn::VarMap;
 
     fn build(cfg: &DosTransformerConfig, vm: &VarMap) -> Result<DosTransformer> {
-        let vb = VarBuilder::from_varmap(vm, cfg.precision.dtype(), &Device::Cpu);
+        let vb = dos_nn::SeededVarMap::var_builder(vm, 0, cfg.precision.dtype(), &Device::Cpu);
         DosTransformer::new(&cfg.validate().map_err(candle_core::Error::wrap)?, vb)
     }
 

@@ -521,7 +521,7 @@ mod tests {
         let mut cfg = tiny_e3nn(true, SystemInjection::Position2);
         cfg.encoder.radial_basis = basis;
         let vm = VarMap::new();
-        let vb = VarBuilder::from_varmap(&vm, DType::F64, &Device::Cpu);
+        let vb = dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F64, &Device::Cpu);
         E3nnLite::new(&cfg.validate().map_err(candle_core::Error::wrap)?, vb)
     }
 
@@ -615,7 +615,7 @@ mod tests {
     fn parameter_names_follow_the_module_tree() -> Result<()> {
         let cfg = tiny_e3nn(false, SystemInjection::None);
         let vm = VarMap::new();
-        let vb = VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu);
+        let vb = dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F32, &Device::Cpu);
         let _m = E3nnLite::new(&cfg.validate().map_err(candle_core::Error::wrap)?, vb)?;
         let names: Vec<String> = vm.data().lock().unwrap().keys().cloned().collect();
         assert!(names

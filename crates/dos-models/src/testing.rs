@@ -4,6 +4,7 @@ use candle_core::{DType, Device, Result};
 use candle_nn::{VarBuilder, VarMap};
 use dos_data::CrystalBatch;
 use dos_graph::Aggregation;
+use dos_nn::SeededVarMap;
 
 use crate::synthetic::{
     batch_from_graphs, SplitMix64, SyntheticCrystal, SyntheticGraph, SyntheticSpec,
@@ -146,12 +147,17 @@ pub(crate) fn tiny_configs() -> Vec<(&'static str, ModelConfig)> {
     ]
 }
 
-/// Builds `cfg` in `precision` on the CPU.
+/// Seed of the initial weights of [`build`]: tests see the same weights in every run
+/// (candle's own CPU initialisation cannot be seeded).
+pub(crate) const INIT_SEED: u64 = 0;
+
+/// Builds `cfg` in `precision` on the CPU, weights drawn from [`INIT_SEED`].
 pub(crate) fn build(cfg: &ModelConfig, precision: Precision) -> Result<(AnyModel, VarMap)> {
     let mut cfg = cfg.clone();
     cfg.set_precision(precision);
     let valid = cfg.validate().map_err(candle_core::Error::wrap)?;
     let varmap = VarMap::new();
-    let vb = VarBuilder::from_varmap(&varmap, precision.dtype(), &Device::Cpu);
+    let backend = SeededVarMap::new(varmap.clone(), INIT_SEED);
+    let vb = VarBuilder::from_backend(Box::new(backend), precision.dtype(), Device::Cpu);
     Ok((AnyModel::new(&valid, vb)?, varmap))
 }

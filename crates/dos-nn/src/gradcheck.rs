@@ -286,7 +286,7 @@ mod tests {
     fn linear_layer_passes() -> candle_core::Result<()> {
         let dev = Device::Cpu;
         let vm = VarMap::new();
-        let vb = VarBuilder::from_varmap(&vm, DType::F64, &dev);
+        let vb = crate::SeededVarMap::var_builder(&vm, 0, DType::F64, &dev);
         let lin = linear(4, 3, vb.pp("lin"))?;
         let x = Tensor::randn(0f64, 1., (5, 4), &dev)?;
         let report = check_gradients(
@@ -314,7 +314,7 @@ mod tests {
         // name `w` even though the loss depends on it.
         let dev = Device::Cpu;
         let vm = VarMap::new();
-        let vb = VarBuilder::from_varmap(&vm, DType::F64, &dev);
+        let vb = crate::SeededVarMap::var_builder(&vm, 0, DType::F64, &dev);
         let w = vb.get_with_hints(3, "w", candle_nn::Init::Const(0.5))?;
         let x = Tensor::new(&[1f64, 2., 3.], &dev)?;
         let report = check_gradients(
@@ -335,7 +335,7 @@ mod tests {
         // f64 kernel, hence f32 here (enough to see a missing gradient).
         let dev = Device::Cpu;
         let vm = VarMap::new();
-        let vb = VarBuilder::from_varmap(&vm, DType::F32, &dev);
+        let vb = crate::SeededVarMap::var_builder(&vm, 0, DType::F32, &dev);
         let ln = candle_nn::layer_norm(4, 1e-5, vb.pp("ln"))?;
         let x32 = Tensor::randn(0f32, 1., (3, 4), &dev)?;
         let c32 = Tensor::randn(0f32, 1., (3, 4), &dev)?;
@@ -354,7 +354,7 @@ mod tests {
 
         // The same loss through our LayerNorm passes.
         let vm = VarMap::new();
-        let vb = VarBuilder::from_varmap(&vm, DType::F64, &dev);
+        let vb = crate::SeededVarMap::var_builder(&vm, 0, DType::F64, &dev);
         let ln = crate::LayerNorm::new(4, 1e-5, vb.pp("ln"))?;
         let report = check_gradients(
             &vm,
@@ -369,12 +369,12 @@ mod tests {
     fn rejects_non_f64_and_non_scalar() -> candle_core::Result<()> {
         let dev = Device::Cpu;
         let vm = VarMap::new();
-        let vb = VarBuilder::from_varmap(&vm, DType::F16, &dev);
+        let vb = crate::SeededVarMap::var_builder(&vm, 0, DType::F16, &dev);
         let w = vb.get(2, "w")?;
         let r = check_gradients(&vm, || w.sum_all(), &GradCheckOptions::default());
         assert!(matches!(r, Err(NnError::UnsupportedDtype { .. })));
         let vm = VarMap::new();
-        let vb = VarBuilder::from_varmap(&vm, DType::F64, &dev);
+        let vb = crate::SeededVarMap::var_builder(&vm, 0, DType::F64, &dev);
         let w = vb.get(2, "w")?;
         let r = check_gradients(&vm, || Ok(w.clone()), &GradCheckOptions::default());
         assert!(matches!(r, Err(NnError::LossNotScalar { .. })));

@@ -9,6 +9,8 @@
 //! - [`fused`]: fused CPU LayerNorm, PReLU and linear bias with backward passes;
 //! - [`prefer_serial_elementwise`]: keeps candle's spinning element-wise thread pool off
 //!   (call first in `main`; a 5x training speed-up on shared cores);
+//! - [`SeededVarMap`]: a `VarBuilder` backend whose initial weights are a function of a seed
+//!   (candle cannot seed its CPU generator);
 //! - [`gradcheck`]: a finite-difference gradient check over every variable of a `VarMap`.
 //!
 //! Every block is generic over the float dtype; use f64 for gradient checks.
@@ -21,6 +23,7 @@ pub mod layer_norm;
 pub mod masked_softmax;
 pub mod mlp;
 pub mod prelu;
+pub mod seeded_var_map;
 pub mod threads;
 
 pub use adamw::FusedAdamW;
@@ -32,4 +35,5 @@ pub use layer_norm::LayerNorm;
 pub use masked_softmax::masked_softmax;
 pub use mlp::{EncoderMlp, NormMlp};
 pub use prelu::PRelu;
+pub use seeded_var_map::SeededVarMap;
 pub use threads::prefer_serial_elementwise;

@@ -45,7 +45,7 @@ mod tests {
     fn matches_definition() -> Result<()> {
         let dev = Device::Cpu;
         let vm = VarMap::new();
-        let p = PRelu::new(VarBuilder::from_varmap(&vm, DType::F64, &dev))?;
+        let p = PRelu::new(crate::SeededVarMap::var_builder(&vm, 0, DType::F64, &dev))?;
         let y = p
             .forward(&Tensor::new(&[-2f64, -0.5, 0., 1.5], &dev)?)?
             .to_vec1::<f64>()?;
@@ -57,7 +57,7 @@ mod tests {
     fn slope_gradient() -> Result<()> {
         let dev = Device::Cpu;
         let vm = VarMap::new();
-        let p = PRelu::new(VarBuilder::from_varmap(&vm, DType::F64, &dev))?;
+        let p = PRelu::new(crate::SeededVarMap::var_builder(&vm, 0, DType::F64, &dev))?;
         // Values kept away from 0, where the derivative jumps.
         let x = Tensor::new(&[-2f64, -0.7, 0.3, 1.5], &dev)?;
         let report = check_gradients(

@@ -104,7 +104,7 @@ mod tests {
     fn unseen_rows_get_the_mean_of_trained_rows() {
         let vm = VarMap::new();
         let table: Vec<f32> = (0..21).map(|v| v as f32).collect();
-        let vb = candle_nn::VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu);
+        let vb = dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F32, &Device::Cpu);
         vb.pp("head")
             .pp("prompts")
             .get_with_hints((7, 3), "weight", candle_nn::Init::Const(0.0))

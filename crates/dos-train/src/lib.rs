@@ -36,9 +36,10 @@ pub use cache::BatchCache;
 pub use checkpoint::TrainState;
 pub use config::{LrSchedule, TrainConfig, Trainable, ValidTrainConfig};
 pub use device::default_device;
+pub use dos_nn::SeededVarMap;
 pub use error::{Result, TrainError};
 pub use generated::generated_phonon_dataset;
-pub use init::{build_seeded, SeededVarMap};
+pub use init::build_seeded;
 pub use log::EpochRecord;
 pub use predict::{predict_all, Predictions};
 pub use run::{

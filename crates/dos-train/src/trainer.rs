@@ -562,7 +562,7 @@ mod tests {
     }
 
     fn linear(vm: &VarMap) -> Linear {
-        let vb = VarBuilder::from_varmap(vm, DType::F64, &Device::Cpu);
+        let vb = dos_nn::SeededVarMap::var_builder(vm, 0, DType::F64, &Device::Cpu);
         let w = vb.get_with_hints((4, 3), "w", Init::Const(0.0)).unwrap();
         let b = vb.get_with_hints(4, "b", Init::Const(0.0)).unwrap();
         Linear(candle_nn::Linear::new(w, Some(b)))
