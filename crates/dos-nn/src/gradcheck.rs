@@ -280,7 +280,7 @@ impl SplitMix64 {
 mod tests {
     use super::*;
     use candle_core::{Device, Module};
-    use candle_nn::{linear, VarBuilder};
+    use candle_nn::linear;
 
     #[test]
     fn linear_layer_passes() -> candle_core::Result<()> {

@@ -477,7 +477,7 @@ mod tests {
     use super::*;
     use crate::config::TrainConfig;
     use candle_core::{Device, Module};
-    use candle_nn::{Init, VarBuilder};
+    use candle_nn::Init;
     use dos_data::CrystalBatch;
 
     /// Toy data: crystal i has one atom with feature vector x_i (F = 3) and target y_i (M = 4).
