@@ -9,7 +9,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device, Var};
 use candle_nn::VarMap;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use dos::graph::{Aggregation, Gnn, GnnConfig, GraphInput, ProcessorLayer};
@@ -42,13 +42,9 @@ fn bench(c: &mut Criterion) {
             SeededVarMap::var_builder(&vm, 0, DType::F32, &dev),
         )
         .expect("layer");
-        let h = Tensor::randn(0f32, 1., (n, D), &dev).expect("h");
-        let edges = Tensor::randn(0f32, 1., (e, D), &dev).expect("b");
         // Leaf inputs tracked like the activations a layer sees inside the model.
-        let (h, edges) = (
-            candle_core::Var::from_tensor(&h).expect("h var"),
-            candle_core::Var::from_tensor(&edges).expect("b var"),
-        );
+        let h = Var::randn(0f32, 1., (n, D), &dev).expect("h");
+        let edges = Var::randn(0f32, 1., (e, D), &dev).expect("b");
         let layer_forward = || {
             layer
                 .forward(&h, &edges, &batch.senders, &batch.receivers)

@@ -1,7 +1,7 @@
 //! Test helpers: tiny batches and tiny configs of every model.
 
 use candle_core::{DType, Device, Result};
-use candle_nn::{VarBuilder, VarMap};
+use candle_nn::VarMap;
 use dos_data::CrystalBatch;
 use dos_graph::Aggregation;
 use dos_nn::SeededVarMap;
@@ -157,7 +157,6 @@ pub(crate) fn build(cfg: &ModelConfig, precision: Precision) -> Result<(AnyModel
     cfg.set_precision(precision);
     let valid = cfg.validate().map_err(candle_core::Error::wrap)?;
     let varmap = VarMap::new();
-    let backend = SeededVarMap::new(varmap.clone(), INIT_SEED);
-    let vb = VarBuilder::from_backend(Box::new(backend), precision.dtype(), Device::Cpu);
+    let vb = SeededVarMap::var_builder(&varmap, INIT_SEED, precision.dtype(), &Device::Cpu);
     Ok((AnyModel::new(&valid, vb)?, varmap))
 }

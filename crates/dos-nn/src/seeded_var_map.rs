@@ -10,16 +10,12 @@
 //!
 //! ```
 //! use candle_core::{DType, Device};
-//! use candle_nn::{VarBuilder, VarMap};
+//! use candle_nn::VarMap;
 //! use dos_nn::SeededVarMap;
 //!
 //! let weights = |seed| -> candle_core::Result<Vec<f32>> {
 //!     let vm = VarMap::new();
-//!     let vb = VarBuilder::from_backend(
-//!         Box::new(SeededVarMap::new(vm.clone(), seed)),
-//!         DType::F32,
-//!         Device::Cpu,
-//!     );
+//!     let vb = SeededVarMap::var_builder(&vm, seed, DType::F32, &Device::Cpu);
 //!     candle_nn::linear(4, 3, vb.pp("a"))?.weight().flatten_all()?.to_vec1()
 //! };
 //! assert_eq!(weights(7)?, weights(7)?);
@@ -167,11 +163,7 @@ mod tests {
 
     fn make(seed: u64) -> VarMap {
         let vm = VarMap::new();
-        let vb = VarBuilder::from_backend(
-            Box::new(SeededVarMap::new(vm.clone(), seed)),
-            DType::F32,
-            Device::Cpu,
-        );
+        let vb = SeededVarMap::var_builder(&vm, seed, DType::F32, &Device::Cpu);
         candle_nn::linear(64, 32, vb.pp("a")).unwrap();
         vb.get_with_hints(
             (4000,),

@@ -1,7 +1,7 @@
 //! Seeded model construction: [`build_seeded`] (on [`dos_nn::SeededVarMap`]).
 
 use candle_core::Device;
-use candle_nn::{VarBuilder, VarMap};
+use candle_nn::VarMap;
 use dos_models::config::Valid;
 use dos_models::{AnyModel, ModelConfig};
 use dos_nn::SeededVarMap;
@@ -15,8 +15,7 @@ pub fn build_seeded(
     seed: u64,
 ) -> Result<(AnyModel, VarMap)> {
     let varmap = VarMap::new();
-    let backend = SeededVarMap::new(varmap.clone(), seed);
-    let vb = VarBuilder::from_backend(Box::new(backend), cfg.precision().dtype(), device.clone());
+    let vb = SeededVarMap::var_builder(&varmap, seed, cfg.precision().dtype(), device);
     let model = AnyModel::new(cfg, vb)?;
     Ok((model, varmap))
 }
