@@ -21,6 +21,7 @@ const D: usize = 256;
 fn bench(c: &mut Criterion) {
     // Before any tensor exists: candle reads CANDLE_NUM_THREADS once (see docs/performance.md).
     dos::nn::prefer_serial_elementwise();
+    dos::nn::fix_matmul_thread_count();
     let dev = Device::Cpu;
     let mut group = c.benchmark_group("gnn");
     group

@@ -248,6 +248,7 @@ fn parse_args() -> Args {
 fn main() -> Res<()> {
     // Before any tensor exists: candle's spinning element-wise pool off (docs/performance.md).
     dos::nn::prefer_serial_elementwise();
+    dos::nn::fix_matmul_thread_count();
     let args = parse_args();
     if let Some(step) = &args.memory_step {
         return memory_step(step);

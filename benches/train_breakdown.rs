@@ -51,6 +51,7 @@ fn timed(name: &str, reps: usize, f: impl FnMut() -> R<()>) {
 fn main() -> R<()> {
     // Unless CANDLE_NUM_THREADS is set: candle's spinning element-wise pool off.
     let serial = dos::nn::prefer_serial_elementwise();
+    dos::nn::fix_matmul_thread_count();
     let reps: usize = std::env::args()
         .skip(1)
         .find_map(|a| a.parse().ok())

@@ -23,6 +23,7 @@ fn phonon_batch(b: usize, device: &Device) -> dos::data::CrystalBatch {
 fn bench(c: &mut Criterion) {
     // Before any tensor exists: candle reads CANDLE_NUM_THREADS once (see docs/performance.md).
     dos::nn::prefer_serial_elementwise();
+    dos::nn::fix_matmul_thread_count();
     let device = Device::cuda_if_available(0).expect("device");
     let cfg = ModelConfig::preset(ModelKind::DosTransformer, Task::Phonon, true)
         .validate()

@@ -87,6 +87,7 @@ fn main() -> Result<()> {
     // Before any tensor or thread exists: candle's spinning element-wise pool slows training
     // about 5x on shared cores (dos::nn::threads, docs/performance.md).
     dos::nn::prefer_serial_elementwise();
+    dos::nn::fix_matmul_thread_count();
     let args = parse_args()?;
     let device = dos::train::default_device();
     let graph = GraphConfig::phonon();

@@ -55,8 +55,10 @@ enum Command {
 
 fn main() -> ExitCode {
     // Before any tensor or thread exists: candle's spinning element-wise pool slows training
-    // about 5x on shared cores (dos_nn::threads, docs/performance.md).
+    // about 5x on shared cores, and candle re-reads /proc/cpuinfo for every matrix product
+    // unless RAYON_NUM_THREADS is set (dos_nn::threads, docs/performance.md).
     dos_nn::prefer_serial_elementwise();
+    dos_nn::fix_matmul_thread_count();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Data(cmd) => data_cmd::run(cmd),

@@ -3,6 +3,7 @@
 use candle_core::{Device, Result, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use dos_data::CrystalBatch;
+use dos_nn::SummedGrads;
 
 use crate::config::Valid;
 use crate::{DosModel, DosTransformer, E3nnLite, GraphNetwork, Mlp, ModelConfig, ModelKind};
@@ -99,6 +100,10 @@ impl DosModel for AnyModel {
 
     fn loss(&self, batch: &CrystalBatch) -> Result<Tensor> {
         self.inner().loss(batch)
+    }
+
+    fn loss_and_grads(&self, batch: &CrystalBatch) -> Result<(Tensor, SummedGrads)> {
+        self.inner().loss_and_grads(batch)
     }
 }
 

@@ -2,6 +2,7 @@
 
 use candle_core::{Result, Tensor};
 use dos_data::CrystalBatch;
+use dos_nn::SummedGrads;
 
 /// A model mapping a batch of crystals to a density of states on a fixed grid of M energies.
 ///
@@ -20,4 +21,14 @@ pub trait DosModel: Send + Sync {
     /// Training loss for a batch with targets: a scalar tensor (per-crystal RMSE averaged over
     /// the batch; DOSTransformer adds beta times the system-branch RMSE).
     fn loss(&self, batch: &CrystalBatch) -> Result<Tensor>;
+
+    /// The training loss with its gradients with respect to every variable: by default
+    /// `loss.backward()` as one part. A model may back-propagate its graph in several parts
+    /// (DOSTransformer runs its two branches on two threads on the CPU); the gradients are
+    /// then the sum of the parts, equal to the one-part ones up to rounding.
+    fn loss_and_grads(&self, batch: &CrystalBatch) -> Result<(Tensor, SummedGrads)> {
+        let loss = self.loss(batch)?;
+        let grads = loss.backward()?;
+        Ok((loss, grads.into()))
+    }
 }

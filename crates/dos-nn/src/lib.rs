@@ -6,9 +6,12 @@
 //! - [`EncoderMlp`], [`NormMlp`]: the two MLP shapes of the DOSTransformer GNN;
 //! - [`masked_softmax()`]: softmax over keys with padded keys given exactly zero weight;
 //! - [`FusedAdamW`]: AdamW updating the parameters in place (no temporaries on the CPU);
+//! - [`SummedGrads`]: the gradients of a loss back-propagated in several parts;
 //! - [`fused`]: fused CPU LayerNorm, PReLU and linear bias with backward passes;
 //! - [`prefer_serial_elementwise`]: keeps candle's spinning element-wise thread pool off
 //!   (call first in `main`; a 5x training speed-up on shared cores);
+//! - [`fix_matmul_thread_count`]: pins candle's matrix-product thread count once (else it
+//!   re-reads `/proc/cpuinfo` for every product);
 //! - [`SeededVarMap`]: a `VarBuilder` backend whose initial weights are a function of a seed
 //!   (candle cannot seed its CPU generator);
 //! - [`gradcheck`]: a finite-difference gradient check over every variable of a `VarMap`.
@@ -24,6 +27,7 @@ pub mod masked_softmax;
 pub mod mlp;
 pub mod prelu;
 pub mod seeded_var_map;
+pub mod summed_grads;
 pub mod threads;
 
 pub use adamw::FusedAdamW;
@@ -36,4 +40,5 @@ pub use masked_softmax::masked_softmax;
 pub use mlp::{EncoderMlp, NormMlp};
 pub use prelu::PRelu;
 pub use seeded_var_map::SeededVarMap;
-pub use threads::prefer_serial_elementwise;
+pub use summed_grads::SummedGrads;
+pub use threads::{fix_matmul_thread_count, prefer_serial_elementwise};

@@ -1,4 +1,4 @@
-//! CPU threading defaults for candle's element-wise kernels.
+//! CPU threading defaults for candle's element-wise kernels and matrix products.
 
 /// Makes candle run its element-wise kernels on the calling thread, unless the user chose
 /// otherwise: sets `CANDLE_NUM_THREADS=1` when that variable is unset, and returns whether it
@@ -21,4 +21,29 @@ pub fn prefer_serial_elementwise() -> bool {
     }
     std::env::set_var("CANDLE_NUM_THREADS", "1");
     true
+}
+
+/// Fixes the thread count of candle's matrix products for the rest of the run: sets
+/// `RAYON_NUM_THREADS` to the count candle would pick (`candle_core::utils::get_num_threads`:
+/// the physical cores) when that variable is unset, and returns the count.
+///
+/// Why: without the variable, candle 0.11 works the count out again for every matrix
+/// product, and on Linux that reads `/proc/cpuinfo` (through `num_cpus::get_physical`):
+/// 2-3% of a DOSTransformer training step at batch 1 went to the kernel formatting that file.
+/// With the variable set the lookup is an environment read. rayon's global pool reads the
+/// same variable, so it gets the same count.
+///
+/// Call it at the very start of `main`, like [`prefer_serial_elementwise`], while the
+/// program has a single thread.
+pub fn fix_matmul_thread_count() -> usize {
+    if let Some(n) = std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|s| s.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+    {
+        return n;
+    }
+    let n = candle_core::utils::get_num_threads();
+    std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+    n
 }

@@ -12,9 +12,9 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use candle_core::{backprop::GradStore, DType, Tensor, Var};
+use candle_core::{backprop::GradStore, Tensor, Var};
 use candle_nn::{Optimizer, ParamsAdamW, VarMap};
-use dos_nn::FusedAdamW;
+use dos_nn::{FusedAdamW, SummedGrads};
 
 use crate::checkpoint::tensor_like;
 use crate::error::{Result, TrainError};
@@ -52,7 +52,7 @@ impl From<AdamWParams> for ParamsAdamW {
 /// `m <- b1 m + (1 - b1) g`, `v <- b2 v + (1 - b2) g^2`,
 /// `theta <- theta (1 - lr lambda) - lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)`.
 ///
-/// The update runs in place ([`dos_nn::FusedAdamW`]: three passes per variable, no temporary
+/// The update runs in place ([`dos_nn::FusedAdamW`]: one pass per variable, no temporary
 /// tensors, on the CPU). Variables are kept with their `VarMap` names, so the moments can be
 /// saved to and loaded from a safetensors file (`adam_m.<name>`, `adam_v.<name>`).
 ///
@@ -134,41 +134,32 @@ impl AdamW {
         self.inner.step_count()
     }
 
-    /// Global L2 norm of the gradients of the optimised variables, `sqrt(sum_k |g_k|^2)`.
-    pub fn grad_norm(&self, grads: &GradStore) -> Result<f64> {
-        let mut total = 0f64;
-        for (var, _, _) in self.inner.moments() {
-            if let Some(g) = grads.get(var) {
-                total += g
-                    .sqr()?
-                    .sum_all()?
-                    .to_dtype(DType::F64)?
-                    .to_scalar::<f64>()?;
-            }
-        }
-        Ok(total.sqrt())
+    /// Global L2 norm of the gradients of the optimised variables, `sqrt(sum_k |g_k|^2)`
+    /// (one read-only pass per variable on the CPU, accumulated in f64).
+    pub fn grad_norm(&self, grads: &SummedGrads) -> Result<f64> {
+        Ok(self.inner.grad_norm(grads)?)
     }
 
     /// One AdamW step; every gradient is first multiplied by `grad_scale` (use it for global-norm
     /// clipping, 1.0 otherwise). Variables without a gradient are left untouched.
-    pub fn step_scaled(&mut self, grads: &GradStore, grad_scale: f64) -> Result<()> {
+    pub fn step_scaled(&mut self, grads: &SummedGrads, grad_scale: f64) -> Result<()> {
         Ok(self.inner.step_scaled(grads, grad_scale)?)
     }
 
-    /// One AdamW step with unscaled gradients.
+    /// One AdamW step with unscaled gradients from one `backward()`.
     pub fn step(&mut self, grads: &GradStore) -> Result<()> {
-        self.step_scaled(grads, 1.0)
+        Ok(self.inner.step_parts(&[grads], 1.0)?)
     }
 
-    /// Moments as named tensors (`adam_m.<name>`, `adam_v.<name>`), for a checkpoint. The
-    /// tensors share storage with the optimiser: save them before the next step.
-    pub fn state_tensors(&self) -> HashMap<String, Tensor> {
+    /// Moments as named tensors (`adam_m.<name>`, `adam_v.<name>`), for a checkpoint (copies:
+    /// later steps do not change them).
+    pub fn state_tensors(&self) -> Result<HashMap<String, Tensor>> {
         let mut out = HashMap::new();
-        for (name, (_, m, v)) in self.names.iter().zip(self.inner.moments()) {
-            out.insert(format!("adam_m.{name}"), m.clone());
-            out.insert(format!("adam_v.{name}"), v.clone());
+        for (name, (_, m, v)) in self.names.iter().zip(self.inner.moments()?) {
+            out.insert(format!("adam_m.{name}"), m);
+            out.insert(format!("adam_v.{name}"), v);
         }
-        out
+        Ok(out)
     }
 
     /// Restores moments and step count saved by [`AdamW::state_tensors`].
@@ -182,7 +173,7 @@ impl AdamW {
         path: &Path,
     ) -> Result<()> {
         let mut moments = Vec::with_capacity(self.names.len());
-        for (name, (var, _, _)) in self.names.iter().zip(self.inner.moments()) {
+        for (name, var) in self.names.iter().zip(self.inner.vars()) {
             let load = |prefix: &str| {
                 let key = format!("{prefix}.{name}");
                 tensor_like(tensors, &key, "optimiser tensor", var.as_tensor(), path)
@@ -289,7 +280,7 @@ mod tests {
         for _ in 0..3 {
             first.step(&loss(&b).backward().unwrap()).unwrap();
         }
-        let state = first.state_tensors();
+        let state = first.state_tensors().unwrap();
         let mut second = AdamW::from_named(vec![("w".into(), b.clone())], p).unwrap();
         second
             .load_state(&state, first.step_count(), Path::new("mem"))
@@ -330,7 +321,7 @@ mod tests {
                 .unwrap()
         };
         for _ in 0..4 {
-            ours.step_scaled(&loss(&a).backward().unwrap(), 0.5)
+            ours.step_scaled(&loss(&a).backward().unwrap().into(), 0.5)
                 .unwrap();
             theirs.backward_step(&(loss(&b) * 0.5).unwrap()).unwrap();
         }
@@ -364,6 +355,6 @@ mod tests {
             .unwrap()
             .backward()
             .unwrap();
-        assert!((opt.grad_norm(&g).unwrap() - 5.0).abs() < 1e-12);
+        assert!((opt.grad_norm(&g.into()).unwrap() - 5.0).abs() < 1e-12);
     }
 }

@@ -184,7 +184,7 @@ pub fn save_checkpoint(
     state: &TrainState,
 ) -> Result<()> {
     let mut tensors = varmap_tensors(varmap, "model.")?;
-    tensors.extend(opt.state_tensors());
+    tensors.extend(opt.state_tensors()?);
     if let Some(a) = average {
         tensors.extend(a.state_tensors());
     }
@@ -306,10 +306,10 @@ mod tests {
         assert_eq!(back, state);
         assert_eq!(w2.to_vec2::<f64>().unwrap(), saved);
         assert_eq!(opt2.step_count(), 1);
-        let m1 = opt.state_tensors()["adam_m.layer.w"]
+        let m1 = opt.state_tensors().unwrap()["adam_m.layer.w"]
             .to_vec2::<f64>()
             .unwrap();
-        let m2 = opt2.state_tensors()["adam_m.layer.w"]
+        let m2 = opt2.state_tensors().unwrap()["adam_m.layer.w"]
             .to_vec2::<f64>()
             .unwrap();
         assert_eq!(m1, m2);

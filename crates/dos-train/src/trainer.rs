@@ -70,7 +70,8 @@ pub struct FitReport {
 ///
 /// Each epoch visits the training crystals in the order [`epoch_order`] gives (seeded by
 /// `(seed, epoch)`), cuts it into `batch_size` chunks, and for each takes one AdamW step on
-/// `model.loss(batch)` (gradients optionally clipped to a global L2 norm). Every `eval_every`
+/// `model.loss(batch)` (gradients from [`DosModel::loss_and_grads`], optionally clipped to a
+/// global L2 norm). Every `eval_every`
 /// epochs (and at the last) it predicts the validation split; a lower mean per-crystal RMSE
 /// saves the best weights. Training stops after `patience` epochs without improvement.
 /// Afterwards the `VarMap` holds the best weights. With
@@ -323,7 +324,7 @@ impl<'a> Trainer<'a> {
                     owned = train.batch(chunk)?;
                     &owned
                 };
-                let loss = self.model.loss(batch)?;
+                let (loss, grads) = self.model.loss_and_grads(batch)?;
                 let value = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
                 if !value.is_finite() {
                     return Err(TrainError::NonFiniteLoss {
@@ -332,7 +333,6 @@ impl<'a> Trainer<'a> {
                         value,
                     });
                 }
-                let grads = loss.backward()?;
                 let scale = match self.cfg.grad_clip {
                     Some(c) => {
                         let norm = self.opt.grad_norm(&grads)?;

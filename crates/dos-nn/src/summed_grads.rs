@@ -1,0 +1,81 @@
+//! [`SummedGrads`]: the gradients of one loss, given as a sum of several [`GradStore`]s.
+
+use candle_core::backprop::GradStore;
+use candle_core::{Result, Tensor};
+
+/// The gradients of a loss, `dL/dθ = Σ_k part_k[θ]`, as several [`GradStore`]s that are
+/// never added together in memory.
+///
+/// A loss whose graph splits into parts that are back-propagated separately (for example two
+/// branches on two threads, each from its own copy of the shared activations, and the shared
+/// trunk from the sum of the copies' gradients) yields one store per part; a variable used by
+/// several parts has a gradient in each. [`crate::FusedAdamW`] and its gradient norm read the
+/// parts directly and add them element by element, so no summed copy is ever built. A plain
+/// `loss.backward()` is the one-part case (`SummedGrads::from(store)`).
+#[derive(Debug)]
+pub struct SummedGrads {
+    parts: Vec<GradStore>,
+}
+
+impl SummedGrads {
+    /// Gradients given as the sum of `parts`.
+    pub fn new(parts: Vec<GradStore>) -> Self {
+        Self { parts }
+    }
+
+    /// The stores, in the order given.
+    pub fn parts(&self) -> &[GradStore] {
+        &self.parts
+    }
+
+    /// The gradient terms of `var`, one per part that has one (empty: no gradient).
+    pub fn terms(&self, var: &Tensor) -> Vec<&Tensor> {
+        let parts: Vec<&GradStore> = self.parts.iter().collect();
+        crate::adamw::terms_of(&parts, var)
+    }
+
+    /// The gradient of `var` as one tensor (the terms added up), or `None` when no part has
+    /// one. Allocates when there are several terms; the optimiser does not need this.
+    pub fn sum(&self, var: &Tensor) -> Result<Option<Tensor>> {
+        let terms = self.terms(var);
+        if terms.is_empty() {
+            return Ok(None);
+        }
+        crate::adamw::sum_terms(&terms).map(Some)
+    }
+}
+
+impl From<GradStore> for SummedGrads {
+    fn from(store: GradStore) -> Self {
+        Self::new(vec![store])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Var};
+
+    #[test]
+    fn terms_and_sum_follow_the_parts() -> Result<()> {
+        let dev = Device::Cpu;
+        let a = Var::new(&[1.0f64, 2.0], &dev)?;
+        let b = Var::new(&[3.0f64], &dev)?;
+        // Part 1 sees a and b, part 2 only a.
+        let p1 =
+            ((a.as_tensor() * 2.0)?.sum_all()? + b.as_tensor().sqr()?.sum_all()?)?.backward()?;
+        let p2 = (a.as_tensor() * 5.0)?.sum_all()?.backward()?;
+        let g = SummedGrads::new(vec![p1, p2]);
+        assert_eq!(g.parts().len(), 2);
+        assert_eq!(g.terms(&a).len(), 2);
+        assert_eq!(g.terms(&b).len(), 1);
+        let ga = g.sum(&a)?.expect("gradient of a").to_vec1::<f64>()?;
+        assert_eq!(ga, [7.0, 7.0]);
+        let gb = g.sum(&b)?.expect("gradient of b").to_vec1::<f64>()?;
+        assert_eq!(gb, [6.0]);
+        let c = Var::new(&[0.0f64], &dev)?;
+        assert!(g.terms(&c).is_empty());
+        assert!(g.sum(&c)?.is_none());
+        Ok(())
+    }
+}
