@@ -1,6 +1,7 @@
 //! How DOSTransformer's cost scales (f32, CPU): time per crystal of inference (system branch,
-//! `DosModel::predict`) and of a training step (loss of both branches, backward,
-//! `dos_nn::FusedAdamW` update) against
+//! `DosModel::predict`) and of a training step (`DosModel::loss_and_grads`: the loss of both
+//! branches with its gradients, the branches on two threads; then the `dos_nn::FusedAdamW`
+//! update) against
 //!
 //! 1. atoms per cell (paper phonon config: d 256, L' 3, L1 = L2 = L3 = 2, M 51; batch 1),
 //! 2. the number of energies M (7-atom crystal, d 256),
@@ -171,8 +172,8 @@ fn time_infer(net: &Net, batch: &CrystalBatch) -> Res<f64> {
 
 fn time_train(net: &mut Net, batch: &CrystalBatch) -> Res<f64> {
     let t = Instant::now();
-    let loss = net.model.loss(batch)?;
-    net.opt.backward_step(&loss)?;
+    let (_loss, grads) = net.model.loss_and_grads(batch)?;
+    net.opt.step_scaled(&grads, 1.0)?;
     Ok(t.elapsed().as_secs_f64() * 1e3)
 }
 

@@ -45,7 +45,7 @@ fn timed(name: &str, reps: usize, f: impl FnMut() -> R<()>) {
         }
     }
     let d = median(reps, f);
-    println!("{name:<44} {:>9.2} ms", d.as_secs_f64() * 1e3);
+    println!("{name:<62} {:>9.2} ms", d.as_secs_f64() * 1e3);
 }
 
 fn main() -> R<()> {
@@ -171,6 +171,19 @@ fn main() -> R<()> {
     timed("train step with FusedAdamW, B=1", reps, || {
         fused.backward_step(&model.loss(&batch)?)
     });
+    timed(
+        "loss_and_grads (branches on two threads), B=1",
+        reps,
+        || model.loss_and_grads(&batch).map(|_| ()),
+    );
+    timed(
+        "train step as the trainer (loss_and_grads + FusedAdamW), B=1",
+        reps,
+        || {
+            let (_, g) = model.loss_and_grads(&batch)?;
+            fused.step_scaled(&g, 1.0)
+        },
+    );
     timed("inference (system branch), B=1", reps, || {
         model.predict(&batch).map(|_| ())
     });
@@ -180,6 +193,10 @@ fn main() -> R<()> {
     });
     timed("train step with FusedAdamW, B=8", reps.min(7), || {
         fused.backward_step(&model.loss(&batch8)?)
+    });
+    timed("train step as the trainer, B=8", reps.min(7), || {
+        let (_, g) = model.loss_and_grads(&batch8)?;
+        fused.step_scaled(&g, 1.0)
     });
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! DOSTransformer at the paper phonon config (d 256, L' 3, L1 = L2 = L3 = 2, M 51):
-//! one training step (loss forward + backward + AdamW update with `dos_nn::FusedAdamW`, the
-//! same update as `candle_nn::AdamW`) and one inference batch, on
+//! one training step as the trainer takes it (`DosModel::loss_and_grads`: the loss with its
+//! gradients, the two branches back-propagated on two threads on the CPU; then the AdamW
+//! update of `dos_nn::FusedAdamW`, the same update as `candle_nn::AdamW`) and one inference
+//! batch, on
 //! synthetic phonon-like crystals (7 atoms, 4 Å cutoff, about 40 neighbours per atom, 118
 //! node features, 4 edge features), batch sizes 1 and 8, f32, on the CPU (or CUDA device 0
 //! when built with `--features cuda`).
@@ -48,8 +50,8 @@ fn bench(c: &mut Criterion) {
         );
         group.bench_function(format!("train_step/b{b}"), |bench| {
             bench.iter(|| {
-                let loss = model.loss(&batch).expect("loss");
-                opt.backward_step(&loss).expect("step");
+                let (loss, grads) = model.loss_and_grads(&batch).expect("loss");
+                opt.step_scaled(&grads, 1.0).expect("step");
                 black_box(loss);
             })
         });

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use candle_core::Tensor;
+use candle_core::{bail, CpuStorage, InplaceOp2, Layout, Tensor};
 use candle_nn::VarMap;
 
 use crate::checkpoint::{load_into_varmap, tensor_like, varmap_snapshot, varmap_tensors};
@@ -23,7 +23,10 @@ use crate::error::{Result, TrainError};
 pub const CHECKPOINT_PREFIX: &str = "ema.";
 
 /// Exponential moving average of every variable of a `VarMap` (see the module docs).
-#[derive(Debug, Clone)]
+///
+/// On the CPU the average is updated in place (one pass per variable, no temporaries), so the
+/// type is not `Clone`: a clone would share, and see, the updates.
+#[derive(Debug)]
 pub struct WeightAverage {
     decay: f64,
     average: HashMap<String, Tensor>,
@@ -55,9 +58,19 @@ impl WeightAverage {
             let avg = self.average.get_mut(&name).ok_or_else(|| {
                 TrainError::Data(format!("variable `{name}` is not in the weight average"))
             })?;
-            // Detached throughout: a tracked result would keep every earlier average alive
-            // through its autograd history (a model's worth of memory per step).
-            *avg = (avg.affine(d, 0.0)? + w.detach().affine(1.0 - d, 0.0)?)?.detach();
+            let w = w.detach();
+            let in_place = avg.device().is_cpu()
+                && avg.is_contiguous()
+                && w.is_contiguous()
+                && avg.dtype() == w.dtype();
+            if in_place {
+                // One pass, no temporaries (the average is this type's own storage).
+                avg.inplace_op2(&w, &EmaStep { decay: d })?;
+            } else {
+                // Detached throughout: a tracked result would keep every earlier average
+                // alive through its autograd history (a model's worth of memory per step).
+                *avg = (avg.affine(d, 0.0)? + w.affine(1.0 - d, 0.0)?)?.detach();
+            }
         }
         Ok(())
     }
@@ -80,7 +93,8 @@ impl WeightAverage {
         load_into_varmap(varmap, saved, "", Path::new("<training weights>"))
     }
 
-    /// The averaged weights under `ema.<name>` keys, for a checkpoint.
+    /// The averaged weights under `ema.<name>` keys, for a checkpoint. The tensors share
+    /// storage with the average: save them before the next [`WeightAverage::update`].
     pub fn state_tensors(&self) -> HashMap<String, Tensor> {
         self.average
             .iter()
@@ -96,7 +110,51 @@ impl WeightAverage {
     pub fn load_state(&mut self, tensors: &HashMap<String, Tensor>, path: &Path) -> Result<()> {
         for (name, avg) in self.average.iter_mut() {
             let key = format!("{CHECKPOINT_PREFIX}{name}");
-            *avg = tensor_like(tensors, &key, "weight-average tensor", avg, path)?;
+            // A copy: `update` writes the average in place.
+            *avg = tensor_like(tensors, &key, "weight-average tensor", avg, path)?.copy()?;
+        }
+        Ok(())
+    }
+}
+
+/// `avg <- decay avg + (1 - decay) w`, in place on `avg` (the op's destination); rounds
+/// like the composed `avg.affine(decay, 0) + w.affine(1 - decay, 0)`.
+struct EmaStep {
+    decay: f64,
+}
+
+impl InplaceOp2 for EmaStep {
+    fn name(&self) -> &'static str {
+        "ema-step"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &mut CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<()> {
+        let (Some((a1, b1)), Some((a2, b2))) = (l1.contiguous_offsets(), l2.contiguous_offsets())
+        else {
+            bail!("ema-step: operands are not contiguous")
+        };
+        if b1 - a1 != b2 - a2 {
+            bail!("ema-step: {} averages for {} weights", b1 - a1, b2 - a2);
+        }
+        macro_rules! run {
+            ($avg:expr, $w:expr, $t:ty) => {{
+                let (d, c) = (self.decay as $t, (1.0 - self.decay) as $t);
+                $avg[a1..b1]
+                    .iter_mut()
+                    .zip(&$w[a2..b2])
+                    .for_each(|(a, &w)| *a = *a * d + w * c);
+            }};
+        }
+        match (s1, s2) {
+            (CpuStorage::F32(avg), CpuStorage::F32(w)) => run!(avg, w, f32),
+            (CpuStorage::F64(avg), CpuStorage::F64(w)) => run!(avg, w, f64),
+            _ => bail!("ema-step: f32 or f64 operands of one dtype expected"),
         }
         Ok(())
     }
@@ -170,5 +228,41 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("ema.w") && err.contains("ckpt"), "{err}");
+    }
+
+    /// The in-place CPU update equals the composed tensor expression bit for bit (f32).
+    #[test]
+    fn in_place_update_equals_the_composed_expression() {
+        let vm = VarMap::new();
+        vm.get(
+            (3, 70),
+            "w",
+            Init::Randn {
+                mean: 0.0,
+                stdev: 1.0,
+            },
+            DType::F32,
+            &Device::Cpu,
+        )
+        .unwrap();
+        let var = vm.data().lock().unwrap()["w"].clone();
+        let mut avg = WeightAverage::new(&vm, 0.9).unwrap();
+        let mut expected = var.as_tensor().copy().unwrap();
+        for step in 1..=4 {
+            let next = (var.as_tensor().sin().unwrap() * 0.5).unwrap();
+            var.set(&next).unwrap();
+            avg.update(&vm, step).unwrap();
+            let d = avg.decay_at(step);
+            expected = (expected.affine(d, 0.0).unwrap()
+                + var.as_tensor().affine(1.0 - d, 0.0).unwrap())
+            .unwrap();
+        }
+        let got = avg.tensors()["w"]
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        let want = expected.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        assert_eq!(got, want);
     }
 }
