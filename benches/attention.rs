@@ -15,6 +15,11 @@ use candle_nn::{VarBuilder, VarMap};
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion};
 use dos::attn::{AttentionConfig, CrossAttentionStack, EnergyEmbedding, SelfAttentionStack};
 
+/// The `dos` binary's allocator (it keeps freed pages for reuse; with the system allocator
+/// every large tensor is a fresh mapping that the kernel zeroes on first touch).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const LAYERS: usize = 2;
 
 fn configure(group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>) {

@@ -16,6 +16,11 @@ use dos::graph::{Aggregation, Gnn, GnnConfig, GraphInput, ProcessorLayer};
 use dos::models::synthetic::phonon_like_batch;
 use dos::nn::SeededVarMap;
 
+/// The `dos` binary's allocator (it keeps freed pages for reuse; with the system allocator
+/// every large tensor is a fresh mapping that the kernel zeroes on first touch).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const D: usize = 256;
 
 fn bench(c: &mut Criterion) {

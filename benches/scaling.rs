@@ -38,6 +38,11 @@ use dos::nn::FusedAdamW;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+/// The `dos` binary's allocator (it keeps freed pages for reuse; with the system allocator
+/// every large tensor is a fresh mapping that the kernel zeroes on first touch).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 type Res<T> = Result<T, Box<dyn Error>>;
 
 /// What a sweep varies.

@@ -15,6 +15,11 @@ use dos::models::synthetic::phonon_like_batch;
 use dos::models::{AnyModel, DosModel, ModelConfig, ModelKind, Task};
 use dos::nn::FusedAdamW;
 
+/// The `dos` binary's allocator (it keeps freed pages for reuse; with the system allocator
+/// every large tensor is a fresh mapping that the kernel zeroes on first touch).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 type R<T> = candle_core::Result<T>;
 
 fn phonon_batch(b: usize, device: &Device) -> dos::data::CrystalBatch {
