@@ -31,7 +31,7 @@ use crate::config::Valid;
 use crate::error::invalid;
 use crate::loss::{batch_rmse, targets};
 use crate::prompts::{PromptConfig, N_SYSTEMS};
-use crate::{DosModel, Precision};
+use crate::{loss_and_grads_in_one_part, DosModel, Precision};
 use dos_nn::SummedGrads;
 
 /// Negative slope of the branch LeakyReLUs (PyTorch's default).
@@ -278,6 +278,13 @@ impl DosTransformer {
         self.phi_pred.forward(&x)?.squeeze(D::Minus1)
     }
 
+    /// Global branch (step 5 and the shared tail): Y_glob (B, M).
+    fn global_branch(&self, s: &Shared) -> Result<Tensor> {
+        let x = candle_nn::ops::leaky_relu(&self.phi_global.forward(&s.e1_g)?, LEAKY_SLOPE)?;
+        self.branch(&x, s)
+    }
+
+    /// System branch (step 6 and the shared tail): Y_sys (B, M).
     fn system_branch(&self, s: &Shared, batch: &CrystalBatch) -> Result<Tensor> {
         let p = self
             .prompts
@@ -295,8 +302,7 @@ impl DosTransformer {
     /// Both branches, `(Y_glob, Y_sys)`, each (B, M) (training).
     pub fn forward_branches(&self, batch: &CrystalBatch) -> Result<(Tensor, Tensor)> {
         let s = self.shared(batch)?;
-        let x = candle_nn::ops::leaky_relu(&self.phi_global.forward(&s.e1_g)?, LEAKY_SLOPE)?;
-        let y_glob = self.branch(&x, &s)?;
+        let y_glob = self.global_branch(&s)?;
         let y_sys = self.system_branch(&s, batch)?;
         Ok((y_glob, y_sys))
     }
@@ -336,9 +342,7 @@ impl DosTransformer {
             let loss = if system {
                 (batch_rmse(&self.system_branch(&own, batch)?, &t)? * self.beta)?
             } else {
-                let x = self.phi_global.forward(&own.e1_g)?;
-                let x = candle_nn::ops::leaky_relu(&x, LEAKY_SLOPE)?;
-                batch_rmse(&self.branch(&x, &own)?, &t)?
+                batch_rmse(&self.global_branch(&own)?, &t)?
             };
             let grads = loss.backward()?;
             Ok((loss, grads, atoms, e1_g))
@@ -396,9 +400,7 @@ impl DosModel for DosTransformer {
         if batch.node_features.device().is_cpu() {
             return self.loss_and_grads_by_branch(batch);
         }
-        let loss = self.loss(batch)?;
-        let grads = loss.backward()?;
-        Ok((loss, grads.into()))
+        loss_and_grads_in_one_part(self, batch)
     }
 }
 

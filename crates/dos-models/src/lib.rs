@@ -54,6 +54,6 @@ pub use error::{ModelError, Result};
 pub use graph_network::{GraphNetwork, GraphNetworkConfig};
 pub use loss::batch_rmse;
 pub use mlp::{Mlp, MlpConfig};
-pub use model::DosModel;
+pub use model::{loss_and_grads_in_one_part, DosModel};
 pub use precision::Precision;
 pub use prompts::PromptConfig;

@@ -27,8 +27,17 @@ pub trait DosModel: Send + Sync {
     /// (DOSTransformer runs its two branches on two threads on the CPU); the gradients are
     /// then the sum of the parts, equal to the one-part ones up to rounding.
     fn loss_and_grads(&self, batch: &CrystalBatch) -> Result<(Tensor, SummedGrads)> {
-        let loss = self.loss(batch)?;
-        let grads = loss.backward()?;
-        Ok((loss, grads.into()))
+        loss_and_grads_in_one_part(self, batch)
     }
+}
+
+/// `model.loss(batch)` and its gradients from one `backward()`: the default of
+/// [`DosModel::loss_and_grads`], for models that override it on some devices only.
+pub fn loss_and_grads_in_one_part<M: DosModel + ?Sized>(
+    model: &M,
+    batch: &CrystalBatch,
+) -> Result<(Tensor, SummedGrads)> {
+    let loss = model.loss(batch)?;
+    let grads = loss.backward()?;
+    Ok((loss, grads.into()))
 }

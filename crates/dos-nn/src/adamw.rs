@@ -169,15 +169,9 @@ impl FusedAdamW {
     /// `g_k` is the sum of variable k's terms in `grads`. On the CPU one read-only pass per
     /// variable accumulates in f64 (no temporary tensors); elsewhere a composed expression.
     pub fn grad_norm(&self, grads: &SummedGrads) -> Result<f64> {
-        let parts: Vec<&GradStore> = grads.parts().iter().collect();
-        self.grad_norm_of_parts(&parts)
-    }
-
-    /// [`FusedAdamW::grad_norm`] of the gradient `Σ_k parts[k]`.
-    pub fn grad_norm_of_parts(&self, parts: &[&GradStore]) -> Result<f64> {
         let mut total = 0f64;
         for slot in &self.vars {
-            let terms = terms_of(parts, slot.var.as_tensor());
+            let terms = grads.terms(slot.var.as_tensor());
             if terms.is_empty() {
                 continue;
             }
@@ -221,7 +215,7 @@ impl FusedAdamW {
             grad_scale,
         };
         for slot in self.vars.iter_mut() {
-            let terms = terms_of(parts, slot.var.as_tensor());
+            let terms = terms_of(parts.iter().copied(), slot.var.as_tensor());
             if terms.is_empty() {
                 continue;
             }
@@ -294,8 +288,11 @@ impl Optimizer for FusedAdamW {
 }
 
 /// The gradient terms of `var` in `parts`, one per part that has one.
-pub(crate) fn terms_of<'a>(parts: &[&'a GradStore], var: &Tensor) -> Vec<&'a Tensor> {
-    parts.iter().filter_map(|p| p.get(var)).collect()
+pub(crate) fn terms_of<'a>(
+    parts: impl IntoIterator<Item = &'a GradStore>,
+    var: &Tensor,
+) -> Vec<&'a Tensor> {
+    parts.into_iter().filter_map(|p| p.get(var)).collect()
 }
 
 /// `terms` added up (at least one term).

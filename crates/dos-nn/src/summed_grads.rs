@@ -30,8 +30,7 @@ impl SummedGrads {
 
     /// The gradient terms of `var`, one per part that has one (empty: no gradient).
     pub fn terms(&self, var: &Tensor) -> Vec<&Tensor> {
-        let parts: Vec<&GradStore> = self.parts.iter().collect();
-        crate::adamw::terms_of(&parts, var)
+        crate::adamw::terms_of(&self.parts, var)
     }
 
     /// The gradient of `var` as one tensor (the terms added up), or `None` when no part has

@@ -71,9 +71,8 @@ pub struct FitReport {
 /// Each epoch visits the training crystals in the order [`epoch_order`] gives (seeded by
 /// `(seed, epoch)`), cuts it into `batch_size` chunks, and for each takes one AdamW step on
 /// `model.loss(batch)` (gradients from [`DosModel::loss_and_grads`], optionally clipped to a
-/// global L2 norm). Every `eval_every`
-/// epochs (and at the last) it predicts the validation split; a lower mean per-crystal RMSE
-/// saves the best weights. Training stops after `patience` epochs without improvement.
+/// global L2 norm). Every `eval_every` epochs (and at the last) it predicts the validation
+/// split; a lower mean per-crystal RMSE saves the best weights. Training stops after `patience` epochs without improvement.
 /// Afterwards the `VarMap` holds the best weights. With
 /// [`TrainConfig::ema_decay`](crate::TrainConfig::ema_decay) set, a [`WeightAverage`] follows
 /// every step and stands in for the weights at validation: the best weights are averages.
