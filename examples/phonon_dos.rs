@@ -183,6 +183,8 @@ fn main() -> Result<()> {
                 progress: true,
                 init_seed: Some(0),
                 init_from: None,
+                command: None,
+                data_sha256: None,
             },
         )
         .with_context(|| format!("training {kind}"))?;

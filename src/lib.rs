@@ -8,6 +8,7 @@
 //! - [`attn`]: masked cross/self-attention, energy embeddings, crystal-system prompts;
 //! - [`models`]: DOSTransformer and the baselines;
 //! - [`metrics`]: per-crystal errors and physical properties from a DOS;
+//! - [`predict`]: model packages, the `Predictor`, the bundled phonon model;
 //! - [`train`]: training, evaluation and checkpoints.
 pub use dos_attn as attn;
 pub use dos_data as data;
@@ -15,4 +16,5 @@ pub use dos_graph as graph;
 pub use dos_metrics as metrics;
 pub use dos_models as models;
 pub use dos_nn as nn;
+pub use dos_predict as predict;
 pub use dos_train as train;

@@ -45,6 +45,8 @@ fn train_then_eval_then_predict() {
         progress: false,
         init_seed: Some(0),
         init_from: None,
+        command: None,
+        data_sha256: None,
     };
     let metrics = train_run(&cfg, &data, &split, &out, &opts).unwrap();
     assert_eq!(metrics.epochs, 3);

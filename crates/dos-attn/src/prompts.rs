@@ -63,8 +63,11 @@ impl Default for UnseenSystems {
 /// Parameter `weight`, initialised N(0, 1) like `torch.nn.Embedding`. Index order (7 systems):
 /// 0 cubic, 1 hexagonal, 2 tetragonal, 3 trigonal, 4 orthorhombic, 5 monoclinic, 6 triclinic.
 ///
+/// An entry equal to `n_systems` marks a crystal whose system is unknown (symmetry analysis
+/// failed): its prompt is the mean of the trained rows.
+///
 /// # Shapes
-/// - `systems`: `(B,)` u32, entries `< n_systems`
+/// - `systems`: `(B,)` u32, entries `<= n_systems`
 /// - output: `(B, d_prompt)`
 #[derive(Debug, Clone)]
 pub struct CrystalSystemPrompts {
@@ -143,7 +146,7 @@ impl CrystalSystemPrompts {
         let bad = |got: String| -> candle_core::Error {
             AttnError::InvalidInput {
                 name: "systems",
-                expected: format!("(B,) u32 with entries < {}", self.n_systems),
+                expected: format!("(B,) u32 with entries <= {}", self.n_systems),
                 got,
             }
             .into()
@@ -152,14 +155,24 @@ impl CrystalSystemPrompts {
             return Err(bad(format!("{:?} {:?}", systems.dims(), systems.dtype())));
         }
         // B values copied to the host: an out-of-range index must be an error, not a panic.
-        if let Some(s) = systems
-            .to_vec1::<u32>()?
-            .into_iter()
-            .find(|&s| s as usize >= self.n_systems)
-        {
+        let host = systems.to_vec1::<u32>()?;
+        if let Some(s) = host.iter().find(|&&s| s as usize > self.n_systems) {
             return Err(bad(format!("entry {s}")));
         }
-        self.table(unseen)?.index_select(systems, 0)
+        let table = self.table(unseen)?;
+        if host.iter().all(|&s| (s as usize) < self.n_systems) {
+            return table.index_select(systems, 0);
+        }
+        // Row n_systems: a crystal of unknown system gets the mean of the trained rows.
+        let trained: Vec<u32> = (0..self.n_systems as u32)
+            .filter(|s| !unseen.unseen.contains(&(*s as usize)))
+            .collect();
+        if trained.is_empty() {
+            return Err(bad("an unknown system with no trained system".into()));
+        }
+        let trained = Tensor::new(trained.as_slice(), self.weight.device())?;
+        let mean = self.weight.index_select(&trained, 0)?.mean_keepdim(0)?;
+        Tensor::cat(&[&table, &mean], 0)?.index_select(systems, 0)
     }
 }
 
@@ -176,6 +189,29 @@ mod tests {
             3,
             dos_nn::SeededVarMap::var_builder(vm, 0, DType::F64, &Device::Cpu),
         )
+    }
+
+    #[test]
+    fn unknown_system_gets_the_mean_of_trained_rows() -> Result<()> {
+        let vm = VarMap::new();
+        let p = prompts(&vm)?;
+        let w = p.weight().to_vec2::<f64>()?;
+        let systems = Tensor::new(&[7u32, 2], &Device::Cpu)?;
+        for (unseen, trained) in [
+            (UnseenSystems::none(), (0..7).collect::<Vec<usize>>()),
+            (UnseenSystems::mean_of_trained([5, 6]), (0..5).collect()),
+        ] {
+            let out = p.forward(&systems, &unseen)?.to_vec2::<f64>()?;
+            for c in 0..3 {
+                let mean = trained.iter().map(|&s| w[s][c]).sum::<f64>() / trained.len() as f64;
+                assert!((out[0][c] - mean).abs() < 1e-15);
+                assert_eq!(out[1][c], w[2][c]);
+            }
+        }
+        assert!(p
+            .forward(&Tensor::new(&[8u32], &Device::Cpu)?, &UnseenSystems::none())
+            .is_err());
+        Ok(())
     }
 
     #[test]
@@ -212,7 +248,7 @@ mod tests {
         let p = prompts(&vm)?;
         let dev = Device::Cpu;
         let err = p
-            .forward(&Tensor::new(&[7u32], &dev)?, &UnseenSystems::none())
+            .forward(&Tensor::new(&[8u32], &dev)?, &UnseenSystems::none())
             .unwrap_err()
             .to_string();
         assert!(err.contains("systems"), "{err}");

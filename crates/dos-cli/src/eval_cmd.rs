@@ -95,7 +95,7 @@ pub fn electron_property_report(
     generator_gaps: &std::collections::HashMap<String, f64>,
     threshold: f64,
 ) -> Result<ElectronPropertyReport> {
-    let energies = dos_train::run::energy_grid(Task::Electron);
+    let energies = dos_predict::EnergyGrid::electron().values;
     let target = preds
         .target
         .as_ref()
@@ -176,7 +176,8 @@ pub fn load_run_with_data(
         data: data.map_or_else(|| run.config.data.clone(), str::to_string),
         split: Some(run_dir.join(dos_train::run::SPLIT_DIR)),
     };
-    let (dataset, _, _) = load_data(&args, run.config.train.seed)?;
+    // Graphs are built with the settings the run was trained with.
+    let dataset = load_data(&args, run.config.train.seed, &run.config.graph)?.data;
     Ok((run, dataset))
 }
 
@@ -356,7 +357,7 @@ mod tests {
     /// electrons is counted apart instead of failing the report.
     #[test]
     fn property_report_scores_and_counts_unplaceable_predictions() {
-        let e = dos_train::run::energy_grid(Task::Electron);
+        let e = dos_predict::EnergyGrid::electron().values;
         let metal: Vec<f64> = e.iter().map(|x| 1.0 - (x / 5.0).powi(2)).collect();
         let preds = Predictions {
             ids: vec!["a".into(), "b".into()],

@@ -7,6 +7,8 @@ mod data_cmd;
 mod edos_cmd;
 mod eval_cmd;
 mod generate_cmd;
+mod output;
+mod package_cmd;
 mod params_cmd;
 mod plot;
 mod plot_cmd;
@@ -41,8 +43,11 @@ enum Command {
     Train(train_cmd::TrainArgs),
     /// Score a run's best model on one of its splits.
     Eval(eval_cmd::EvalArgs),
-    /// Predict the DOS of structure files (CIF, POSCAR, pymatgen JSON) with a run.
+    /// Predict the DOS of structure files (CIF, POSCAR, pymatgen JSON): the bundled phonon
+    /// model, or a package / run folder; mean, calibrated spread and phonon properties.
     Predict(predict_cmd::PredictArgs),
+    /// Join run folders into one model package (ensemble, calibrated on validation).
+    Package(package_cmd::PackageArgs),
     /// Table of runs like the paper's Table 1 (MSE x10, MAE, R^2).
     Compare(compare_cmd::CompareArgs),
     /// Plot predicted vs true DOS of chosen crystals of a run.
@@ -59,12 +64,14 @@ fn main() -> ExitCode {
     // unless RAYON_NUM_THREADS is set (dos_nn::threads, docs/performance.md).
     dos_nn::prefer_serial_elementwise();
     dos_nn::fix_matmul_thread_count();
+    report_stdout_failures_without_panicking();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Data(cmd) => data_cmd::run(cmd),
         Command::Train(args) => train_cmd::run(args),
         Command::Eval(args) => eval_cmd::run(args),
         Command::Predict(args) => predict_cmd::run(args),
+        Command::Package(args) => package_cmd::run(args),
         Command::Compare(args) => compare_cmd::run(args),
         Command::Plot(args) => plot_cmd::run(args),
         Command::Sweep(args) => sweep_cmd::run(args),
@@ -72,10 +79,35 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`dos predict ... | head`): stop quietly, like other Unix tools.
+        Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             // `{:#}`: the whole context chain on one line, without a backtrace.
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// `println!` panics when standard output fails. A closed pipe (`dos params | head -1`) then
+/// ends the program quietly with success; another failure (a full disk) is one error line and
+/// exit status 1, instead of a panic message.
+fn report_stdout_failures_without_panicking() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if let Some(rest) = msg.strip_prefix("failed printing to stdout: ") {
+            if rest.contains("Broken pipe") {
+                std::process::exit(0);
+            }
+            eprintln!("error: writing to standard output: {rest}");
+            std::process::exit(1);
+        }
+        default(info);
+    }));
 }

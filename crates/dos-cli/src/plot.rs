@@ -16,6 +16,8 @@ pub struct Curve {
     pub label: String,
     /// Values on the panel's energy grid.
     pub values: Vec<f64>,
+    /// A shaded band around the curve (lower and upper ends, e.g. the 90 % interval).
+    pub band: Option<(Vec<f64>, Vec<f64>)>,
 }
 
 /// One sub-plot: a crystal's DOS curves over the energy grid.
@@ -47,7 +49,10 @@ pub fn plot_panels(path: &Path, panels: &[Panel], x_label: &str) -> Result<()> {
     }
     for p in panels {
         for c in &p.curves {
-            if c.values.len() != p.energies.len() {
+            let band_ok = c.band.as_ref().is_none_or(|(lo, hi)| {
+                lo.len() == p.energies.len() && hi.len() == p.energies.len()
+            });
+            if c.values.len() != p.energies.len() || !band_ok {
                 bail!(
                     "curve `{}` of `{}` has {} values for {} energies",
                     c.label,
@@ -125,7 +130,8 @@ where
     let x1 = panel.energies.last().copied().unwrap_or(1.0).max(x0 + 1e-9);
     let (mut y0, mut y1) = (0f64, 1f64);
     for c in &panel.curves {
-        for &v in &c.values {
+        let band = c.band.iter().flat_map(|(lo, hi)| lo.iter().chain(hi));
+        for &v in c.values.iter().chain(band) {
             if v.is_finite() {
                 y0 = y0.min(v);
                 y1 = y1.max(v);
@@ -154,6 +160,21 @@ where
     mesh.draw().map_err(err)?;
     for (k, c) in panel.curves.iter().enumerate() {
         let color = COLORS[k % COLORS.len()];
+        if let Some((lo, hi)) = &c.band {
+            let e = &panel.energies;
+            let outline: Vec<(f64, f64)> = e
+                .iter()
+                .copied()
+                .zip(hi.iter().copied())
+                .chain(e.iter().copied().zip(lo.iter().copied()).rev())
+                .collect();
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    outline,
+                    color.mix(0.25).filled(),
+                )))
+                .map_err(err)?;
+        }
         let series = chart
             .draw_series(LineSeries::new(
                 panel.energies.iter().copied().zip(c.values.iter().copied()),
@@ -190,10 +211,15 @@ mod tests {
                 Curve {
                     label: "true".into(),
                     values: e.iter().map(|x| (x / 200.0).sin().abs()).collect(),
+                    band: None,
                 },
                 Curve {
                     label: "predicted".into(),
                     values: e.iter().map(|x| (x / 210.0).sin().abs()).collect(),
+                    band: Some((
+                        e.iter().map(|x| (x / 210.0).sin().abs() - 0.1).collect(),
+                        e.iter().map(|x| (x / 210.0).sin().abs() + 0.1).collect(),
+                    )),
                 },
             ],
             energies: e,

@@ -74,10 +74,12 @@ pub fn run(args: PlotArgs) -> Result<()> {
                     Curve {
                         label: "true".into(),
                         values: target[k].clone(),
+                        band: None,
                     },
                     Curve {
                         label: model_name(&run, args.run.len()),
                         values: preds.predicted[k].clone(),
+                        band: None,
                     },
                 ],
             }

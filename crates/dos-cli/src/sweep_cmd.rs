@@ -58,7 +58,13 @@ pub struct SweepArgs {
 /// Runs `dos sweep`.
 pub fn run(args: SweepArgs) -> Result<()> {
     let device = dos_train::default_device();
-    let (data, split, desc) = load_data(&args.data, args.seed)?;
+    let crate::train_cmd::LoadedData {
+        data, split, desc, ..
+    } = load_data(
+        &args.data,
+        args.seed,
+        &crate::train_cmd::task_graph(args.data.task.into()),
+    )?;
     let mut grid = Vec::new();
     for &g in &args.gnn_layers {
         for &c in &args.cross_layers {
@@ -126,6 +132,8 @@ pub fn run(args: SweepArgs) -> Result<()> {
                 progress: false,
                 init_seed: Some(args.seed),
                 init_from: None,
+                command: None,
+                data_sha256: None,
             },
         )
         .with_context(|| name.clone())?;

@@ -113,7 +113,8 @@ pub struct DataArgs {
     /// Task: phonon or electron DOS.
     #[arg(long, value_enum, default_value_t = TaskArg::Phonon)]
     pub task: TaskArg,
-    /// Data: a folder (or file) with `phonon_dos.csv` (phonon) or `electron_dos.jsonl`
+    /// Data: `benchmark` (the phonon benchmark embedded in the binary), a folder (or file)
+    /// with `phonon_dos.csv` or `phonon_dos.csv.gz` (phonon) or `electron_dos.jsonl`
     /// (electron, as written by `dos data generate`), or `generated:N[:SEED]` for N
     /// generated phonon crystals (no download).
     #[arg(long)]
@@ -205,11 +206,34 @@ pub struct TrainArgs {
     pub out: PathBuf,
 }
 
-/// Loads the data and split that `args` describe; returns them with a description that
-/// `config.json` keeps (and `dos eval` re-reads).
-pub fn load_data(args: &DataArgs, seed: u64) -> Result<(Dataset, Split, String)> {
+/// Data and split as `dos train`, `eval`, `sweep` and `data split` load them.
+pub struct LoadedData {
+    /// The crystals, graphs built with the requested settings.
+    pub data: Dataset,
+    /// The split (the data's own, `--split`, or a seeded random one).
+    pub split: Split,
+    /// Where the data came from, as `config.json` keeps it (and `dos eval` re-reads).
+    pub desc: String,
+    /// SHA-256 of the uncompressed data file (None for generated data).
+    pub sha256: Option<String>,
+}
+
+/// The graph settings of a task's models (what `dos train` builds graphs with).
+pub fn task_graph(task: Task) -> GraphConfig {
+    match task {
+        Task::Phonon => GraphConfig::phonon(),
+        Task::Electron => GraphConfig::electron(),
+    }
+}
+
+/// Loads the data and split that `args` describe, building graphs with `graph`. `--data
+/// benchmark` is the phonon benchmark embedded in the binary.
+pub fn load_data(args: &DataArgs, seed: u64, graph: &GraphConfig) -> Result<LoadedData> {
     let task: Task = args.task.into();
-    let (data, default_split, desc) = if let Some(spec) = args.data.strip_prefix("generated:") {
+    let valid_graph = graph.validate().context("graph settings")?;
+    let (data, default_split, desc, sha256) = if let Some(spec) =
+        args.data.strip_prefix("generated:")
+    {
         if task != Task::Phonon {
             bail!("--data generated:N is phonon data; use --task phonon");
         }
@@ -223,23 +247,46 @@ pub fn load_data(args: &DataArgs, seed: u64) -> Result<(Dataset, Split, String)>
             Some(s) => s.parse().with_context(|| format!("--data seed `{s}`"))?,
             None => 0,
         };
-        let data = generated_phonon_dataset(n, 8, gen_seed, &GraphConfig::phonon())?;
-        (data, None, format!("generated:{n}:{gen_seed}"))
+        let data = generated_phonon_dataset(n, 8, gen_seed, graph)?;
+        (data, None, format!("generated:{n}:{gen_seed}"), None)
+    } else if args.data == BENCHMARK {
+        if task != Task::Phonon {
+            bail!("--data {BENCHMARK} is the phonon benchmark; use --task phonon");
+        }
+        let ph = dos_data::benchmark::phonon(&valid_graph, &SymmetryConfig::default())?;
+        (
+            ph.dataset,
+            ph.split,
+            BENCHMARK.to_string(),
+            Some(dos_data::benchmark::PHONON_CSV_SHA256.to_string()),
+        )
     } else {
         let path = PathBuf::from(&args.data);
         match task {
             Task::Phonon => {
-                let dir = phonon_dir(&path)?;
-                let ph = PhononDataset::load(&dir, &GraphConfig::phonon())
+                let (dir, csv) = phonon_dir(&path)?;
+                let ph = PhononDataset::load_with(&dir, &valid_graph, &SymmetryConfig::default())
                     .with_context(|| format!("loading {}", dir.display()))?;
-                (ph.dataset, ph.split, dir.display().to_string())
+                let text = dos_data::io::read_text(&csv)?;
+                (
+                    ph.dataset,
+                    ph.split,
+                    dir.display().to_string(),
+                    Some(dos_predict::sha256_hex(text.as_bytes())),
+                )
             }
             Task::Electron => {
                 let file = electron_file(&path);
-                let data = load_electron(&file)?;
+                let data = load_electron(&file, &valid_graph)?;
                 let dir = file.parent().unwrap_or(Path::new("."));
                 let split = Split::read_dir(dir).ok();
-                (data, split, file.display().to_string())
+                let text = dos_data::io::read_text(&file)?;
+                (
+                    data,
+                    split,
+                    file.display().to_string(),
+                    Some(dos_predict::sha256_hex(text.as_bytes())),
+                )
             }
         }
     };
@@ -250,23 +297,38 @@ pub fn load_data(args: &DataArgs, seed: u64) -> Result<(Dataset, Split, String)>
     split
         .validate(data.len())
         .context("the split does not index this data")?;
-    Ok((data, split, desc))
+    Ok(LoadedData {
+        data,
+        split,
+        desc,
+        sha256,
+    })
 }
 
-fn phonon_dir(path: &Path) -> Result<PathBuf> {
-    if path.is_file() {
-        return Ok(path.parent().unwrap_or(Path::new(".")).to_path_buf());
-    }
-    for d in [path.to_path_buf(), path.join("phonon")] {
-        if d.join(PhononDataset::CSV).is_file() {
-            return Ok(d);
+/// `--data benchmark`: the phonon benchmark embedded in the binary.
+pub const BENCHMARK: &str = "benchmark";
+
+/// The folder holding the phonon CSV (plain or gzipped) that `path` names, and the CSV file.
+fn phonon_dir(path: &Path) -> Result<(PathBuf, PathBuf)> {
+    let dirs = if path.is_file() {
+        vec![path.parent().unwrap_or(Path::new(".")).to_path_buf()]
+    } else {
+        vec![path.to_path_buf(), path.join("phonon")]
+    };
+    for d in dirs {
+        for name in [
+            PhononDataset::CSV.to_string(),
+            format!("{}.gz", PhononDataset::CSV),
+        ] {
+            if d.join(&name).is_file() {
+                return Ok((d.clone(), d.join(name)));
+            }
         }
     }
     bail!(
-        "no {} in {} or {}/phonon",
+        "no {0} or {0}.gz in {1} or {1}/phonon (or use --data {BENCHMARK}, the embedded benchmark)",
         PhononDataset::CSV,
         path.display(),
-        path.display()
     )
 }
 
@@ -279,7 +341,7 @@ pub fn electron_file(path: &Path) -> PathBuf {
     }
 }
 
-fn load_electron(file: &Path) -> Result<Dataset> {
+fn load_electron(file: &Path, graph: &dos_data::graph::ValidGraphConfig) -> Result<Dataset> {
     let records =
         read_electron_dataset(file).with_context(|| format!("reading {}", file.display()))?;
     // The paper keeps non-magnetic materials only; split files index the rows kept.
@@ -313,7 +375,7 @@ fn load_electron(file: &Path) -> Result<Dataset> {
     Ok(Dataset::build(
         raw,
         pipeline.grid().to_vec(),
-        &GraphConfig::electron().validate()?,
+        graph,
         &SymmetryConfig::default(),
     )?)
 }
@@ -367,10 +429,7 @@ pub fn run_config(args: &TrainArgs, data: &Dataset, data_desc: String) -> Result
         ..base
     };
     train.validate()?;
-    let graph = match task {
-        Task::Phonon => GraphConfig::phonon(),
-        Task::Electron => GraphConfig::electron(),
-    };
+    let graph = task_graph(task);
     Ok(RunConfig {
         task,
         data: data_desc,
@@ -384,7 +443,17 @@ pub fn run_config(args: &TrainArgs, data: &Dataset, data_desc: String) -> Result
 pub fn run(args: TrainArgs) -> Result<()> {
     let device = dos_train::default_device();
     let t0 = std::time::Instant::now();
-    let (data, split, desc) = load_data(&args.data, args.seed)?;
+    // Fine-tuning builds its graphs with the settings of the run it starts from.
+    let graph = match &args.init {
+        Some(init) => read_json::<RunConfig>(&init.join(CONFIG_FILE))?.graph,
+        None => task_graph(args.data.task.into()),
+    };
+    let LoadedData {
+        data,
+        split,
+        desc,
+        sha256: data_sha256,
+    } = load_data(&args.data, args.seed, &graph)?;
     eprintln!(
         "data: {desc}: {} crystals, train/valid/test {}/{}/{} ({:.1} s)",
         data.len(),
@@ -428,6 +497,8 @@ pub fn run(args: TrainArgs) -> Result<()> {
             progress: !args.quiet,
             init_seed: Some(args.seed),
             init_from: args.init.clone(),
+            command: Some(std::env::args().collect::<Vec<_>>().join(" ")),
+            data_sha256,
         },
     )?;
     println!(
@@ -497,7 +568,7 @@ mod tests {
         ];
         let dir = tempfile::tempdir().unwrap();
         let file = write_electron_dataset(dir.path(), &records, 0).unwrap();
-        let data = load_electron(&file).unwrap();
+        let data = load_electron(&file, &GraphConfig::electron().validate().unwrap()).unwrap();
         let ids: Vec<&str> = data.samples.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(ids, vec!["plain", "paired"]);
     }

@@ -145,7 +145,7 @@ impl PhononDataset {
     /// File name of the benchmark table.
     pub const CSV: &'static str = "phonon_dos.csv";
 
-    /// Read `dir/phonon_dos.csv` (with [`read_phonon_csv`]), build every graph with `graph`
+    /// Read `dir/phonon_dos.csv` (or `dir/phonon_dos.csv.gz`; with [`read_phonon_csv`]), build every graph with `graph`
     /// and every crystal system by symmetry analysis (default [`SymmetryConfig`]), in
     /// parallel; read the split from `dir/idx_*.txt` when those files exist.
     ///
@@ -175,7 +175,13 @@ impl PhononDataset {
         symmetry: &SymmetryConfig,
     ) -> Result<Self> {
         let dir = dir.as_ref();
-        let path: PathBuf = dir.join(Self::CSV);
+        let plain: PathBuf = dir.join(Self::CSV);
+        let gz = dir.join(format!("{}.gz", Self::CSV));
+        let path = if !plain.exists() && gz.exists() {
+            gz
+        } else {
+            plain
+        };
         let records = read_phonon_csv(&path)?;
         // The reader checks that every row shares the first row's grid.
         let energies = records

@@ -150,6 +150,8 @@ mod tests {
             progress: false,
             init_seed: Some(2),
             init_from: None,
+            command: None,
+            data_sha256: None,
         };
         train_run(&cfg, &data, &split, &pre, &opts).unwrap();
         let pre_run = load_run(&pre, &Device::Cpu).unwrap();
@@ -185,6 +187,8 @@ mod tests {
         };
         let ft_opts = RunOptions {
             init_from: Some(pre.clone()),
+            command: None,
+            data_sha256: None,
             ..opts
         };
         train_run(&ft_cfg, &data, &ft_split, &ft, &ft_opts).unwrap();

@@ -16,6 +16,7 @@ pub mod cache;
 pub mod checkpoint;
 pub mod config;
 pub mod device;
+pub mod ensemble;
 pub mod error;
 pub mod fine_tune;
 pub mod generated;
@@ -37,15 +38,13 @@ pub use checkpoint::TrainState;
 pub use config::{LrSchedule, TrainConfig, Trainable, ValidTrainConfig};
 pub use device::default_device;
 pub use dos_nn::SeededVarMap;
+pub use ensemble::{evaluate_predictor, package_runs, EnsembleEvaluation, PackagedEnsemble};
 pub use error::{Result, TrainError};
 pub use generated::generated_phonon_dataset;
 pub use init::build_seeded;
 pub use log::EpochRecord;
 pub use predict::{predict_all, Predictions};
-pub use run::{
-    load_run, predict_structures, train_run, LoadedRun, RunConfig, RunMetrics, RunOptions,
-    SplitMetrics, StructurePrediction,
-};
+pub use run::{load_run, train_run, LoadedRun, RunConfig, RunMetrics, RunOptions, SplitMetrics};
 pub use schedule::LrScheduler;
 pub use source::{BatchSource, SampleSource};
 pub use trainer::{FitReport, MetricsFn, Trainer};

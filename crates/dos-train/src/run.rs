@@ -8,7 +8,9 @@
 //! - `metrics.json`: [`RunMetrics`] (train/valid/test, overall, per crystal system and per
 //!   number of species, with timings);
 //! - `log.jsonl`: one [`crate::EpochRecord`] per epoch;
-//! - `checkpoint.safetensors`: last epoch's weights, AdamW moments and state (for `--resume`).
+//! - `checkpoint.safetensors`: last epoch's weights, AdamW moments and state (for `--resume`);
+//! - `package/`: the best model as a `dos_predict` model package (settings, grid, scores,
+//!   command and data hash), what `dos predict --model` and `dos package` read.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -40,6 +42,8 @@ pub const METRICS_FILE: &str = "metrics.json";
 pub const SPLIT_DIR: &str = "split";
 /// Model checkpoint folder of a run.
 pub const MODEL_DIR: &str = "model";
+/// Model package folder of a run (see `dos_predict::ModelPackage`), written after training.
+pub const PACKAGE_DIR: &str = "package";
 
 /// Everything needed to repeat a run (saved as `config.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,6 +118,10 @@ pub struct RunOptions {
     /// [`crate::fine_tune`]); the model config must have that run's architecture. Its trained
     /// crystal systems count as trained in the new run too.
     pub init_from: Option<std::path::PathBuf>,
+    /// The command that started the run (recorded in the run's model package).
+    pub command: Option<String>,
+    /// SHA-256 of the uncompressed data file (recorded in the run's model package).
+    pub data_sha256: Option<String>,
 }
 
 /// Energy-embedding flag of a model config (DOSTransformer always has them).
@@ -289,7 +297,24 @@ pub fn train_run(
         peak_rss_mib: peak_rss_bytes().map(|b| b as f64 / (1024.0 * 1024.0)),
     };
     atomic_write_json(&out.join(METRICS_FILE), &metrics)?;
+    write_run_package(out, opts)?;
     Ok(metrics)
+}
+
+/// Writes `RUN/package/`: the run's best model as a one-member package that records the
+/// graph settings, grid, scores and where it came from (command, data hash, seed).
+fn write_run_package(out: &Path, opts: &RunOptions) -> Result<()> {
+    let mut package = dos_predict::ModelPackage::from_run_folder(out)
+        .map_err(|e| TrainError::Data(e.to_string()))?;
+    package.manifest.provenance.data_sha256 = opts.data_sha256.clone();
+    package.manifest.provenance.written_by = format!("dos-rs {}", env!("CARGO_PKG_VERSION"));
+    let member = &mut package.manifest.members[0].provenance;
+    member.command = opts.command.clone();
+    package.manifest.provenance.valid = member.valid;
+    package.manifest.provenance.test = member.test;
+    package
+        .write(out.join(PACKAGE_DIR), candle_core::DType::F32)
+        .map_err(|e| TrainError::Data(e.to_string()))
 }
 
 /// Reads a JSON file of a run folder.
@@ -321,76 +346,6 @@ pub fn load_run(dir: &Path, device: &Device) -> Result<LoadedRun> {
         split,
         model,
     })
-}
-
-/// The DOS a run's model predicts for one structure.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StructurePrediction {
-    /// Identifier (e.g. the file name).
-    pub id: String,
-    /// Reduced formula.
-    pub formula: String,
-    /// Space-group number found by symmetry analysis.
-    pub space_group: u16,
-    /// Crystal system used as the prompt.
-    pub crystal_system: String,
-    /// Energy grid (cm^-1 for phonons, eV relative to the Fermi level for electrons).
-    pub energies: Vec<f64>,
-    /// Predicted DOS on that grid.
-    pub dos: Vec<f64>,
-}
-
-/// Energy grid of a task: phonon 0..=1000 cm^-1 step 20 (51), electron -5..=5 eV step 0.05
-/// (201).
-pub fn energy_grid(task: Task) -> Vec<f64> {
-    match task {
-        Task::Phonon => (0..51).map(|i| 20.0 * i as f64).collect(),
-        Task::Electron => (0..201).map(|i| -5.0 + 0.05 * i as f64).collect(),
-    }
-}
-
-/// Predicts the DOS of each `(id, crystal)` with a loaded run: symmetry analysis gives the
-/// crystal-system prompt, the run's graph settings give the graph.
-///
-/// # Errors
-/// Symmetry, graph or model errors, naming the structure.
-pub fn predict_structures(
-    run: &LoadedRun,
-    crystals: Vec<(String, dos_data::Crystal)>,
-    device: &Device,
-) -> Result<Vec<StructurePrediction>> {
-    let graph = run.config.graph.validate()?;
-    let sym = dos_data::symmetry::SymmetryConfig::default();
-    let dtype = run.config.model.precision().dtype();
-    let energies = energy_grid(run.config.task);
-    let mut out = Vec::with_capacity(crystals.len());
-    for (id, crystal) in crystals {
-        let analysis = dos_data::symmetry::analyze(&crystal, &sym)
-            .map_err(|e| TrainError::Data(format!("{id}: symmetry analysis failed: {e}")))?;
-        let system = analysis.crystal_system;
-        let formula = crystal.reduced_formula();
-        let sample = Sample::new(id.clone(), crystal, &graph, system.index() as u8, None)
-            .map_err(|e| TrainError::Data(format!("{id}: {e}")))?;
-        let batch = dos_data::CrystalBatch::from_samples(&[&sample], device, dtype)?;
-        let pred = run.model.model.predict(&batch)?;
-        let dos = pred
-            .to_dtype(candle_core::DType::F64)?
-            .flatten_all()?
-            .to_vec1::<f64>()?;
-        out.push(StructurePrediction {
-            id,
-            formula,
-            space_group: analysis.space_group,
-            crystal_system: system.name().to_string(),
-            energies: if energies.len() == dos.len() {
-                energies.clone()
-            } else {
-                (0..dos.len()).map(|i| i as f64).collect()
-            },
-            dos,
-        });
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -438,6 +393,8 @@ pub(crate) mod tests {
             progress: false,
             init_seed: Some(1),
             init_from: None,
+            command: None,
+            data_sha256: None,
         };
         let cfg = small_cfg(ModelKind::GraphNetwork, 1);
         let m = train_run(&cfg, &data, &split, &out, &opts).unwrap();
@@ -449,6 +406,8 @@ pub(crate) mod tests {
             "model/model.safetensors",
             "model/config.json",
             "split/idx_train.txt",
+            "package/package.json",
+            "package/member-0.safetensors",
         ] {
             assert!(out.join(f).is_file(), "{f} missing");
         }

@@ -82,6 +82,10 @@ impl CrystalGraph {
 /// orthorhombic, monoclinic, triclinic).
 pub const N_CRYSTAL_SYSTEMS: u8 = 7;
 
+/// Prompt index of a crystal whose symmetry could not be determined: models give it the mean
+/// of the trained crystal-system prompts.
+pub const UNKNOWN_CRYSTAL_SYSTEM: u8 = N_CRYSTAL_SYSTEMS;
+
 /// One example: a crystal, its graph, its crystal-system prompt index and (when known) its
 /// target DOS.
 ///
@@ -96,7 +100,7 @@ pub struct Sample {
     /// Its featurised graph.
     pub graph: CrystalGraph,
     /// Crystal-system prompt index 0..7 (0 cubic, 1 hexagonal, 2 tetragonal, 3 trigonal,
-    /// 4 orthorhombic, 5 monoclinic, 6 triclinic).
+    /// 4 orthorhombic, 5 monoclinic, 6 triclinic), or [`UNKNOWN_CRYSTAL_SYSTEM`].
     pub crystal_system: u8,
     /// Target DOS on the energy grid, when known.
     pub target: Option<Vec<f64>>,
@@ -106,7 +110,7 @@ impl Sample {
     /// Build the graph of `crystal` and bundle it.
     ///
     /// # Errors
-    /// [`DataError::Invalid`] when `crystal_system` is not in 0..7 or the target holds a
+    /// [`DataError::Invalid`] when `crystal_system` is not in 0..=7 or the target holds a
     /// non-finite value; errors of [`CrystalGraph::new`].
     pub fn new(
         id: impl Into<String>,
@@ -116,10 +120,12 @@ impl Sample {
         target: Option<Vec<f64>>,
     ) -> Result<Self> {
         let id = id.into();
-        if crystal_system >= N_CRYSTAL_SYSTEMS {
+        if crystal_system > UNKNOWN_CRYSTAL_SYSTEM {
             return Err(DataError::Invalid {
                 field: format!("crystal_system of {id}"),
-                message: format!("{crystal_system} is not a prompt index in 0..7"),
+                message: format!(
+                    "{crystal_system} is not a prompt index in 0..7 nor {UNKNOWN_CRYSTAL_SYSTEM} (unknown)"
+                ),
             });
         }
         if let Some(t) = &target {
@@ -178,7 +184,7 @@ mod tests {
     #[test]
     fn sample_rejects_bad_prompt_and_target() {
         let cfg = GraphConfig::phonon().validate().unwrap();
-        assert!(Sample::new("x", skewed(), &cfg, 7, None).is_err());
+        assert!(Sample::new("x", skewed(), &cfg, 8, None).is_err());
         assert!(Sample::new("x", skewed(), &cfg, 0, Some(vec![f64::NAN])).is_err());
         let s = Sample::new("x", skewed(), &cfg, 6, Some(vec![0.5; 51])).unwrap();
         assert_eq!(s.graph.n_atoms, 3);

@@ -10,7 +10,7 @@ pub mod neighbor_list;
 pub mod node_features;
 
 pub use config::{EdgeFeatureKind, GraphConfig, NodeFeatureKind, ValidGraphConfig};
-pub use crystal_graph::{CrystalGraph, Sample, N_CRYSTAL_SYSTEMS};
+pub use crystal_graph::{CrystalGraph, Sample, N_CRYSTAL_SYSTEMS, UNKNOWN_CRYSTAL_SYSTEM};
 pub use edge_features::{
     smooth_cutoff, CutoffSphericalHarmonics, EdgeFeaturizer, GaussianDistance, RawVector,
 };

@@ -4,7 +4,8 @@
 //! - [`pymatgen`]: pymatgen `Structure.as_dict()` JSON;
 //! - [`cif`]: CIF with symmetry expansion, P1 writer;
 //! - [`poscar`]: VASP POSCAR/CONTCAR;
-//! - [`read_structure`]: one structure file of any of the last three, format detected.
+//! - [`read_structure`]: one structure file of any of the last three, format detected;
+//! - [`text`]: [`read_text`], plain or gzipped text files.
 //!
 //! Every error is a [`DataError`] naming the file, the record (line or row) and the field.
 
@@ -14,6 +15,7 @@ pub mod phonon_csv;
 pub mod poscar;
 pub mod py_literal;
 pub mod pymatgen;
+pub mod text;
 
 use std::path::Path;
 
@@ -21,6 +23,7 @@ pub use cif::{read_cif, write_cif};
 pub use phonon_csv::{read_phonon_csv, PhononRecord};
 pub use poscar::{read_poscar, write_poscar};
 pub use pymatgen::{read_pymatgen_json, write_pymatgen_json};
+pub use text::read_text;
 
 use crate::crystal::Crystal;
 use crate::error::{DataError, Result};

@@ -29,7 +29,8 @@ pub struct PhononRecord {
 /// The columns the file must have.
 pub const PHONON_CSV_COLUMNS: [&str; 4] = ["mp_id", "structure", "phfreq", "phdos"];
 
-/// Read every row of a phonon benchmark CSV, in file order (rows are parsed in parallel).
+/// Read every row of a phonon benchmark CSV (gzipped when the name ends in `.gz`), in file
+/// order (rows are parsed in parallel).
 ///
 /// Checks: the header names the four columns; every literal parses; `numbers` are atomic
 /// numbers 1..=118; the crystal is valid ([`Crystal::new`]); `phdos` has as many finite values
@@ -42,11 +43,7 @@ pub const PHONON_CSV_COLUMNS: [&str; 4] = ["mp_id", "structure", "phfreq", "phdo
 /// message also gives the 0-based data row and the id.
 pub fn read_phonon_csv(path: impl AsRef<Path>) -> Result<Vec<PhononRecord>> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    parse_phonon_csv(&text, path)
+    parse_phonon_csv(&crate::io::read_text(path)?, path)
 }
 
 /// Parse the text of a phonon benchmark CSV; `path` is only used in error messages.

@@ -1,0 +1,90 @@
+//! The pretrained phonon model compiled into the crate: an ensemble of DOSTransformer members
+//! trained on the phonon benchmark's training split, with a calibrated spread. Its model card
+//! is `models/phonon-dostransformer/README.md` beside this crate; `scripts/train_bundled_model.sh`
+//! rebuilds it.
+
+use candle_core::Device;
+
+use crate::error::{PredictError, Result};
+use crate::package::ModelPackage;
+use crate::predictor::Predictor;
+
+/// Name of the bundled package in messages and in `Predictor::source`.
+pub const NAME: &str = "bundled phonon-dostransformer";
+
+/// A small structure to try the model on: rock-salt NaCl, conventional cell (CIF).
+pub const EXAMPLE_CIF: &str = include_str!("../models/examples/NaCl.cif");
+
+#[cfg(dos_bundled_model)]
+mod files {
+    include!(concat!(env!("OUT_DIR"), "/bundled_model.rs"));
+}
+
+/// The bundled package (parsed and validated; a few milliseconds).
+///
+/// # Errors
+/// [`PredictError::Package`] when this build has no bundled model (the crate was built
+/// without `models/phonon-dostransformer/`).
+pub fn package() -> Result<ModelPackage> {
+    #[cfg(dos_bundled_model)]
+    {
+        ModelPackage::from_bytes(NAME, files::MANIFEST, files::MEMBERS)
+    }
+    #[cfg(not(dos_bundled_model))]
+    {
+        Err(PredictError::Package {
+            source_name: NAME.into(),
+            field: "models/phonon-dostransformer".into(),
+            message:
+                "this build has no bundled model; run scripts/train_bundled_model.sh and rebuild"
+                    .into(),
+        })
+    }
+}
+
+impl Predictor {
+    /// The bundled pretrained phonon model on `device`.
+    ///
+    /// # Errors
+    /// As [`package`].
+    pub fn bundled(device: &Device) -> Result<Self> {
+        Self::from_package(package()?, device)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_cif_reads_as_rock_salt() {
+        let c = dos_data::io::cif::parse_cif(EXAMPLE_CIF, "NaCl.cif".as_ref()).unwrap();
+        assert_eq!((c.n_atoms(), c.reduced_formula().as_str()), (8, "NaCl"));
+    }
+
+    /// The bundled ensemble loads, predicts NaCl as cubic with a spread, and holds the
+    /// calibration and provenance the model card quotes.
+    #[cfg(dos_bundled_model)]
+    #[test]
+    fn bundled_model_loads_and_predicts_nacl() {
+        let p = Predictor::bundled(&Device::Cpu).unwrap();
+        let m = p.manifest();
+        assert!(p.n_members() >= 3);
+        assert!(m.calibration.as_ref().is_some_and(|c| c.scale > 0.0));
+        assert_eq!(
+            m.provenance.data_sha256.as_deref(),
+            Some(dos_data::benchmark::PHONON_CSV_SHA256)
+        );
+        let c = dos_data::io::cif::parse_cif(EXAMPLE_CIF, "NaCl.cif".as_ref()).unwrap();
+        let pred = p.predict_one("NaCl", c, &Default::default()).unwrap();
+        assert_eq!(
+            (pred.crystal_system.as_str(), pred.space_group),
+            ("cubic", Some(225))
+        );
+        assert!(pred.std_calibrated && pred.std.as_ref().unwrap().iter().any(|s| *s > 0.0));
+        let props = pred.properties.unwrap();
+        // Dulong-Petit bounds the heat capacity by 3R = 24.94 J/(mol K).
+        let cv = props.heat_capacity_j_per_mol_k.mean;
+        assert!(cv > 10.0 && cv < 24.95, "{cv}");
+    }
+}
