@@ -290,7 +290,7 @@ fn load_electron(file: &Path) -> Result<Dataset> {
         .collect();
     if records.len() < n_read {
         eprintln!(
-            "{}: dropped {} magnetic documents (spin imbalance > {DEFAULT_MAGNETIC_TOL} states/eV); split indices refer to the {} rows kept",
+            "{}: dropped {} magnetic documents (net spin moment > {DEFAULT_MAGNETIC_TOL} muB per cell); split indices refer to the {} rows kept",
             file.display(),
             n_read - records.len(),
             records.len()

@@ -63,7 +63,8 @@ impl ElectronDataset {
 pub struct ElectronDatasetBuilder {
     /// DOS processing; [`ElectronDosPipeline::paper`] by default.
     pub pipeline: ElectronDosPipeline,
-    /// Spin-imbalance tolerance (states/eV) of [`ElectronDosDocument::is_magnetic`]; 1e-3.
+    /// Net-moment threshold (muB per cell) of [`ElectronDosDocument::is_magnetic`];
+    /// [`DEFAULT_MAGNETIC_TOL`] = 0.05.
     pub magnetic_tol: f64,
     /// Band gap options; [`GapOptions::default`].
     pub gap: GapOptions,

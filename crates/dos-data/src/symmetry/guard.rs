@@ -75,7 +75,7 @@ pub(crate) fn check(
     };
     let lengths = [0, 1, 2].map(|i| reduced.column(i).norm());
     let aspect = lengths[2] / lengths[0];
-    if !(aspect <= MAX_ASPECT_RATIO) {
+    if aspect.is_nan() || aspect > MAX_ASPECT_RATIO {
         return Some(format!(
             "reduced lattice vectors {:.3}, {:.3}, {:.3} A: aspect ratio {aspect:.1} above \
              {MAX_ASPECT_RATIO}",
