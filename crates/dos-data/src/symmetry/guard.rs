@@ -14,9 +14,14 @@
 //! tries later keeps a subset of that group: safe. When they have an infinite closure, moyo
 //! hangs at once: refused. Otherwise moyo retries at other tolerances, so every level it can
 //! reach (2^16 times lower up to 4 times higher, and below `b1 / 4`, where moyo gives up with
-//! "tolerance too large") must be safe. Cheap geometric limits, which no real crystal comes near, come first. Not covered:
-//! a cell whose candidates form a group at the requested tolerance but whose pure-translation
-//! search fails there (moyo then raises the tolerance); no such cell is known to hang.
+//! "tolerance too large") must be safe. Cheap geometric limits, which no real crystal comes
+//! near, come first.
+//!
+//! Not covered: a cell whose candidates form a group at the requested tolerance but whose
+//! pure-translation search fails there (moyo then raises the tolerance). None is known to
+//! hang: of 366 benchmark cells with the first lattice vector stretched to 30..150 A (every
+//! 25th crystal, six lengths; about 40 did not return within 1.5 s before), the guard refuses 52
+//! and moyo returns on all the others within 1.5 s; no benchmark crystal is refused.
 
 use nalgebra::{Matrix3, Vector3};
 
