@@ -32,6 +32,12 @@ pub struct AttentionConfig {
     pub separate_kv_norm: bool,
 }
 
+/// Largest model width d (the same limit as `dos_models::size_limits::MAX_WIDTH`).
+pub const MAX_DIM: usize = 8_192;
+
+/// Largest feed-forward expansion (the same limit as `dos_models::size_limits`).
+pub const MAX_FFN_MULT: usize = 16;
+
 fn separate_kv_norm_when_missing() -> bool {
     true
 }
@@ -54,11 +60,12 @@ impl AttentionConfig {
         Self::released(dim)
     }
 
-    /// Checks `dim >= 1`, `heads >= 1`, `dim % heads == 0`, `ffn_mult >= 1`, `eps > 0`.
+    /// Checks `dim` in `1..=`[`MAX_DIM`], `heads >= 1` dividing `dim`, `ffn_mult` in
+    /// `1..=`[`MAX_FFN_MULT`], `eps > 0`.
     pub fn validate(&self) -> Result<(), AttnError> {
         let err = |field, message: String| Err(AttnError::InvalidConfig { field, message });
-        if self.dim == 0 {
-            return err("dim", "must be >= 1, got 0".into());
+        if !(1..=MAX_DIM).contains(&self.dim) {
+            return err("dim", format!("{} is outside 1..={MAX_DIM}", self.dim));
         }
         if self.heads == 0 || self.dim % self.heads != 0 {
             return err(
@@ -69,8 +76,11 @@ impl AttentionConfig {
                 ),
             );
         }
-        if self.ffn_mult == 0 {
-            return err("ffn_mult", "must be >= 1, got 0".into());
+        if !(1..=MAX_FFN_MULT).contains(&self.ffn_mult) {
+            return err(
+                "ffn_mult",
+                format!("{} is outside 1..={MAX_FFN_MULT}", self.ffn_mult),
+            );
         }
         if !(self.eps > 0.0 && self.eps.is_finite()) {
             return err("eps", format!("must be finite and > 0, got {}", self.eps));
@@ -106,5 +116,24 @@ mod tests {
         };
         let err = cfg.validate().unwrap_err().to_string();
         assert!(err.contains("`heads`"), "{err}");
+    }
+
+    #[test]
+    fn huge_sizes_are_rejected_with_field_and_range() {
+        let wide = AttentionConfig::released(1_000_000_000);
+        let err = wide.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("`dim`: 1000000000 is outside 1..=8192"),
+            "{err}"
+        );
+        let fat = AttentionConfig {
+            ffn_mult: 1 << 40,
+            ..AttentionConfig::released(8)
+        };
+        assert!(fat
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("`ffn_mult`"));
     }
 }

@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! dos data edos --input mp-149.json --format json
-//! {"grid":[-5.0,...],"dos":[...],"efermi":5.61,"band_gap":0.61,"cbm":...,"vbm":...,"magnetic":false}
+//! {"grid":[-5.0,...],"dos":[...],"efermi":5.61,"band_gap":0.61,"cbm":...,"vbm":...,"net_moment":0.0,"magnetic":false}
 //! ```
 
 use std::io::Write;
@@ -24,7 +24,8 @@ use dos_data::dos::{
 pub enum EdosFormat {
     /// A few summary lines, then `energy dos` columns (energy relative to the Fermi level, eV).
     Text,
-    /// One JSON object: `grid`, `dos`, `efermi`, `band_gap`, `cbm`, `vbm`, `magnetic`.
+    /// One JSON object: `grid`, `dos`, `efermi`, `band_gap`, `cbm`, `vbm`, `net_moment`,
+    /// `magnetic`.
     Json,
 }
 
@@ -43,7 +44,8 @@ pub struct EdosArgs {
     /// Interpret --gap-tol as an absolute density (states/eV).
     #[arg(long)]
     pub abs_tol: bool,
-    /// Spin-imbalance tolerance (states/eV) above which the document counts as magnetic.
+    /// Net spin moment (muB per cell, occupied up minus down states) above which the document
+    /// counts as magnetic.
     #[arg(long, default_value_t = DEFAULT_MAGNETIC_TOL)]
     pub magnetic_tol: f64,
     /// Write to this file instead of standard output.

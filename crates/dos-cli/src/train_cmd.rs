@@ -352,7 +352,7 @@ fn load_electron(file: &Path, graph: &dos_data::graph::ValidGraphConfig) -> Resu
         .collect();
     if records.len() < n_read {
         eprintln!(
-            "{}: dropped {} magnetic documents (spin imbalance > {DEFAULT_MAGNETIC_TOL} states/eV); split indices refer to the {} rows kept",
+            "{}: dropped {} magnetic documents (net spin moment > {DEFAULT_MAGNETIC_TOL} muB per cell); split indices refer to the {} rows kept",
             file.display(),
             n_read - records.len(),
             records.len()

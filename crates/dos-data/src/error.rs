@@ -89,6 +89,13 @@ pub enum DataError {
         /// What failed.
         message: String,
     },
+    /// The structure is outside what the symmetry search can handle, so it was not run (see
+    /// [`crate::symmetry::check_supported`]); callers treat the symmetry as unknown.
+    #[error("symmetry analysis unsupported for this structure: {reason}")]
+    SymmetryUnsupported {
+        /// Which limit the structure breaks, with its value.
+        reason: String,
+    },
     /// A tensor operation failed while building a batch.
     #[error("tensor error: {0}")]
     Tensor(#[from] candle_core::Error),

@@ -1,7 +1,14 @@
 //! Crystal systems and space groups by symmetry analysis with the `moyo` crate.
 //!
 //! [`analyze`] finds the space-group type of a [`Crystal`] and its [`CrystalSystem`], the prompt
-//! index of DOSTransformer's system branch.
+//! index of DOSTransformer's system branch. moyo 0.22 can run forever on some valid but
+//! extreme cells, so every call is preceded by [`check_supported`] (see `guard.rs`);
+//! [`analyze_or_unknown`] turns "not supported" and "search failed" into
+//! [`SymmetryOutcome::Unknown`] for callers that fall back to a symmetry-free prompt.
+
+mod guard;
+
+pub use guard::{MAX_ASPECT_RATIO, MAX_VOLUME_PER_ATOM, MIN_VOLUME_PER_ATOM};
 
 use crate::crystal::Crystal;
 use crate::error::{DataError, Result};
@@ -153,6 +160,78 @@ pub struct SymmetryAnalysis {
     pub n_operations: usize,
 }
 
+/// Whether `crystal` is safe to hand to moyo at the tolerances of `cfg`.
+///
+/// Refuses (1) a volume per atom outside [[`MIN_VOLUME_PER_ATOM`], [`MAX_VOLUME_PER_ATOM`]]
+/// A^3, (2) a Minkowski-reduced lattice with `b3 / b1` above [`MAX_ASPECT_RATIO`], and (3) any
+/// lattice on which moyo's lattice-automorphism closure would not terminate at some tolerance
+/// moyo's retry loop can reach from `cfg` (from `symprec` up to `b1 / 4`, angle tolerance
+/// scaled alike): there its candidate set holds a shear, whose powers never repeat. The check
+/// costs at most a few thousand 3x3 products per tolerance level.
+///
+/// # Errors
+/// [`DataError::Invalid`] for bad tolerances; [`DataError::SymmetryUnsupported`] naming the
+/// limit and the value otherwise.
+pub fn check_supported(crystal: &Crystal, cfg: &SymmetryConfig) -> Result<()> {
+    cfg.validate()?;
+    let angle = cfg.angle_tolerance_deg.map(f64::to_radians);
+    match guard::check(crystal.lattice(), crystal.n_atoms(), cfg.symprec, angle) {
+        Some(reason) => Err(DataError::SymmetryUnsupported { reason }),
+        None => Ok(()),
+    }
+}
+
+/// Result of [`analyze_or_unknown`]: the symmetry, or why it is unknown.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SymmetryOutcome {
+    /// moyo found the space group.
+    Known(SymmetryAnalysis),
+    /// The structure was refused before the search ([`DataError::SymmetryUnsupported`]) or the
+    /// search failed ([`DataError::Symmetry`]); `reason` is that error's text.
+    Unknown {
+        /// Why the symmetry is unknown.
+        reason: String,
+    },
+}
+
+impl SymmetryOutcome {
+    /// The crystal system, or `None` when unknown.
+    pub fn crystal_system(&self) -> Option<CrystalSystem> {
+        match self {
+            Self::Known(a) => Some(a.crystal_system),
+            Self::Unknown { .. } => None,
+        }
+    }
+}
+
+/// [`analyze`], with structures whose symmetry cannot be found reported as
+/// [`SymmetryOutcome::Unknown`] instead of an error, so a caller can fall back (e.g. to the mean
+/// crystal-system prompt).
+///
+/// ```
+/// use dos_data::symmetry::{analyze_or_unknown, SymmetryConfig, SymmetryOutcome};
+/// // One atom in a 600 x 3 x 4 A box: moyo 0.22 would never return on it.
+/// let l = [[600.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 4.0]];
+/// let c = dos_data::Crystal::from_fractional(l, vec![6], &[[0.0; 3]]).unwrap();
+/// let s = analyze_or_unknown(&c, &SymmetryConfig::default()).unwrap();
+/// assert!(matches!(s, SymmetryOutcome::Unknown { .. }));
+/// assert_eq!(s.crystal_system(), None);
+/// ```
+///
+/// # Errors
+/// [`DataError::Invalid`] for bad tolerances (a caller's mistake, not the structure's).
+pub fn analyze_or_unknown(crystal: &Crystal, cfg: &SymmetryConfig) -> Result<SymmetryOutcome> {
+    match analyze(crystal, cfg) {
+        Ok(a) => Ok(SymmetryOutcome::Known(a)),
+        Err(e @ (DataError::SymmetryUnsupported { .. } | DataError::Symmetry { .. })) => {
+            Ok(SymmetryOutcome::Unknown {
+                reason: e.to_string(),
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Space group and crystal system of `crystal`.
 ///
 /// ```
@@ -164,15 +243,16 @@ pub struct SymmetryAnalysis {
 /// assert_eq!((s.space_group, s.crystal_system, s.crystal_system.index()), (225, CrystalSystem::Cubic, 0));
 /// ```
 ///
-/// Runs `moyo::MoyoDataset::new` (spglib's algorithm; moyo may loosen or tighten `symprec`
-/// internally when the search fails at the given value).
+/// Runs [`check_supported`], then `moyo::MoyoDataset::new` (spglib's algorithm; moyo may
+/// loosen or tighten `symprec` internally when the search fails at the given value).
 ///
 /// # Errors
-/// [`DataError::Invalid`] for bad tolerances, [`DataError::Symmetry`] when moyo fails (or
-/// panics) on this structure.
+/// [`DataError::Invalid`] for bad tolerances, [`DataError::SymmetryUnsupported`] for a structure
+/// refused by [`check_supported`], [`DataError::Symmetry`] when moyo fails (or panics) on this
+/// structure.
 pub fn analyze(crystal: &Crystal, cfg: &SymmetryConfig) -> Result<SymmetryAnalysis> {
     use moyo::base::{AngleTolerance, Cell, Lattice};
-    cfg.validate()?;
+    check_supported(crystal, cfg)?;
     let l = crystal.lattice();
     // moyo's Lattice takes the basis vectors as rows, like `Crystal`.
     let basis = nalgebra::Matrix3::new(
@@ -401,6 +481,111 @@ mod tests {
             matches!(analyze(&c, &bad), Err(DataError::Invalid { field, .. }) if field == "symprec")
         );
     }
+
+    /// Runs `analyze_or_unknown` on another thread and fails (instead of blocking CI) when it
+    /// does not return within `secs`.
+    fn outcome_within(c: &Crystal, secs: u64) -> SymmetryOutcome {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let c = c.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(analyze_or_unknown(&c, &SymmetryConfig::default()));
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(secs))
+            .expect("symmetry analysis did not return in time")
+            .unwrap()
+    }
+
+    /// `c` with its first lattice vector stretched to length `a`, fractional positions kept.
+    fn stretched(c: &Crystal, a: f64) -> Crystal {
+        let mut l = *c.lattice();
+        let scale = a / crate::crystal::norm3(&l[0]);
+        l[0] = l[0].map(|x| x * scale);
+        Crystal::from_fractional(l, c.numbers().to_vec(), &c.fractional_positions()).unwrap()
+    }
+
+    fn rocksalt_primitive() -> Crystal {
+        let a = 5.64;
+        let l = [
+            [0.0, a / 2.0, a / 2.0],
+            [a / 2.0, 0.0, a / 2.0],
+            [a / 2.0, a / 2.0, 0.0],
+        ];
+        Crystal::from_fractional(l, vec![11, 17], &[[0.0; 3], [0.5; 3]]).unwrap()
+    }
+
+    #[test]
+    fn extreme_cells_are_unknown_with_a_reason_not_a_hang() {
+        // moyo 0.22 alone never returns on the first two (memory grows ~60 MB/s).
+        let needle = Crystal::from_fractional(
+            [[600.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 4.0]],
+            vec![6],
+            &[[0.0; 3]],
+        )
+        .unwrap();
+        let rocksalt_40 = stretched(&rocksalt_primitive(), 40.0);
+        for (c, why) in [
+            (needle, "volume per atom"),
+            (rocksalt_40, "would not terminate"),
+        ] {
+            match outcome_within(&c, 10) {
+                SymmetryOutcome::Unknown { reason } => assert!(reason.contains(why), "{reason}"),
+                known => panic!("expected unknown, got {known:?}"),
+            }
+            assert!(matches!(
+                analyze(&c, &SymmetryConfig::default()),
+                Err(DataError::SymmetryUnsupported { .. })
+            ));
+        }
+    }
+
+    /// Every stretch of two real structures returns (known or unknown) in time: without the
+    /// guard refuses rocksalt at a = 30, 40, 100 and 150 A (at 40 and 150 moyo's first trial
+    /// already holds a shear; the other refusals are at tolerances its retries reach).
+    #[test]
+    fn stretched_real_cells_always_return() {
+        let wurtzite = {
+            let (a, c, u) = (3.25, 5.207, 0.382);
+            let l = [
+                [a, 0.0, 0.0],
+                [-a / 2.0, a * 3f64.sqrt() / 2.0, 0.0],
+                [0.0, 0.0, c],
+            ];
+            let f = [
+                [1.0 / 3.0, 2.0 / 3.0, 0.0],
+                [2.0 / 3.0, 1.0 / 3.0, 0.5],
+                [1.0 / 3.0, 2.0 / 3.0, u],
+                [2.0 / 3.0, 1.0 / 3.0, 0.5 + u],
+            ];
+            Crystal::from_fractional(l, vec![30, 30, 8, 8], &f).unwrap()
+        };
+        let mut unknown = 0;
+        for c in [rocksalt_primitive(), wurtzite] {
+            for a in [10.0, 20.0, 30.0, 40.0, 60.0, 80.0, 100.0, 150.0, 180.0] {
+                if outcome_within(&stretched(&c, a), 10)
+                    .crystal_system()
+                    .is_none()
+                {
+                    unknown += 1;
+                }
+            }
+        }
+        assert!(unknown > 0);
+    }
+
+    #[test]
+    fn ordinary_cells_are_known() {
+        let s = outcome_within(&rocksalt_primitive(), 10);
+        assert_eq!(s.crystal_system(), Some(CrystalSystem::Cubic));
+        let bad = SymmetryConfig {
+            symprec: 0.0,
+            angle_tolerance_deg: None,
+        };
+        assert!(matches!(
+            analyze_or_unknown(&rocksalt_primitive(), &bad),
+            Err(DataError::Invalid { .. })
+        ));
+    }
+
     fn benchmark() -> Vec<crate::io::PhononRecord> {
         let dir = std::env::var("DOS_DATA_DIR").expect("DOS_DATA_DIR");
         crate::io::read_phonon_csv(crate::io::phonon_csv::phonon_csv_path(dir)).unwrap()

@@ -14,6 +14,12 @@ pub enum Aggregation {
     Mean,
 }
 
+/// Largest node, edge or hidden width (the same limit as `dos_models::size_limits`).
+pub const MAX_WIDTH: usize = 8_192;
+
+/// Largest number of processor layers (the same limit as `dos_models::size_limits`).
+pub const MAX_LAYERS: usize = 64;
+
 /// Configuration of [`Gnn`](crate::Gnn).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GnnConfig {
@@ -49,17 +55,19 @@ impl GnnConfig {
         }
     }
 
-    /// Checks that every width is at least 1.
+    /// Checks every width in `1..=`[`MAX_WIDTH`] and `layers <= `[`MAX_LAYERS`], so that a
+    /// config read from disk cannot ask for an allocation of unchecked size.
     pub fn validate(&self) -> Result<(), GraphError> {
-        for (field, v) in [
-            ("node_in", self.node_in),
-            ("edge_in", self.edge_in),
-            ("hidden", self.hidden),
+        for (field, v, min, max) in [
+            ("node_in", self.node_in, 1, MAX_WIDTH),
+            ("edge_in", self.edge_in, 1, MAX_WIDTH),
+            ("hidden", self.hidden, 1, MAX_WIDTH),
+            ("layers", self.layers, 0, MAX_LAYERS),
         ] {
-            if v == 0 {
+            if !(min..=max).contains(&v) {
                 return Err(GraphError::InvalidConfig {
                     field,
-                    message: "must be >= 1, got 0".into(),
+                    message: format!("{v} is outside {min}..={max}"),
                 });
             }
         }
@@ -90,5 +98,24 @@ mod tests {
         };
         let err = cfg.validate().unwrap_err().to_string();
         assert!(err.contains("`hidden`"), "{err}");
+    }
+
+    #[test]
+    fn huge_sizes_are_rejected_with_field_and_range() {
+        let deep = GnnConfig {
+            layers: 1_000_000,
+            ..GnnConfig::phonon(118, 4)
+        };
+        let err = deep.validate().unwrap_err().to_string();
+        assert!(err.contains("`layers`: 1000000 is outside 0..=64"), "{err}");
+        let wide = GnnConfig {
+            hidden: 1 << 40,
+            ..GnnConfig::phonon(118, 4)
+        };
+        assert!(wide
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("`hidden`"));
     }
 }

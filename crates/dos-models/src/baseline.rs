@@ -67,13 +67,11 @@ impl BaselineHeadConfig {
     }
 
     pub(crate) fn validate(&self, prefix: &str) -> crate::Result<()> {
+        use crate::size_limits::{check_range, MAX_ENERGIES, MAX_WIDTH};
         let f = |name: &str| format!("{prefix}.{name}");
-        if self.n_energies == 0 {
-            return Err(crate::error::invalid(&f("n_energies"), "must be >= 1"));
-        }
-        if self.head_hidden == 0 {
-            return Err(crate::error::invalid(&f("head_hidden"), "must be >= 1"));
-        }
+        check_range(&f("n_energies"), self.n_energies, 1, MAX_ENERGIES)?;
+        check_range(&f("head_hidden"), self.head_hidden, 1, MAX_WIDTH)?;
+        check_range(&f("prompt_dim"), self.prompt_dim, 0, MAX_WIDTH)?;
         if self.injection == SystemInjection::Position2 && self.prompt_dim == 0 {
             return Err(crate::error::invalid(
                 &f("prompt_dim"),

@@ -151,18 +151,27 @@ impl DosTransformerConfig {
 
     /// Checks every field once.
     pub fn validate(&self) -> crate::Result<Valid<Self>> {
-        for (name, v) in [
-            ("node_in", self.node_in),
-            ("edge_in", self.edge_in),
-            ("n_energies", self.n_energies),
-            ("hidden", self.hidden),
-            ("heads", self.heads),
-            ("ffn_mult", self.ffn_mult),
-            ("prompt_dim", self.prompt_dim),
+        use crate::size_limits::{
+            check_range, MAX_ENERGIES, MAX_FFN_MULT, MAX_HEADS, MAX_LAYERS, MAX_WIDTH,
+        };
+        for (name, v, max) in [
+            ("node_in", self.node_in, MAX_WIDTH),
+            ("edge_in", self.edge_in, MAX_WIDTH),
+            ("n_energies", self.n_energies, MAX_ENERGIES),
+            ("hidden", self.hidden, MAX_WIDTH),
+            ("heads", self.heads, MAX_HEADS),
+            ("ffn_mult", self.ffn_mult, MAX_FFN_MULT),
+            ("prompt_dim", self.prompt_dim, MAX_WIDTH),
         ] {
-            if v == 0 {
-                return Err(invalid(name, "must be >= 1"));
-            }
+            check_range(name, v, 1, max)?;
+        }
+        for (name, v) in [
+            ("gnn_layers", self.gnn_layers),
+            ("cross_layers", self.cross_layers),
+            ("self_layers", self.self_layers),
+            ("branch_cross_layers", self.branch_cross_layers),
+        ] {
+            check_range(name, v, 0, MAX_LAYERS)?;
         }
         if self.hidden % self.heads != 0 {
             return Err(invalid(
@@ -183,7 +192,11 @@ impl DosTransformerConfig {
             return Err(invalid("beta", "must be finite and >= 0"));
         }
         self.prompts.validate("prompts")?;
-        Ok(Valid(self.clone()))
+        let valid = Valid(self.clone());
+        crate::size_limits::check_parameter_count(|vb| {
+            DosTransformer::new(&valid, vb).map(|_| ())
+        })?;
+        Ok(valid)
     }
 }
 
@@ -610,6 +623,28 @@ mod tests {
         Ok(())
     }
 
+    /// Presets write `separate_kv_norm` (false, as released) explicitly; only configs saved
+    /// before the field existed lack it, and those models had separate norms, so the serde
+    /// default stays `true` on purpose: `false` would silently drop their key/value LayerNorm
+    /// weights at load (VarMap::load ignores extra tensors).
+    #[test]
+    fn separate_kv_norm_is_written_and_old_configs_keep_separate_norms() {
+        for preset in [
+            DosTransformerConfig::paper_phonon(),
+            DosTransformerConfig::paper_electron(),
+        ] {
+            assert!(!preset.separate_kv_norm);
+            let mut json = serde_json::to_value(&preset).unwrap();
+            assert_eq!(json["separate_kv_norm"], false);
+            let back: DosTransformerConfig = serde_json::from_value(json.clone()).unwrap();
+            assert_eq!(back, preset);
+            json.as_object_mut().unwrap().remove("separate_kv_norm");
+            let old: DosTransformerConfig = serde_json::from_value(json).unwrap();
+            assert!(old.separate_kv_norm);
+            assert_eq!(old.attention().separate_kv_norm, old.separate_kv_norm);
+        }
+    }
+
     #[test]
     fn validate_names_the_bad_field() {
         let bad = |f: &dyn Fn(&mut DosTransformerConfig), field: &str| {
@@ -621,6 +656,9 @@ mod tests {
             }
         };
         bad(&|c| c.hidden = 0, "hidden");
+        bad(&|c| c.hidden = 1 << 40, "hidden");
+        bad(&|c| c.gnn_layers = 1_000_000, "gnn_layers");
+        bad(&|c| c.ffn_mult = 1_000, "ffn_mult");
         bad(&|c| c.beta = -1.0, "beta");
         bad(&|c| c.heads = 3, "heads");
         bad(

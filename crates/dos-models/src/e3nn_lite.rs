@@ -95,18 +95,17 @@ impl E3nnEncoderConfig {
     }
 
     pub(crate) fn validate(&self, prefix: &str) -> crate::Result<()> {
+        use crate::size_limits::{check_range, MAX_LAYERS, MAX_WIDTH};
         let f = |name: &str| format!("{prefix}.{name}");
-        for (name, v) in [
-            ("node_in", self.node_in),
-            ("channels", self.channels),
-            ("layers", self.layers),
-            ("n_basis", self.n_basis),
-            ("radial_hidden", self.radial_hidden),
-            ("out_dim", self.out_dim),
+        for (name, v, max) in [
+            ("node_in", self.node_in, MAX_WIDTH),
+            ("channels", self.channels, MAX_WIDTH),
+            ("layers", self.layers, MAX_LAYERS),
+            ("n_basis", self.n_basis, MAX_WIDTH),
+            ("radial_hidden", self.radial_hidden, MAX_WIDTH),
+            ("out_dim", self.out_dim, MAX_WIDTH),
         ] {
-            if v == 0 {
-                return Err(crate::error::invalid(&f(name), "must be >= 1"));
-            }
+            check_range(&f(name), v, 1, max)?;
         }
         if self.n_basis < 2 && self.radial_basis == RadialBasis::Gaussian {
             return Err(crate::error::invalid(
@@ -451,7 +450,9 @@ impl E3nnLiteConfig {
     pub fn validate(&self) -> crate::Result<Valid<Self>> {
         self.encoder.validate("encoder")?;
         self.head.validate("head")?;
-        Ok(Valid(self.clone()))
+        let valid = Valid(self.clone());
+        crate::size_limits::check_parameter_count(|vb| E3nnLite::new(&valid, vb).map(|_| ()))?;
+        Ok(valid)
     }
 }
 

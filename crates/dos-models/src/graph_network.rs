@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::baseline::{sum_pool, BaselineHeadConfig, BaselineTail};
 use crate::config::Valid;
-use crate::error::invalid;
 use crate::loss::{batch_rmse, targets};
 use crate::{DosModel, Precision};
 
@@ -74,17 +73,19 @@ impl GraphNetworkConfig {
 
     /// Checks every field once.
     pub fn validate(&self) -> crate::Result<Valid<Self>> {
+        use crate::size_limits::{check_range, MAX_LAYERS, MAX_WIDTH};
         for (name, v) in [
             ("node_in", self.node_in),
             ("edge_in", self.edge_in),
             ("hidden", self.hidden),
         ] {
-            if v == 0 {
-                return Err(invalid(name, "must be >= 1"));
-            }
+            check_range(name, v, 1, MAX_WIDTH)?;
         }
+        check_range("gnn_layers", self.gnn_layers, 0, MAX_LAYERS)?;
         self.head.validate("head")?;
-        Ok(Valid(self.clone()))
+        let valid = Valid(self.clone());
+        crate::size_limits::check_parameter_count(|vb| GraphNetwork::new(&valid, vb).map(|_| ()))?;
+        Ok(valid)
     }
 }
 

@@ -39,6 +39,7 @@ pub mod mlp;
 pub mod model;
 pub mod precision;
 pub mod prompts;
+pub mod size_limits;
 pub mod synthetic;
 #[cfg(test)]
 mod testing;

@@ -52,14 +52,13 @@ impl MlpConfig {
 
     /// Checks every field once.
     pub fn validate(&self) -> crate::Result<Valid<Self>> {
-        if self.node_in == 0 {
-            return Err(crate::error::invalid("node_in", "must be >= 1"));
-        }
-        if self.hidden == 0 {
-            return Err(crate::error::invalid("hidden", "must be >= 1"));
-        }
+        use crate::size_limits::{check_range, MAX_WIDTH};
+        check_range("node_in", self.node_in, 1, MAX_WIDTH)?;
+        check_range("hidden", self.hidden, 1, MAX_WIDTH)?;
         self.head.validate("head")?;
-        Ok(Valid(self.clone()))
+        let valid = Valid(self.clone());
+        crate::size_limits::check_parameter_count(|vb| Mlp::new(&valid, vb).map(|_| ()))?;
+        Ok(valid)
     }
 }
 

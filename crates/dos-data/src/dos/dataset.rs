@@ -63,7 +63,8 @@ impl ElectronDataset {
 pub struct ElectronDatasetBuilder {
     /// DOS processing; [`ElectronDosPipeline::paper`] by default.
     pub pipeline: ElectronDosPipeline,
-    /// Spin-imbalance tolerance (states/eV) of [`ElectronDosDocument::is_magnetic`]; 1e-3.
+    /// Net-moment threshold (muB per cell) of [`ElectronDosDocument::is_magnetic`];
+    /// [`DEFAULT_MAGNETIC_TOL`] = 0.05.
     pub magnetic_tol: f64,
     /// Band gap options; [`GapOptions::default`].
     pub gap: GapOptions,
@@ -253,19 +254,22 @@ mod tests {
         write_doc(dir.path(), "mp-1.json", None);
         write_doc(dir.path(), "mp-2.json", Some(0.5)); // magnetic
         write_doc(dir.path(), "mp-3.json", Some(1.0)); // polarised, equal channels
+                                                       // Polarised, down 1e-3 above up (like Materials Project GaAs): net moment -0.0113 muB,
+                                                       // kept, though max |up - down| = 2e-3 states/eV.
+        write_doc(dir.path(), "mp-4.json", Some(1.001));
         let sdir = tempfile::tempdir().unwrap();
-        for id in ["mp-1", "mp-2", "mp-3"] {
+        for id in ["mp-1", "mp-2", "mp-3", "mp-4"] {
             crate::io::write_pymatgen_json(sdir.path().join(format!("{id}.json")), &si()).unwrap();
         }
         let entries = entries_in_dir(dir.path(), Some(sdir.path())).unwrap();
-        assert_eq!(entries.len(), 3);
+        assert_eq!(entries.len(), 4);
         let ds = ElectronDatasetBuilder::default()
             .build_default(&entries)
             .unwrap();
         assert_eq!(ds.crystals[1].numbers(), si().numbers());
-        assert_eq!(ds.ids, vec!["mp-1", "mp-3"]);
+        assert_eq!(ds.ids, vec!["mp-1", "mp-3", "mp-4"]);
         assert_eq!(ds.dropped_magnetic, vec!["mp-2"]);
-        assert_eq!(ds.targets.len(), 2);
+        assert_eq!(ds.targets.len(), 3);
         assert!(ds.targets.iter().all(|t| t.len() == 201));
         // Same shape of DOS, doubled by the second spin: identical after min-max normalisation.
         for (a, b) in ds.targets[0].iter().zip(&ds.targets[1]) {

@@ -7,8 +7,13 @@ use super::document::ElectronDosDocument;
 use super::pipeline::ValidElectronDosPipeline;
 use crate::error::Result;
 
-/// Default spin-imbalance tolerance (states/eV) above which a document counts as magnetic.
-pub const DEFAULT_MAGNETIC_TOL: f64 = 1e-3;
+/// Net moment (muB per cell, see [`ElectronDosDocument::net_moment`]) above which a document
+/// counts as magnetic: 0.05.
+///
+/// Spin-polarised DFT of non-magnetic cells leaves a moment of order 1e-2 muB (Materials Project
+/// GaAs: 0.008), while real magnets carry ~0.1 muB per cell or more (weak itinerant magnets,
+/// e.g. ZrZn2 at 0.17 muB per formula unit); 0.05 sits between.
+pub const DEFAULT_MAGNETIC_TOL: f64 = 0.05;
 
 /// A processed electron DOS document.
 ///
@@ -28,12 +33,16 @@ pub struct EdosSummary {
     pub cbm: f64,
     /// Valence-band maximum, eV (absolute).
     pub vbm: f64,
-    /// Spin-polarised with `max |up - down|` above the magnetic tolerance.
+    /// Net spin moment per cell, muB ([`ElectronDosDocument::net_moment`]; 0 when not
+    /// spin-polarised). Absent in summaries written before it existed: read as 0.
+    #[serde(default)]
+    pub net_moment: f64,
+    /// Spin-polarised with `|net_moment|` above the magnetic tolerance.
     pub magnetic: bool,
 }
 
 /// Processes `doc` with `pipeline`, computes its gap with `gap` and its magnetism with
-/// `magnetic_tol` (see [`ElectronDosDocument::is_magnetic`]).
+/// `magnetic_tol` in muB per cell (see [`ElectronDosDocument::is_magnetic`]).
 pub fn summarize_document(
     doc: &ElectronDosDocument,
     pipeline: &ValidElectronDosPipeline,
@@ -48,6 +57,7 @@ pub fn summarize_document(
         band_gap: edges.gap(),
         cbm: edges.cbm,
         vbm: edges.vbm,
+        net_moment: doc.net_moment(),
         magnetic: doc.is_magnetic(magnetic_tol),
     })
 }
@@ -79,6 +89,7 @@ mod tests {
         assert_eq!((s.grid.len(), s.dos.len()), (201, 201));
         assert!((s.band_gap - 2.0).abs() < 0.05, "gap {}", s.band_gap);
         assert!(!s.magnetic);
+        assert_eq!(s.net_moment, 0.0);
         // Mid-gap is the smoothed minimum (0 after normalisation), far bands the maximum (1).
         assert_eq!(s.dos[100], 0.0);
         assert!((s.dos[0] - 1.0).abs() < 1e-12 && (s.dos[200] - 1.0).abs() < 1e-12);
