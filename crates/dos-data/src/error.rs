@@ -8,6 +8,14 @@ pub enum CrystalError {
     /// The structure has no atoms.
     #[error("structure has no atoms")]
     NoAtoms,
+    /// More atoms than [`crate::crystal::MAX_ATOMS`].
+    #[error("{count} atoms, more than the limit of {limit} (MAX_ATOMS)")]
+    TooManyAtoms {
+        /// Number of atoms given.
+        count: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// Atomic numbers and positions differ in length.
     #[error("{numbers} atomic numbers but {positions} positions")]
     LengthMismatch {
@@ -82,6 +90,21 @@ pub enum DataError {
         record: usize,
         /// Why the crystal is invalid.
         source: CrystalError,
+    },
+    /// A structure needs more than a documented limit allows (edges of a neighbour list,
+    /// search steps); `count` is the count reached (or proven) when the limit was hit.
+    #[error("{structure}: {what}: {count} exceeds the limit of {limit} ({limit_name})")]
+    LimitExceeded {
+        /// The structure, e.g. `crystal Fe2O3 (10 atoms)` or its id.
+        structure: String,
+        /// What was counted.
+        what: String,
+        /// The count.
+        count: usize,
+        /// The limit.
+        limit: usize,
+        /// The name of the setting or constant holding the limit.
+        limit_name: String,
     },
     /// Symmetry analysis (space-group search) failed on a structure.
     #[error("symmetry analysis failed: {message}")]

@@ -5,6 +5,7 @@
 //! featurisers, [`CrystalBatch`], DOS documents and processing, datasets and splits.
 
 pub mod batch;
+mod cell_list;
 pub mod crystal;
 pub mod dataset;
 pub mod dos;
