@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::cell_list::PeriodicCellList;
-use crate::crystal::{norm3, vec_mat, Crystal, MAX_ATOMS};
+use crate::crystal::{norm3, vec_mat, Crystal, MAX_ATOMS, MIN_ATOM_DISTANCE};
 use crate::elements::{parse_species_label, Element};
 use crate::error::{DataError, Result};
 use crate::io::pymatgen::lattice_parameters;
@@ -421,6 +421,14 @@ pub fn parse_cif(text: &str, path: &Path) -> Result<Crystal> {
             break;
         }
     }
+    // A repeated operation only repeats images (which merge); dropping it bounds the work.
+    let mut unique: Vec<SymOp> = Vec::with_capacity(ops.len());
+    for op in ops {
+        if !unique.contains(&op) {
+            unique.push(op);
+        }
+    }
+    let mut ops = unique;
     if ops.is_empty() {
         for tag in [
             "_symmetry_space_group_name_h-m",
@@ -493,8 +501,14 @@ pub fn parse_cif(text: &str, path: &Path) -> Result<Crystal> {
 
     let mut numbers: Vec<u8> = Vec::new();
     let mut frac: Vec<[f64; 3]> = Vec::new();
-    // Merging images through a cell list keeps the expansion O(sites · ops).
-    let mut cells = PeriodicCellList::new(&lattice, CIF_MERGE_TOLERANCE);
+    // Merging images through a cell list keeps the expansion O(sites · ops). Its radius is the
+    // minimum atom distance so that an image too close to a kept atom (which `Crystal::new`
+    // would reject anyway) stops the expansion at once: kept atoms then stay apart and every
+    // look-up meets only a few of them.
+    let mut cells = PeriodicCellList::new(&lattice, MIN_ATOM_DISTANCE);
+    // Slightly below the minimum, so that the early rejection never refuses what
+    // `Crystal::new` (fractions recomputed from Cartesian positions) would accept.
+    let too_close = MIN_ATOM_DISTANCE * (1.0 - 1e-6);
     for row in &sites.rows {
         let (sym, line) = &row[sym_col];
         let el = parse_species_label(sym)
@@ -536,11 +550,29 @@ pub fn parse_cif(text: &str, path: &Path) -> Result<Crystal> {
                     format!("site `{sym}`: a symmetry operation gives a non-finite coordinate"),
                 ));
             }
-            let dup = cells.candidates(&g).any(|k| {
-                numbers[k] == el.z
-                    && periodic_distance(&lattice, &g, &frac[k]) < CIF_MERGE_TOLERANCE
-            });
+            let mut dup = false;
+            let mut close: Option<(usize, f64)> = None;
+            for k in cells.candidates(&g) {
+                let d = periodic_distance(&lattice, &g, &frac[k]);
+                if numbers[k] == el.z && d < CIF_MERGE_TOLERANCE {
+                    dup = true;
+                    break;
+                }
+                if d < too_close && close.is_none_or(|(j, _)| k < j) {
+                    close = Some((k, d));
+                }
+            }
             if !dup {
+                if let Some((k, d)) = close {
+                    return Err(perr(
+                        line,
+                        fx,
+                        format!(
+                            "invalid crystal: site `{sym}`: a symmetry image is {d:.4} A from \
+                             atom {k} (minimum {MIN_ATOM_DISTANCE} A, periodic images included)"
+                        ),
+                    ));
+                }
                 if numbers.len() == MAX_ATOMS {
                     return Err(perr(
                         line,
@@ -939,6 +971,40 @@ mod tests {
                 && msg.contains("more than 2048 atoms (MAX_ATOMS)"),
             "{msg}"
         );
+    }
+
+    /// Adversarial expansions stay fast: 192 copies of the identity on 2048 sites (each copy
+    /// used to be compared with every kept atom), and sites crowding one another in a flat,
+    /// oblique cell (stopped at the first image closer than the minimum distance).
+    #[test]
+    fn adversarial_expansions_are_fast() {
+        let p = Path::new("adv.cif");
+        let identity = vec!["1 'x, y, z'".to_string(); 192];
+        let sites: Vec<(&str, [f64; 3])> = (0..MAX_ATOMS)
+            .map(|k| {
+                let (a, b, c) = (k % 16, (k / 16) % 16, k / 256);
+                ("C", [a as f64 / 16.0, b as f64 / 16.0, c as f64 / 8.0])
+            })
+            .collect();
+        let start = std::time::Instant::now();
+        let c = parse_cif(
+            &cif_with([32.0, 32.0, 16.0, 90.0, 90.0, 90.0], &identity, &sites),
+            p,
+        )
+        .unwrap();
+        assert_eq!(c.n_atoms(), MAX_ATOMS);
+        let flat = [10.0, 10.0, 10.0, 90.0, 90.0, 0.01];
+        let crowded: Vec<(&str, [f64; 3])> = (0..MAX_ATOMS)
+            .map(|k| ("C", [k as f64 / MAX_ATOMS as f64, 0.0, 0.0]))
+            .collect();
+        let msg = parse_cif(&cif_with(flat, &fm3m_ops(), &crowded), p)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("invalid crystal") && msg.contains("minimum 0.1 A"),
+            "{msg}"
+        );
+        assert!(start.elapsed().as_secs_f64() < 2.0, "{:?}", start.elapsed());
     }
 
     #[test]
