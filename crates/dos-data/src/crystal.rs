@@ -1,9 +1,16 @@
 //! The [`Crystal`] type: a periodic structure (lattice, atomic numbers, Cartesian positions).
 
+use crate::cell_list::PeriodicCellList;
 use crate::error::CrystalError;
 
 /// Smallest allowed distance between two atoms (including periodic images), in Angstrom.
 pub const MIN_ATOM_DISTANCE: f64 = 0.1;
+
+/// Most atoms in one structure. Every reader and [`Crystal::new`] reject more (before
+/// allocating for them). The DOS benchmarks have at most 40 atoms per cell and Materials
+/// Project unit cells rarely exceed a few hundred; 2048 leaves room while keeping every
+/// per-structure cost (neighbour lists, symmetry, batches) bounded.
+pub const MAX_ATOMS: usize = 2048;
 
 /// A validated periodic crystal structure.
 ///
@@ -12,8 +19,8 @@ pub const MIN_ATOM_DISTANCE: f64 = 0.1;
 /// - `positions`: Cartesian coordinates in Angstrom, one triple per atom.
 ///
 /// Construction through [`Crystal::new`] checks that every number is finite, the lattice is
-/// non-singular, every Z is in 1..=118, there is at least one atom and no two atoms (or an atom
-/// and a periodic image of another or itself) are closer than [`MIN_ATOM_DISTANCE`].
+/// non-singular, every Z is in 1..=118, there are 1..=[`MAX_ATOMS`] atoms and no two atoms (or
+/// an atom and a periodic image of another or itself) are closer than [`MIN_ATOM_DISTANCE`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Crystal {
     lattice: [[f64; 3]; 3],
@@ -33,6 +40,12 @@ impl Crystal {
     ) -> Result<Self, CrystalError> {
         if numbers.is_empty() {
             return Err(CrystalError::NoAtoms);
+        }
+        if numbers.len() > MAX_ATOMS {
+            return Err(CrystalError::TooManyAtoms {
+                count: numbers.len(),
+                limit: MAX_ATOMS,
+            });
         }
         if numbers.len() != positions.len() {
             return Err(CrystalError::LengthMismatch {
@@ -161,40 +174,73 @@ impl Crystal {
         out
     }
 
+    /// The minimum-distance check: the first pair `(i, j)`, `i <= j`, in lexicographic order
+    /// with an image closer than [`MIN_ATOM_DISTANCE`] (images searched: the 27 cells around
+    /// the minimum-image fractional difference), found with a [`PeriodicCellList`] in O(N)
+    /// instead of comparing all pairs. Same result as the all-pairs scan.
     fn check_min_distance(&self) -> Result<(), CrystalError> {
+        // i == j: the 26 lattice translations around the origin, the same for every atom, so
+        // the all-pairs order meets the pair (0, 0) first.
+        if let Some(distance) = first_close_image(&[0.0; 3], &self.lattice, true) {
+            return Err(CrystalError::AtomsTooClose {
+                i: 0,
+                j: 0,
+                distance,
+            });
+        }
         let frac = self.fractional_positions();
-        // Images within one cell in every direction are enough for MIN_ATOM_DISTANCE unless a
-        // lattice vector is shorter than it, which the self-image check below already rejects.
-        for (i, fi) in frac.iter().enumerate() {
-            for (j, fj) in frac.iter().enumerate().skip(i) {
-                let d = [fj[0] - fi[0], fj[1] - fi[1], fj[2] - fi[2]];
-                let d = [
-                    d[0] - d[0].round(),
-                    d[1] - d[1].round(),
-                    d[2] - d[2].round(),
+        let mut cells = PeriodicCellList::new(&self.lattice, MIN_ATOM_DISTANCE);
+        let mut first: Option<(usize, usize, f64)> = None;
+        // j ascending, compared with every stored i < j: keep the smallest i (for equal i the
+        // earlier j), which is the lexicographically first close pair.
+        for (j, fj) in frac.iter().enumerate() {
+            for i in cells.candidates(fj) {
+                if first.is_some_and(|(fi, _, _)| i >= fi) {
+                    continue;
+                }
+                if let Some(d) = first_close_image(&min_image(&frac[i], fj), &self.lattice, false) {
+                    first = Some((i, j, d));
+                }
+            }
+            cells.insert(fj, j);
+        }
+        match first {
+            Some((i, j, distance)) => Err(CrystalError::AtomsTooClose { i, j, distance }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// `f_j - f_i` with every component reduced to [-1/2, 1/2] by rounding.
+fn min_image(fi: &[f64; 3], fj: &[f64; 3]) -> [f64; 3] {
+    [0, 1, 2].map(|k| {
+        let d = fj[k] - fi[k];
+        d - d.round()
+    })
+}
+
+/// The Cartesian length of the first of the 27 images `d + (a, b, c)`, `a, b, c` in -1..=1
+/// (that order), shorter than [`MIN_ATOM_DISTANCE`]; `skip_zero` skips `(0, 0, 0)`.
+fn first_close_image(d: &[f64; 3], lattice: &[[f64; 3]; 3], skip_zero: bool) -> Option<f64> {
+    for a in -1..=1 {
+        for b in -1..=1 {
+            for c in -1..=1 {
+                if skip_zero && a == 0 && b == 0 && c == 0 {
+                    continue;
+                }
+                let f = [
+                    d[0] + f64::from(a),
+                    d[1] + f64::from(b),
+                    d[2] + f64::from(c),
                 ];
-                for a in -1..=1 {
-                    for b in -1..=1 {
-                        for c in -1..=1 {
-                            if i == j && a == 0 && b == 0 && c == 0 {
-                                continue;
-                            }
-                            let f = [d[0] + a as f64, d[1] + b as f64, d[2] + c as f64];
-                            let dist = norm3(&vec_mat(&f, &self.lattice));
-                            if dist < MIN_ATOM_DISTANCE {
-                                return Err(CrystalError::AtomsTooClose {
-                                    i,
-                                    j,
-                                    distance: dist,
-                                });
-                            }
-                        }
-                    }
+                let dist = norm3(&vec_mat(&f, lattice));
+                if dist < MIN_ATOM_DISTANCE {
+                    return Some(dist);
                 }
             }
         }
-        Ok(())
     }
+    None
 }
 
 fn gcd(a: usize, b: usize) -> usize {
@@ -269,6 +315,132 @@ mod tests {
         assert!((f[1][0] - 0.5).abs() < 1e-12 && (f[1][2] - 0.5).abs() < 1e-12);
         // NaCl: 58.44 amu per formula unit, 4 f.u. in a 5.64^3 A^3 conventional cell: 2.165 g/cm^3
         assert!((c.density() - 2.165).abs() < 0.01, "{}", c.density());
+    }
+
+    /// The all-pairs minimum-distance check as it was before the cell list: the reference.
+    fn brute_force_min_distance(c: &Crystal) -> Result<(), CrystalError> {
+        let frac = c.fractional_positions();
+        for (i, fi) in frac.iter().enumerate() {
+            for (j, fj) in frac.iter().enumerate().skip(i) {
+                let d = [fj[0] - fi[0], fj[1] - fi[1], fj[2] - fi[2]];
+                let d = [
+                    d[0] - d[0].round(),
+                    d[1] - d[1].round(),
+                    d[2] - d[2].round(),
+                ];
+                for a in -1..=1 {
+                    for b in -1..=1 {
+                        for cc in -1..=1 {
+                            if i == j && a == 0 && b == 0 && cc == 0 {
+                                continue;
+                            }
+                            let f = [d[0] + a as f64, d[1] + b as f64, d[2] + cc as f64];
+                            let dist = norm3(&vec_mat(&f, c.lattice()));
+                            if dist < MIN_ATOM_DISTANCE {
+                                return Err(CrystalError::AtomsTooClose {
+                                    i,
+                                    j,
+                                    distance: dist,
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Random cells (cubic to strongly skewed and flat) with random atoms, some placed just
+    /// inside or outside the minimum distance of another atom or its image: the cell-list
+    /// check gives exactly the brute-force result (same pair, same distance, or Ok).
+    #[test]
+    fn min_distance_equals_brute_force_on_random_cells() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let (mut n_ok, mut n_err) = (0, 0);
+        for trial in 0..400 {
+            let skew = [0.0, 0.5, 2.0, 6.0][trial % 4];
+            let mut lattice = [[0.0; 3]; 3];
+            for (k, row) in lattice.iter_mut().enumerate() {
+                for (l, x) in row.iter_mut().enumerate() {
+                    *x = if k == l {
+                        0.3 + 3.0 * rng.random::<f64>()
+                    } else {
+                        skew * (rng.random::<f64>() - 0.5)
+                    };
+                }
+            }
+            if det3(&lattice).abs() < 0.05 {
+                continue;
+            }
+            let n = rng.random_range(1..40);
+            let mut frac: Vec<[f64; 3]> = (0..n)
+                .map(|_| [0, 1, 2].map(|_| 2.0 * rng.random::<f64>() - 0.5))
+                .collect();
+            // a near pair: a copy of an atom moved by about the minimum distance, shifted by a
+            // whole cell now and then
+            if trial % 3 != 0 {
+                let src = frac[rng.random_range(0..n)];
+                let inv = inverse3(&lattice);
+                let r = 0.08 + 0.04 * rng.random::<f64>();
+                let dir = [0, 1, 2].map(|_| rng.random::<f64>() - 0.5);
+                let dir = dir.map(|x| x * r / norm3(&dir));
+                let df = vec_mat(&dir, &inv);
+                let cell = f64::from(rng.random_range(-1..=1));
+                frac.insert(
+                    rng.random_range(0..=n),
+                    [src[0] + df[0] + cell, src[1] + df[1], src[2] + df[2]],
+                );
+            }
+            let positions: Vec<[f64; 3]> = frac.iter().map(|f| frac_to_cart(&lattice, f)).collect();
+            let c = Crystal {
+                lattice,
+                numbers: vec![1; positions.len()],
+                positions,
+            };
+            let expected = brute_force_min_distance(&c);
+            assert_eq!(c.check_min_distance(), expected, "trial {trial}");
+            if expected.is_ok() {
+                n_ok += 1;
+            } else {
+                n_err += 1;
+            }
+        }
+        assert!(n_ok > 50 && n_err > 50, "{n_ok} ok, {n_err} errors");
+    }
+
+    /// 2048 atoms on a grid check in well under a second (the all-pairs scan took seconds
+    /// in debug builds at this size and grew as N²).
+    #[test]
+    fn min_distance_check_is_fast_on_many_atoms() {
+        let l = [[32.0, 0.0, 0.0], [0.0, 32.0, 0.0], [0.0, 0.0, 16.0]];
+        let frac: Vec<[f64; 3]> = (0..MAX_ATOMS)
+            .map(|k| {
+                let (a, b, c) = (k % 16, (k / 16) % 16, k / 256);
+                [a as f64 / 16.0, b as f64 / 16.0, c as f64 / 8.0]
+            })
+            .collect();
+        let t = std::time::Instant::now();
+        let c = Crystal::from_fractional(l, vec![6; MAX_ATOMS], &frac).unwrap();
+        assert_eq!(c.n_atoms(), MAX_ATOMS);
+        assert!(t.elapsed().as_secs_f64() < 1.0, "{:?}", t.elapsed());
+    }
+
+    #[test]
+    fn too_many_atoms_is_an_error_naming_count_and_limit() {
+        let l = [[300.0, 0.0, 0.0], [0.0, 300.0, 0.0], [0.0, 0.0, 300.0]];
+        let n = MAX_ATOMS + 1;
+        let positions: Vec<[f64; 3]> = (0..n).map(|k| [k as f64 * 0.12, 0.0, 0.0]).collect();
+        let e = Crystal::new(l, vec![1; n], positions).unwrap_err();
+        assert_eq!(
+            e,
+            CrystalError::TooManyAtoms {
+                count: n,
+                limit: MAX_ATOMS
+            }
+        );
+        assert!(e.to_string().contains("2049 atoms") && e.to_string().contains("2048"));
     }
 
     #[test]

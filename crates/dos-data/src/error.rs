@@ -1,5 +1,9 @@
 //! Error types of `dos-data`.
+//!
+//! Every message is one line: text taken from a file (a CIF text field, a JSON string) has its
+//! line breaks escaped as `\\n` before it is shown.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 /// Why a structure is not a valid [`crate::Crystal`].
@@ -8,6 +12,14 @@ pub enum CrystalError {
     /// The structure has no atoms.
     #[error("structure has no atoms")]
     NoAtoms,
+    /// More atoms than [`crate::crystal::MAX_ATOMS`].
+    #[error("{count} atoms, more than the limit of {limit} (MAX_ATOMS)")]
+    TooManyAtoms {
+        /// Number of atoms given.
+        count: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// Atomic numbers and positions differ in length.
     #[error("{numbers} atomic numbers but {positions} positions")]
     LengthMismatch {
@@ -54,7 +66,7 @@ pub enum CrystalError {
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// An I/O error on a file.
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", one_line(&.path.display().to_string()))]
     Io {
         /// The file.
         path: PathBuf,
@@ -62,7 +74,12 @@ pub enum DataError {
         source: std::io::Error,
     },
     /// A malformed field in a record (row or line) of a file.
-    #[error("{path}:{record}: field `{field}`: {message}")]
+    #[error(
+        "{}:{record}: field `{}`: {}",
+        one_line(&.path.display().to_string()),
+        one_line(.field),
+        one_line(.message)
+    )]
     Parse {
         /// The file.
         path: PathBuf,
@@ -74,7 +91,7 @@ pub enum DataError {
         message: String,
     },
     /// A record parsed but describes an invalid crystal.
-    #[error("{path}:{record}: invalid crystal: {source}")]
+    #[error("{}:{record}: invalid crystal: {source}", one_line(&.path.display().to_string()))]
     Crystal {
         /// The file.
         path: PathBuf,
@@ -83,8 +100,27 @@ pub enum DataError {
         /// Why the crystal is invalid.
         source: CrystalError,
     },
+    /// A structure needs more than a documented limit allows (edges of a neighbour list,
+    /// search steps); `count` is the count reached (or proven) when the limit was hit.
+    #[error(
+        "{}: {}: {count} exceeds the limit of {limit} ({limit_name})",
+        one_line(.structure),
+        one_line(.what)
+    )]
+    LimitExceeded {
+        /// The structure, e.g. `crystal Fe2O3 (10 atoms)` or its id.
+        structure: String,
+        /// What was counted.
+        what: String,
+        /// The count.
+        count: usize,
+        /// The limit.
+        limit: usize,
+        /// The name of the setting or constant holding the limit.
+        limit_name: String,
+    },
     /// Symmetry analysis (space-group search) failed on a structure.
-    #[error("symmetry analysis failed: {message}")]
+    #[error("symmetry analysis failed: {}", one_line(.message))]
     Symmetry {
         /// What failed.
         message: String,
@@ -100,7 +136,7 @@ pub enum DataError {
     #[error("tensor error: {0}")]
     Tensor(#[from] candle_core::Error),
     /// Invalid argument or configuration value.
-    #[error("invalid {field}: {message}")]
+    #[error("invalid {}: {}", one_line(.field), one_line(.message))]
     Invalid {
         /// Which argument or field.
         field: String,
@@ -109,5 +145,59 @@ pub enum DataError {
     },
 }
 
+/// `s` with carriage returns and line feeds escaped (`\\r`, `\\n`), so that a message stays on
+/// one line whatever text from a file it quotes.
+fn one_line(s: &str) -> Cow<'_, str> {
+    if s.contains(['\n', '\r']) {
+        Cow::Owned(s.replace('\r', "\\r").replace('\n', "\\n"))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
 /// Result alias for `dos-data`.
 pub type Result<T, E = DataError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Text quoted from a file (here a multi-line CIF text field given as a cell length)
+    /// cannot break a message over lines; the file, line and field stay at its start.
+    #[test]
+    fn messages_are_one_line() {
+        let cif = "data_x\n_cell_length_a\n;4\nand more\n;\n_cell_length_b 4\n";
+        let e = crate::io::cif::parse_cif(cif, "a\nb.cif".as_ref()).unwrap_err();
+        let msg = e.to_string();
+        assert!(!msg.contains('\n'), "{msg}");
+        assert_eq!(
+            msg,
+            "a\\nb.cif:3: field `_cell_length_a`: `4\\nand more` is not a number"
+        );
+        let e = DataError::Invalid {
+            field: "x".into(),
+            message: "one\r\ntwo".into(),
+        };
+        assert_eq!(e.to_string(), "invalid x: one\\r\\ntwo");
+    }
+
+    /// `read_structure` errors name the file, whatever the format.
+    #[test]
+    fn read_structure_errors_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text, head) in [
+            ("POSCAR", "x\n1.0\n1 0 0\n", ":4: field `lattice`"),
+            ("s.cif", "data_x\n", ":0: field `_cell_length_a`"),
+            ("s.json", "{\"sites\": []}", ":0: field `lattice.matrix`"),
+            ("s.txt", "{", ":1: field `json`"),
+        ] {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            let msg = crate::io::read_structure(&p).unwrap_err().to_string();
+            assert!(
+                msg.starts_with(&format!("{}{head}", p.display())) && !msg.contains('\n'),
+                "{msg}"
+            );
+        }
+    }
+}

@@ -6,6 +6,7 @@
 
 pub mod batch;
 pub mod benchmark;
+mod cell_list;
 pub mod crystal;
 pub mod dataset;
 pub mod dos;

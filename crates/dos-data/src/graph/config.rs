@@ -76,8 +76,8 @@ impl GraphConfig {
     /// [`DataError::Invalid`] naming the field (`cutoff`, `k_nearest`, `gaussian.*`).
     pub fn validate(&self) -> Result<ValidGraphConfig> {
         let neighbors = NeighborOptions {
-            cutoff: self.cutoff,
             k_nearest: self.k_nearest,
+            ..NeighborOptions::radius(self.cutoff)
         };
         neighbors.validate()?;
         let node: Box<dyn NodeFeaturizer> = match self.node {

@@ -136,7 +136,22 @@ impl Sample {
                 });
             }
         }
-        let graph = CrystalGraph::new(&crystal, config)?;
+        let graph = CrystalGraph::new(&crystal, config).map_err(|e| match e {
+            DataError::LimitExceeded {
+                structure,
+                what,
+                count,
+                limit,
+                limit_name,
+            } => DataError::LimitExceeded {
+                structure: format!("{id}: {structure}"),
+                what,
+                count,
+                limit,
+                limit_name,
+            },
+            e => e,
+        })?;
         Ok(Self {
             id,
             crystal,

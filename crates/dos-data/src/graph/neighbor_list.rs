@@ -10,34 +10,70 @@ use crate::error::{DataError, Result};
 /// allocating an unbounded list.
 pub const MAX_IMAGES_PER_DIRECTION: i64 = 10_000;
 
+/// Default [`NeighborOptions::max_neighbors_per_atom`]: 2048 atoms within the cutoff of one
+/// centre. Real crystals stay far below (diamond, the densest common solid at 0.18 atoms/A^3,
+/// has about 380 within 8 A; the phonon benchmark at most a few hundred edges per crystal at
+/// 4 A); only overlapping atoms or a cutoff far beyond the cell reach it.
+pub const DEFAULT_MAX_NEIGHBORS_PER_ATOM: usize = 2048;
+
+/// Default [`NeighborOptions::max_edges`]: 2^20 edges in one list (about 50 MiB as a
+/// [`NeighborList`]), e.g. 2048 atoms with 512 neighbours each.
+pub const DEFAULT_MAX_EDGES: usize = 1 << 20;
+
+/// Most image-search steps (atom pairs times image rows along the first two lattice vectors)
+/// one list may take; a search that would need more (a cutoff many times the cell height on a
+/// large cell) is rejected up front instead of running for minutes.
+pub const MAX_SEARCH_STEPS: f64 = (1u64 << 28) as f64;
+
 /// How to build a [`NeighborList`].
 ///
 /// - `cutoff`: radius in Angstrom; pairs with `0 < |d| < cutoff` are kept (`d` defined on
 ///   [`NeighborList`]), the convention of ASE's `neighbor_list` (strict `<`).
 /// - `k_nearest`: keep only the `k` nearest neighbours of each centre (within the cutoff); ties
 ///   broken by distance, then neighbour index `j`, then the image shift (lexicographic).
+/// - `max_neighbors_per_atom`, `max_edges`: limits; a structure that needs more is an error
+///   ([`DataError::LimitExceeded`]), found before the list is allocated where the cell volume
+///   proves it and otherwise while building, so memory stays bounded.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NeighborOptions {
     /// Cutoff radius in Angstrom, finite and > 0.
     pub cutoff: f64,
     /// Keep at most this many neighbours per centre (nearest first); `None` keeps all.
     pub k_nearest: Option<usize>,
+    /// Most atoms (periodic images included) within the cutoff of any one centre, before a
+    /// `k_nearest` cap; >= 1. [`DEFAULT_MAX_NEIGHBORS_PER_ATOM`] by default.
+    #[serde(default = "default_max_neighbors_per_atom")]
+    pub max_neighbors_per_atom: usize,
+    /// Most edges in the list (after a `k_nearest` cap); >= 1. [`DEFAULT_MAX_EDGES`] by
+    /// default.
+    #[serde(default = "default_max_edges")]
+    pub max_edges: usize,
+}
+
+fn default_max_neighbors_per_atom() -> usize {
+    DEFAULT_MAX_NEIGHBORS_PER_ATOM
+}
+
+fn default_max_edges() -> usize {
+    DEFAULT_MAX_EDGES
 }
 
 impl NeighborOptions {
-    /// All neighbours within `cutoff`.
+    /// All neighbours within `cutoff`, default limits.
     pub fn radius(cutoff: f64) -> Self {
         Self {
             cutoff,
             k_nearest: None,
+            max_neighbors_per_atom: DEFAULT_MAX_NEIGHBORS_PER_ATOM,
+            max_edges: DEFAULT_MAX_EDGES,
         }
     }
 
-    /// The `k` nearest neighbours within `cutoff`.
+    /// The `k` nearest neighbours within `cutoff`, default limits.
     pub fn k_nearest(cutoff: f64, k: usize) -> Self {
         Self {
-            cutoff,
             k_nearest: Some(k),
+            ..Self::radius(cutoff)
         }
     }
 
@@ -57,6 +93,17 @@ impl NeighborOptions {
                 field: "k_nearest".into(),
                 message: "must be >= 1 when set".into(),
             });
+        }
+        for (field, v) in [
+            ("max_neighbors_per_atom", self.max_neighbors_per_atom),
+            ("max_edges", self.max_edges),
+        ] {
+            if v == 0 {
+                return Err(DataError::Invalid {
+                    field: field.into(),
+                    message: "must be >= 1".into(),
+                });
+            }
         }
         Ok(())
     }
@@ -150,7 +197,11 @@ pub fn neighbor_list(crystal: &Crystal, cutoff: f64) -> Result<NeighborList> {
 ///
 /// # Errors
 /// [`DataError::Invalid`] when the options are invalid (see [`NeighborOptions::validate`]) or
-/// the cutoff needs more than [`MAX_IMAGES_PER_DIRECTION`] images along a direction.
+/// the cutoff needs more than [`MAX_IMAGES_PER_DIRECTION`] images along a direction;
+/// [`DataError::LimitExceeded`] naming the crystal, the count and the limit when an atom has
+/// more than `max_neighbors_per_atom` atoms within the cutoff, the list would exceed
+/// `max_edges`, or the search more than [`MAX_SEARCH_STEPS`] (checked from the cell volume
+/// before allocating where possible, otherwise while building).
 pub fn neighbor_list_with(crystal: &Crystal, options: &NeighborOptions) -> Result<NeighborList> {
     options.validate()?;
     let cutoff = options.cutoff;
@@ -172,12 +223,21 @@ pub fn neighbor_list_with(crystal: &Crystal, options: &NeighborOptions) -> Resul
             });
         }
     }
+    let n = crystal.n_atoms();
+    check_size_up_front(crystal, options, &reach)?;
     let positions = crystal.positions();
     let frac = crystal.fractional_positions();
     let cutoff2 = cutoff * cutoff;
     let c = lattice[2];
     let c2 = c[0] * c[0] + c[1] * c[1] + c[2] * c[2];
-    let n = positions.len();
+    let too_many =
+        |what: String, count: usize, limit: usize, limit_name: &str| DataError::LimitExceeded {
+            structure: describe(crystal),
+            what,
+            count,
+            limit,
+            limit_name: limit_name.into(),
+        };
 
     let mut edges: Vec<Edge> = Vec::new();
     let mut per_centre: Vec<Edge> = Vec::new();
@@ -233,6 +293,14 @@ pub fn neighbor_list_with(crystal: &Crystal, options: &NeighborOptions) -> Resul
                         ];
                         let d2 = v[0] * v[0] + v[1] * v[1] + v[2] * v[2];
                         if d2 < cutoff2 {
+                            if per_centre.len() == options.max_neighbors_per_atom {
+                                return Err(too_many(
+                                    format!("atoms within {cutoff} A of atom {i}"),
+                                    per_centre.len() + 1,
+                                    options.max_neighbors_per_atom,
+                                    "max_neighbors_per_atom",
+                                ));
+                            }
                             let shift = [s0, s1, s2].map(|s| {
                                 i32::try_from(s).unwrap_or(if s < 0 { i32::MIN } else { i32::MAX })
                             });
@@ -263,6 +331,14 @@ pub fn neighbor_list_with(crystal: &Crystal, options: &NeighborOptions) -> Resul
             }
         }
         per_centre.sort_unstable_by(order);
+        if edges.len() + per_centre.len() > options.max_edges {
+            return Err(too_many(
+                format!("edges within {cutoff} A (counted up to atom {i})"),
+                edges.len() + per_centre.len(),
+                options.max_edges,
+                "max_edges",
+            ));
+        }
         edges.extend_from_slice(&per_centre);
     }
 
@@ -281,6 +357,83 @@ pub fn neighbor_list_with(crystal: &Crystal, options: &NeighborOptions) -> Resul
         out.distances.push(e.distance);
     }
     Ok(out)
+}
+
+/// `Fe2O3 (10 atoms)`: how a limit error names the structure.
+fn describe(crystal: &Crystal) -> String {
+    format!(
+        "crystal {} ({} atoms)",
+        crystal.reduced_formula(),
+        crystal.n_atoms()
+    )
+}
+
+/// Reject, before any list is allocated, a structure whose cell volume proves that it needs
+/// more than the limits allow, or whose search would take more than [`MAX_SEARCH_STEPS`].
+///
+/// Lower bound: the cells of the lattice anchored at the images of atom j tile space, so at
+/// least `vol(ball(cutoff - D)) / V` images of j lie within the cutoff of any centre, with
+/// `D = |a| + |b| + |c|` bounding the cell diameter and `V` the cell volume (minus one for the
+/// centre itself). Summed over the N atoms this never exceeds the true count.
+fn check_size_up_front(
+    crystal: &Crystal,
+    options: &NeighborOptions,
+    reach: &[f64; 3],
+) -> Result<()> {
+    let n = crystal.n_atoms() as f64;
+    let steps = n * n * (2.0 * reach[0] + 1.0) * (2.0 * reach[1] + 1.0);
+    let err = |what: String, count: f64, limit: usize, limit_name: &str| {
+        Err(DataError::LimitExceeded {
+            structure: describe(crystal),
+            what,
+            // saturating: counts past usize::MAX are reported as usize::MAX
+            count: count as usize,
+            limit,
+            limit_name: limit_name.into(),
+        })
+    };
+    if steps > MAX_SEARCH_STEPS {
+        return err(
+            format!(
+                "image-search steps for a {} A cutoff (cutoff / cell height {:.1}, {:.1}, {:.1})",
+                options.cutoff, reach[0], reach[1], reach[2]
+            ),
+            steps,
+            MAX_SEARCH_STEPS as usize,
+            "MAX_SEARCH_STEPS",
+        );
+    }
+    let diameter: f64 = crystal.lattice().iter().map(norm3).sum();
+    let inner = (options.cutoff - diameter).max(0.0);
+    let per_atom =
+        (n * 4.0 / 3.0 * std::f64::consts::PI * inner.powi(3) / crystal.volume() - 1.0).max(0.0);
+    if per_atom > options.max_neighbors_per_atom as f64 {
+        return err(
+            format!(
+                "atoms within {} A of each atom (at least, from the cell volume)",
+                options.cutoff
+            ),
+            per_atom.floor(),
+            options.max_neighbors_per_atom,
+            "max_neighbors_per_atom",
+        );
+    }
+    let kept = options
+        .k_nearest
+        .map_or(per_atom, |k| per_atom.min(k as f64))
+        .floor();
+    if n * kept > options.max_edges as f64 {
+        return err(
+            format!(
+                "edges within {} A (at least, from the cell volume)",
+                options.cutoff
+            ),
+            n * kept,
+            options.max_edges,
+            "max_edges",
+        );
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -486,6 +639,110 @@ mod tests {
         }
         assert!(neighbor_list_with(&c, &NeighborOptions::k_nearest(4.0, 0)).is_err());
         assert!(neighbor_list(&c, 1e6).is_err());
+    }
+
+    /// `m`³ atoms on a cubic grid `spacing` apart, filling a cubic cell (so the atoms and their
+    /// images are exactly `spacing` apart).
+    fn dense_grid(m: usize, spacing: f64) -> Crystal {
+        let a = spacing * m as f64;
+        let l = [[a, 0.0, 0.0], [0.0, a, 0.0], [0.0, 0.0, a]];
+        let f: Vec<[f64; 3]> = (0..m * m * m)
+            .map(|k| [k % m, (k / m) % m, k / (m * m)].map(|x| x as f64 / m as f64))
+            .collect();
+        Crystal::from_fractional(l, vec![1; f.len()], &f).unwrap()
+    }
+
+    /// The cases of the hardening issue: 27 and 512 atoms 0.1 A apart in a tiny cell with a
+    /// large cutoff (4.5 GB and an abort before) are errors naming the crystal, the count and
+    /// the limit, found from the cell volume before any list is allocated.
+    #[test]
+    fn dense_tiny_cells_with_large_cutoffs_are_rejected_up_front() {
+        for (m, cutoff) in [(3, 8.0), (8, 8.0), (3, 30.0)] {
+            let c = dense_grid(m, 0.101);
+            for options in [
+                NeighborOptions::radius(cutoff),
+                NeighborOptions::k_nearest(cutoff, 12),
+            ] {
+                let start = std::time::Instant::now();
+                let err = neighbor_list_with(&c, &options).unwrap_err();
+                assert!(start.elapsed().as_secs_f64() < 0.5, "{:?}", start.elapsed());
+                let msg = err.to_string();
+                let DataError::LimitExceeded { count, limit, .. } = err else {
+                    panic!("{msg}");
+                };
+                assert!(count > limit, "{msg}");
+                assert!(
+                    msg.starts_with(&format!("crystal H ({} atoms)", m * m * m))
+                        && msg.contains(&format!("exceeds the limit of {limit}")),
+                    "{msg}"
+                );
+            }
+        }
+    }
+
+    /// A dense cluster in a large cell passes the volume bound and is stopped while building,
+    /// at the first centre over the limit; custom limits apply; within the limits the list is
+    /// unchanged.
+    #[test]
+    fn limits_are_enforced_while_building() {
+        let mut f = Vec::new();
+        for k in 0..343 {
+            let g = [k % 7, (k / 7) % 7, k / 49].map(|x| 0.2 + x as f64 * 0.15 / 30.0);
+            f.push(g);
+        }
+        let l = [[30.0, 0.0, 0.0], [0.0, 30.0, 0.0], [0.0, 0.0, 30.0]];
+        let c = Crystal::from_fractional(l, vec![6; f.len()], &f).unwrap();
+        let options = NeighborOptions {
+            max_neighbors_per_atom: 100,
+            ..NeighborOptions::radius(4.0)
+        };
+        let msg = neighbor_list_with(&c, &options).unwrap_err().to_string();
+        assert_eq!(
+            msg,
+            "crystal C (343 atoms): atoms within 4 A of atom 0: 101 exceeds the limit of 100 \
+             (max_neighbors_per_atom)"
+        );
+        assert_eq!(neighbor_list(&c, 4.0).unwrap().len(), 343 * 342);
+        let nacl = rocksalt();
+        let tight = NeighborOptions {
+            max_edges: 20,
+            ..NeighborOptions::radius(4.0)
+        };
+        let msg = neighbor_list_with(&nacl, &tight).unwrap_err().to_string();
+        assert!(
+            msg.starts_with("crystal NaCl (2 atoms): edges within 4 A")
+                && msg.ends_with("36 exceeds the limit of 20 (max_edges)"),
+            "{msg}"
+        );
+        let within = NeighborOptions {
+            max_edges: 36,
+            max_neighbors_per_atom: 18,
+            ..NeighborOptions::radius(4.0)
+        };
+        assert_eq!(
+            neighbor_list_with(&nacl, &within).unwrap(),
+            neighbor_list(&nacl, 4.0).unwrap()
+        );
+        for bad in [
+            NeighborOptions {
+                max_edges: 0,
+                ..NeighborOptions::radius(4.0)
+            },
+            NeighborOptions {
+                max_neighbors_per_atom: 0,
+                ..NeighborOptions::radius(4.0)
+            },
+        ] {
+            assert!(matches!(bad.validate(), Err(DataError::Invalid { .. })));
+        }
+    }
+
+    /// Options saved before the limits existed still load, with the default limits.
+    #[test]
+    fn options_without_limits_deserialize_with_defaults() {
+        let o: NeighborOptions =
+            serde_json::from_str(r#"{"cutoff": 8.0, "k_nearest": 12}"#).unwrap();
+        assert_eq!(o, NeighborOptions::k_nearest(8.0, 12));
     }
 
     #[test]

@@ -15,13 +15,19 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::crystal::{norm3, vec_mat, Crystal};
+use crate::cell_list::PeriodicCellList;
+use crate::crystal::{norm3, vec_mat, Crystal, MAX_ATOMS, MIN_ATOM_DISTANCE};
 use crate::elements::{parse_species_label, Element};
 use crate::error::{DataError, Result};
 use crate::io::pymatgen::lattice_parameters;
 
 /// Two symmetry images of the same element closer than this (Angstrom) are one atom.
 pub const CIF_MERGE_TOLERANCE: f64 = 0.01;
+
+/// Most symmetry operations read from one CIF: 192, the order of the largest crystallographic
+/// space groups with their centring translations (e.g. Fm-3m listed in a conventional cell).
+/// A file with more is rejected rather than expanded.
+pub const MAX_SYMMETRY_OPS: usize = 192;
 
 /// Occupancies within this distance of 1 count as full.
 const OCCUPANCY_TOLERANCE: f64 = 1e-3;
@@ -393,6 +399,17 @@ pub fn parse_cif(text: &str, path: &Path) -> Result<Crystal> {
     ] {
         if let Some(lp) = block.find_loop(tag) {
             let c = lp.col(tag).unwrap_or(0);
+            if lp.rows.len() > MAX_SYMMETRY_OPS {
+                return Err(perr(
+                    lp.rows[0][c].1,
+                    tag,
+                    format!(
+                        "{} symmetry operations, more than the {MAX_SYMMETRY_OPS} of any space \
+                         group with centring (MAX_SYMMETRY_OPS)",
+                        lp.rows.len()
+                    ),
+                ));
+            }
             for row in &lp.rows {
                 let (v, line) = &row[c];
                 ops.push(parse_symop(v).map_err(|m| perr(*line, tag, m))?);
@@ -404,6 +421,14 @@ pub fn parse_cif(text: &str, path: &Path) -> Result<Crystal> {
             break;
         }
     }
+    // A repeated operation only repeats images (which merge); dropping it bounds the work.
+    let mut unique: Vec<SymOp> = Vec::with_capacity(ops.len());
+    for op in ops {
+        if !unique.contains(&op) {
+            unique.push(op);
+        }
+    }
+    let mut ops = unique;
     if ops.is_empty() {
         for tag in [
             "_symmetry_space_group_name_h-m",
@@ -463,9 +488,27 @@ pub fn parse_cif(text: &str, path: &Path) -> Result<Crystal> {
         ),
     };
     let occ_col = sites.col("_atom_site_occupancy");
+    if sites.rows.len() > MAX_ATOMS {
+        return Err(perr(
+            sites.rows[0][cols[0]].1,
+            fx,
+            format!(
+                "{} atom sites, more than {MAX_ATOMS} atoms (MAX_ATOMS)",
+                sites.rows.len()
+            ),
+        ));
+    }
 
     let mut numbers: Vec<u8> = Vec::new();
     let mut frac: Vec<[f64; 3]> = Vec::new();
+    // Merging images through a cell list keeps the expansion O(sites · ops). Its radius is the
+    // minimum atom distance so that an image too close to a kept atom (which `Crystal::new`
+    // would reject anyway) stops the expansion at once: kept atoms then stay apart and every
+    // look-up meets only a few of them.
+    let mut cells = PeriodicCellList::new(&lattice, MIN_ATOM_DISTANCE);
+    // Slightly below the minimum, so that the early rejection never refuses what
+    // `Crystal::new` (fractions recomputed from Cartesian positions) would accept.
+    let too_close = MIN_ATOM_DISTANCE * (1.0 - 1e-6);
     for row in &sites.rows {
         let (sym, line) = &row[sym_col];
         let el = parse_species_label(sym)
@@ -497,12 +540,50 @@ pub fn parse_cif(text: &str, path: &Path) -> Result<Crystal> {
                 )
             })?;
         }
+        let line = row[cols[0]].1;
         for op in &ops {
             let g = wrap(op.apply(&f));
-            let dup = numbers.iter().zip(&frac).any(|(&z, h)| {
-                z == el.z && periodic_distance(&lattice, &g, h) < CIF_MERGE_TOLERANCE
-            });
+            if g.iter().any(|x| !x.is_finite()) {
+                return Err(perr(
+                    line,
+                    fx,
+                    format!("site `{sym}`: a symmetry operation gives a non-finite coordinate"),
+                ));
+            }
+            let mut dup = false;
+            let mut close: Option<(usize, f64)> = None;
+            for k in cells.candidates(&g) {
+                let d = periodic_distance(&lattice, &g, &frac[k]);
+                if numbers[k] == el.z && d < CIF_MERGE_TOLERANCE {
+                    dup = true;
+                    break;
+                }
+                if d < too_close && close.is_none_or(|(j, _)| k < j) {
+                    close = Some((k, d));
+                }
+            }
             if !dup {
+                if let Some((k, d)) = close {
+                    return Err(perr(
+                        line,
+                        fx,
+                        format!(
+                            "invalid crystal: site `{sym}`: a symmetry image is {d:.4} A from \
+                             atom {k} (minimum {MIN_ATOM_DISTANCE} A, periodic images included)"
+                        ),
+                    ));
+                }
+                if numbers.len() == MAX_ATOMS {
+                    return Err(perr(
+                        line,
+                        fx,
+                        format!(
+                            "site `{sym}`: symmetry expansion gives more than {MAX_ATOMS} atoms \
+                             (MAX_ATOMS)"
+                        ),
+                    ));
+                }
+                cells.insert(&g, numbers.len());
                 numbers.push(el.z);
                 frac.push(g);
             }
@@ -729,6 +810,201 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("bad.cif:2"));
+    }
+
+    /// The symmetry operations of the NaCl file (all 192 of Fm-3m) as CIF loop rows.
+    fn fm3m_ops() -> Vec<String> {
+        NACL.lines()
+            .filter(|l| {
+                l.trim_start().starts_with(|c: char| c.is_ascii_digit()) && l.contains('\'')
+            })
+            .map(|l| l.trim().to_string())
+            .collect()
+    }
+
+    fn cif_with(params: [f64; 6], ops: &[String], sites: &[(&str, [f64; 3])]) -> String {
+        let mut s = String::from("data_t\n");
+        for (tag, v) in ["a", "b", "c"].iter().zip(&params[..3]) {
+            let _ = writeln!(s, "_cell_length_{tag} {v}");
+        }
+        for (tag, v) in ["alpha", "beta", "gamma"].iter().zip(&params[3..]) {
+            let _ = writeln!(s, "_cell_angle_{tag} {v}");
+        }
+        s.push_str("loop_\n_symmetry_equiv_pos_site_id\n_symmetry_equiv_pos_as_xyz\n");
+        for op in ops {
+            let _ = writeln!(s, "{op}");
+        }
+        s.push_str("loop_\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n");
+        for (sym, f) in sites {
+            let _ = writeln!(s, "{sym} {} {} {}", f[0], f[1], f[2]);
+        }
+        s
+    }
+
+    /// The merge as it was before the cell list: every image against every atom kept so far.
+    fn brute_force_expand(
+        lattice: &[[f64; 3]; 3],
+        ops: &[SymOp],
+        sites: &[(u8, [f64; 3])],
+    ) -> (Vec<u8>, Vec<[f64; 3]>) {
+        let (mut numbers, mut frac): (Vec<u8>, Vec<[f64; 3]>) = (vec![], vec![]);
+        for (z, f) in sites {
+            for op in ops {
+                let g = wrap(op.apply(f));
+                let dup = numbers.iter().zip(&frac).any(|(&y, h)| {
+                    y == *z && periodic_distance(lattice, &g, h) < CIF_MERGE_TOLERANCE
+                });
+                if !dup {
+                    numbers.push(*z);
+                    frac.push(g);
+                }
+            }
+        }
+        (numbers, frac)
+    }
+
+    /// Random (also strongly oblique) cells, random subsets of the Fm-3m operations and sites
+    /// on and near special positions: the cell-list merge keeps exactly the atoms, in the same
+    /// order, that the all-pairs merge keeps.
+    #[test]
+    fn merge_equals_brute_force_on_random_cells() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let all_ops = fm3m_ops();
+        assert_eq!(all_ops.len(), 192);
+        let specials = [0.0, 0.25, 0.5, 0.75, 1.0 / 3.0, 0.125];
+        for trial in 0..60 {
+            let oblique = trial % 2 == 1;
+            let params = [
+                3.0 + 6.0 * rng.random::<f64>(),
+                3.0 + 6.0 * rng.random::<f64>(),
+                3.0 + 6.0 * rng.random::<f64>(),
+                if oblique {
+                    60.0 + 50.0 * rng.random::<f64>()
+                } else {
+                    90.0
+                },
+                if oblique {
+                    60.0 + 50.0 * rng.random::<f64>()
+                } else {
+                    90.0
+                },
+                if oblique {
+                    60.0 + 50.0 * rng.random::<f64>()
+                } else {
+                    90.0
+                },
+            ];
+            let Some(lattice) = lattice_from_parameters(params) else {
+                continue;
+            };
+            let n_ops = rng.random_range(1..=192);
+            let ops_text: Vec<String> = all_ops.iter().take(n_ops).cloned().collect();
+            let sites: Vec<(u8, [f64; 3])> = (0..rng.random_range(1..5))
+                .map(|_| {
+                    let f = [0, 1, 2].map(|_| {
+                        let s = specials[rng.random_range(0..specials.len())];
+                        // on the special position, within the merge tolerance, or off it
+                        s + [0.0, 1e-4, 0.02][rng.random_range(0..3)] * rng.random::<f64>()
+                    });
+                    ([8u8, 14][rng.random_range(0..2)], f)
+                })
+                .collect();
+            let named: Vec<(&str, [f64; 3])> = sites
+                .iter()
+                .map(|(z, f)| (if *z == 8 { "O" } else { "Si" }, *f))
+                .collect();
+            let text = cif_with(params, &ops_text, &named);
+            let ops: Vec<SymOp> = ops_text
+                .iter()
+                .map(|l| parse_symop(l.split('\'').nth(1).unwrap()).unwrap())
+                .collect();
+            let (numbers, frac) = brute_force_expand(&lattice, &ops, &sites);
+            match parse_cif(&text, Path::new("t.cif")) {
+                Ok(c) => {
+                    assert_eq!(c.numbers(), numbers, "trial {trial}");
+                    let expected = Crystal::from_fractional(lattice, numbers, &frac).unwrap();
+                    assert_same_crystal(&c, &expected, 1e-9);
+                }
+                Err(e) => {
+                    assert!(e.to_string().contains("invalid crystal"), "{e}");
+                    assert!(Crystal::from_fractional(lattice, numbers, &frac).is_err());
+                }
+            }
+        }
+    }
+
+    /// More operations than any space group has, and an expansion past MAX_ATOMS, are errors
+    /// naming the line and the tag; a large legal expansion (192 operations on general
+    /// positions, 1536 atoms) reads in well under a second.
+    #[test]
+    fn symmetry_expansion_is_bounded_and_fast() {
+        let ops = fm3m_ops();
+        let p = Path::new("big.cif");
+        let many: Vec<String> = (0..1600).map(|k| ops[k % 192].clone()).collect();
+        let params = [40.0, 40.0, 40.0, 90.0, 90.0, 90.0];
+        let sites = [("O", [0.1, 0.2, 0.3])];
+        let msg = parse_cif(&cif_with(params, &many, &sites), p)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.starts_with("big.cif:11: field `_symmetry_equiv_pos_as_xyz`: 1600 symmetry")
+                && msg.contains("MAX_SYMMETRY_OPS"),
+            "{msg}"
+        );
+        let general: Vec<(&str, [f64; 3])> = (0..11)
+            .map(|k| {
+                let t = 0.013 + 0.0071 * f64::from(k);
+                ("O", [0.021 + t, 0.043 + 2.0 * t, 0.067 + 3.0 * t])
+            })
+            .collect();
+        let start = std::time::Instant::now();
+        let c = parse_cif(&cif_with(params, &ops, &general[..8]), p).unwrap();
+        assert_eq!(c.n_atoms(), 8 * 192);
+        assert!(start.elapsed().as_secs_f64() < 1.0, "{:?}", start.elapsed());
+        // 11 general sites: 2112 atoms.
+        let msg = parse_cif(&cif_with(params, &ops, &general), p)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("field `_atom_site_fract_x`")
+                && msg.contains("more than 2048 atoms (MAX_ATOMS)"),
+            "{msg}"
+        );
+    }
+
+    /// Adversarial expansions stay fast: 192 copies of the identity on 2048 sites (each copy
+    /// used to be compared with every kept atom), and sites crowding one another in a flat,
+    /// oblique cell (stopped at the first image closer than the minimum distance).
+    #[test]
+    fn adversarial_expansions_are_fast() {
+        let p = Path::new("adv.cif");
+        let identity = vec!["1 'x, y, z'".to_string(); 192];
+        let sites: Vec<(&str, [f64; 3])> = (0..MAX_ATOMS)
+            .map(|k| {
+                let (a, b, c) = (k % 16, (k / 16) % 16, k / 256);
+                ("C", [a as f64 / 16.0, b as f64 / 16.0, c as f64 / 8.0])
+            })
+            .collect();
+        let start = std::time::Instant::now();
+        let c = parse_cif(
+            &cif_with([32.0, 32.0, 16.0, 90.0, 90.0, 90.0], &identity, &sites),
+            p,
+        )
+        .unwrap();
+        assert_eq!(c.n_atoms(), MAX_ATOMS);
+        let flat = [10.0, 10.0, 10.0, 90.0, 90.0, 0.01];
+        let crowded: Vec<(&str, [f64; 3])> = (0..MAX_ATOMS)
+            .map(|k| ("C", [k as f64 / MAX_ATOMS as f64, 0.0, 0.0]))
+            .collect();
+        let msg = parse_cif(&cif_with(flat, &fm3m_ops(), &crowded), p)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("invalid crystal") && msg.contains("minimum 0.1 A"),
+            "{msg}"
+        );
+        assert!(start.elapsed().as_secs_f64() < 2.0, "{:?}", start.elapsed());
     }
 
     #[test]

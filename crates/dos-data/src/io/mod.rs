@@ -101,10 +101,27 @@ pub fn read_structure(path: impl AsRef<Path>) -> Result<Crystal> {
     })?;
     let format =
         StructureFormat::from_path(path).unwrap_or_else(|| StructureFormat::from_content(&text));
+    parse_structure(&text, format, path)
+}
+
+/// Parse one structure from text in a given format (see [`StructureFormat::from_content`] to
+/// detect it); `path` is only used in error messages.
+///
+/// ```
+/// use dos_data::io::{parse_structure, StructureFormat};
+/// let poscar = "Cu\n1.0\n3 0 0\n0 3 0\n0 0 3\nCu\n1\nDirect\n0 0 0\n";
+/// let format = StructureFormat::from_content(poscar);
+/// let c = parse_structure(poscar, format, "POSCAR".as_ref()).unwrap();
+/// assert_eq!(c.numbers(), [29]);
+/// ```
+///
+/// # Errors
+/// The format reader's [`DataError::Parse`], naming `path`, the record and the field.
+pub fn parse_structure(text: &str, format: StructureFormat, path: &Path) -> Result<Crystal> {
     match format {
-        StructureFormat::Cif => cif::parse_cif(&text, path),
-        StructureFormat::Poscar => poscar::parse_poscar(&text, path),
-        StructureFormat::PymatgenJson => pymatgen::parse_pymatgen_json(&text, path),
+        StructureFormat::Cif => cif::parse_cif(text, path),
+        StructureFormat::Poscar => poscar::parse_poscar(text, path),
+        StructureFormat::PymatgenJson => pymatgen::parse_pymatgen_json(text, path),
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::crystal::Crystal;
+use crate::crystal::{Crystal, MAX_ATOMS};
 use crate::error::{CrystalError, DataError, Result};
 use crate::io::csv::{split_records, CsvRecord};
 use crate::io::py_literal::{parse_py_literal, PyValue};
@@ -189,6 +189,15 @@ pub fn ase_dict_to_crystal(v: &PyValue) -> std::result::Result<Crystal, (String,
     let numbers_v = get("numbers")?
         .as_seq()
         .ok_or_else(|| (f("numbers"), "expected a list".to_string()))?;
+    if numbers_v.len() > MAX_ATOMS {
+        return Err((
+            f("numbers"),
+            format!(
+                "{} atoms, more than {MAX_ATOMS} (MAX_ATOMS)",
+                numbers_v.len()
+            ),
+        ));
+    }
     let mut numbers = Vec::with_capacity(numbers_v.len());
     for (i, x) in numbers_v.iter().enumerate() {
         let z = x.as_i64().ok_or_else(|| {
@@ -350,6 +359,19 @@ mod tests {
         let s = GOOD_STRUCT.replace("[11, 17]", "[11, 119]");
         let text = format!("{HEADER}{}", row("mp-1", &s, "[0.0]", "[1.0]"));
         assert!(err_of(&text).0.contains("unknown element Z=119"));
+    }
+
+    #[test]
+    fn too_many_atoms_is_an_error_naming_row_and_field() {
+        let numbers = vec!["8"; MAX_ATOMS + 1].join(", ");
+        let s = GOOD_STRUCT.replace("[11, 17]", &format!("[{numbers}]"));
+        let text = format!("{HEADER}{}", row("mp-7", &s, "[0.0]", "[1.0]"));
+        let (msg, p) = err_of(&text);
+        assert_names(&msg, &p, 2, "structure.numbers");
+        assert!(
+            msg.contains("data row 0 (mp-7): 2049 atoms") && msg.contains("MAX_ATOMS"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -10,9 +10,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::crystal::{det3, Crystal};
+use crate::crystal::{det3, Crystal, MAX_ATOMS};
 use crate::elements::{parse_species_label, Element};
-use crate::error::{DataError, Result};
+use crate::error::{CrystalError, DataError, Result};
 
 /// Read a POSCAR/CONTCAR file.
 ///
@@ -129,6 +129,7 @@ pub fn parse_poscar(text: &str, path: &Path) -> Result<Crystal> {
         (6, line6.split_whitespace().map(str::to_string).collect())
     };
     let counts_line = get(i, "counts")?;
+    let counts_line_no = i + 1;
     let counts: Vec<usize> = counts_line
         .split_whitespace()
         .map(|t| {
@@ -183,9 +184,26 @@ pub fn parse_poscar(text: &str, path: &Path) -> Result<Crystal> {
         ));
     }
     i += 1;
-    let n: usize = counts.iter().sum();
-    let mut numbers = Vec::with_capacity(n);
-    let mut positions = Vec::with_capacity(n);
+    // Checked against MAX_ATOMS and the lines present before anything is allocated for it.
+    let n = counts
+        .iter()
+        .try_fold(0usize, |acc, &c| acc.checked_add(c))
+        .filter(|&n| n <= MAX_ATOMS)
+        .ok_or_else(|| {
+            perr(
+                counts_line_no,
+                "counts",
+                format!(
+                    "`{}` adds up to more than {MAX_ATOMS} atoms (MAX_ATOMS)",
+                    counts_line.trim()
+                ),
+            )
+        })?;
+    // A file with fewer lines than atoms fails at its first missing line, below.
+    let capacity = n.min(lines.len().saturating_sub(i));
+    let first_coordinate_line = i + 1;
+    let mut numbers = Vec::with_capacity(capacity);
+    let mut positions = Vec::with_capacity(capacity);
     for (&z, &count) in zs.iter().zip(&counts) {
         for _ in 0..count {
             let l = get(i, "coordinates")?;
@@ -206,8 +224,17 @@ pub fn parse_poscar(text: &str, path: &Path) -> Result<Crystal> {
             i += 1;
         }
     }
-    Crystal::new(lattice, numbers, positions)
-        .map_err(|e| perr(3, "lattice", format!("invalid crystal: {e}")))
+    Crystal::new(lattice, numbers, positions).map_err(|e| {
+        let (line, field) = match e {
+            CrystalError::SingularLattice { .. } | CrystalError::NonFinite { what: "lattice" } => {
+                (3, "lattice")
+            }
+            CrystalError::AtomsTooClose { j, .. } => (first_coordinate_line + j, "coordinates"),
+            CrystalError::NonFinite { .. } => (first_coordinate_line, "coordinates"),
+            _ => (counts_line_no, "counts"),
+        };
+        perr(line, field, format!("invalid crystal: {e}"))
+    })
 }
 
 /// POSCAR text (VASP 5, scale 1, Direct coordinates) of a crystal.
@@ -340,6 +367,43 @@ Direct
             .unwrap_err()
             .to_string();
         assert!(msg.contains("singular lattice"), "{msg}");
+    }
+
+    /// Counts from the file are checked against MAX_ATOMS and against the lines present
+    /// before any memory is reserved for them (these used to abort the process).
+    #[test]
+    fn huge_or_overflowing_counts_are_errors_not_aborts() {
+        let p = Path::new("POSCAR");
+        for counts in [
+            "1000000000 4",
+            "1000000000000000000 1",
+            "18446744073709551615 1",
+        ] {
+            let msg = parse_poscar(&RUTILE.replace("  2 4", &format!("  {counts}")), p)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                msg.starts_with("POSCAR:7: field `counts`") && msg.contains("MAX_ATOMS"),
+                "{msg}"
+            );
+        }
+        // Within the limit but more atoms than lines: the first missing line is named.
+        let msg = parse_poscar(&RUTILE.replace("  2 4", "  2 400"), p)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.starts_with("POSCAR:16: field `coordinates`") && msg.contains("truncated"),
+            "{msg}"
+        );
+        let msg = parse_poscar(&RUTILE.replace("  2 4", "  0 0"), p)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.starts_with("POSCAR:7: field `counts`"), "{msg}");
+        // Two atoms on one site: the error points at the second one's line.
+        let msg = parse_poscar(&RUTILE.replace("  0.5 0.5 0.5 T T T", "  0.0 0.0 0.0"), p)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.starts_with("POSCAR:11: field `coordinates`"), "{msg}");
     }
 
     #[test]

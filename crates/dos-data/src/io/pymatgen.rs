@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use crate::crystal::{det3, frac_to_cart, Crystal};
+use crate::crystal::{det3, frac_to_cart, Crystal, MAX_ATOMS};
 use crate::elements::{parse_species_label, Element};
 use crate::error::{DataError, Result};
 
@@ -64,6 +64,15 @@ pub fn pymatgen_value_to_crystal(v: &Value) -> std::result::Result<Crystal, (Str
         .get("sites")
         .and_then(Value::as_array)
         .ok_or_else(|| e("sites", "missing or not a list".into()))?;
+    if sites.len() > MAX_ATOMS {
+        return Err(e(
+            "sites",
+            format!(
+                "{} sites, more than {MAX_ATOMS} atoms (MAX_ATOMS)",
+                sites.len()
+            ),
+        ));
+    }
     let mut numbers = Vec::with_capacity(sites.len());
     let mut positions = Vec::with_capacity(sites.len());
     for (i, site) in sites.iter().enumerate() {
@@ -257,6 +266,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(msg.starts_with("dis.json:2: field `json`"), "{msg}");
+    }
+
+    #[test]
+    fn too_many_sites_is_an_error_before_reading_them() {
+        let site = r#"{"species": [{"element": "O", "occu": 1}], "abc": [0, 0, 0]}"#;
+        let sites = vec![site; MAX_ATOMS + 1].join(",");
+        let text = format!(
+            r#"{{"lattice": {{"matrix": [[4, 0, 0], [0, 4, 0], [0, 0, 4]]}}, "sites": [{sites}]}}"#
+        );
+        let msg = parse_pymatgen_json(&text, Path::new("big.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.starts_with("big.json:0: field `sites`: 2049 sites") && msg.contains("MAX_ATOMS"),
+            "{msg}"
+        );
     }
 
     #[test]

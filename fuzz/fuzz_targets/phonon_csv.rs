@@ -1,0 +1,14 @@
+//! Phonon benchmark CSV text (header + rows) -> `parse_phonon_csv`: never panics; every error
+//! is one line.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Err(e) = dos_data::io::phonon_csv::parse_phonon_csv(text, "fuzz.csv".as_ref()) {
+        assert!(!e.to_string().contains('\n'), "multi-line error: {e}");
+    }
+});

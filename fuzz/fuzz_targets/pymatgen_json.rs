@@ -1,0 +1,14 @@
+//! pymatgen `Structure.as_dict()` JSON text -> `parse_pymatgen_json`: never panics; every error
+//! is one line.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Err(e) = dos_data::io::pymatgen::parse_pymatgen_json(text, "fuzz.json".as_ref()) {
+        assert!(!e.to_string().contains('\n'), "multi-line error: {e}");
+    }
+});
