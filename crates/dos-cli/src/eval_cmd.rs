@@ -1,4 +1,4 @@
-//! `dos eval`: score a run's best model on one of its splits.
+//! `dos eval`: score the bundled model, a model package or run folders on a split.
 
 use std::path::{Path, PathBuf};
 
@@ -38,8 +38,16 @@ pub struct EvalArgs {
     /// Run folder written by `dos train`. Given several times, the runs' predictions are
     /// averaged point by point and the ensemble is scored (the runs must share the task and
     /// the split, e.g. seeds of one command).
-    #[arg(long, required = true)]
+    #[arg(long)]
     pub run: Vec<PathBuf>,
+    /// Model package folder to score instead of run folders [default, with no --run: the
+    /// bundled phonon model on the embedded benchmark]. The split is the data's own (or
+    /// --split); ensembles also report the coverage of their calibrated 90 % interval.
+    #[arg(long, conflicts_with = "run")]
+    pub model: Option<PathBuf>,
+    /// Folder with idx_{train,valid,test}.txt for --model [default: the data's split].
+    #[arg(long, requires = "model")]
+    pub split_dir: Option<PathBuf>,
     /// Which split to score.
     #[arg(long, value_enum, default_value_t = SplitArg::Test)]
     pub split: SplitArg,
@@ -258,8 +266,92 @@ pub fn evaluate_runs(
     Ok((run, data, preds, m))
 }
 
+/// Scores a model package (or the bundled model) on a split of its data.
+fn run_package(args: &EvalArgs) -> Result<()> {
+    let device = dos_train::default_device();
+    let predictor = crate::predict_cmd::load_predictor(args.model.as_deref(), &device)?;
+    let m = predictor.manifest();
+    anyhow::ensure!(
+        !args.properties,
+        "--properties needs run folders (--run), which record the electron data file"
+    );
+    let data = args
+        .data
+        .clone()
+        .unwrap_or_else(|| m.provenance.data.clone());
+    let loaded = load_data(
+        &DataArgs {
+            task: match m.task {
+                Task::Phonon => TaskArg::Phonon,
+                Task::Electron => TaskArg::Electron,
+            },
+            data: data.clone(),
+            split: args.split_dir.clone(),
+        },
+        0,
+        &m.graph,
+    )
+    .with_context(|| format!("loading the data of {}", predictor.source()))?;
+    let idx = match args.split {
+        SplitArg::Train => &loaded.split.train,
+        SplitArg::Valid => &loaded.split.valid,
+        SplitArg::Test => &loaded.split.test,
+    };
+    anyhow::ensure!(
+        !idx.is_empty(),
+        "the {:?} split of {data} is empty",
+        args.split
+    );
+    let e = dos_train::evaluate_predictor(&predictor, &loaded.data, idx, args.batch_size, &device)?;
+    let split_name = format!("{:?}", args.split).to_lowercase();
+    match args.format {
+        FormatArg::Json => {
+            let mut v = serde_json::to_value(&e.metrics)?;
+            if let Some(o) = v.as_object_mut() {
+                o.insert("model".into(), predictor.source().into());
+                o.insert("members".into(), e.members.into());
+                o.insert("split".into(), split_name.into());
+                o.insert("mae".into(), e.metrics.overall.mae.into());
+                o.insert("r2".into(), e.metrics.overall.r2.into());
+                o.insert("coverage_90".into(), e.coverage_90.into());
+                o.insert("seconds".into(), e.predictions.seconds.into());
+            }
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+        FormatArg::Text => {
+            println!(
+                "{} ({} member(s)) {split_name} split of {data}: {} crystals, MSE x10 {:.4}, MAE {:.4}, R2 {:.4}{} ({:.3} s inference)",
+                predictor.source(),
+                e.members,
+                e.metrics.overall.n_crystals,
+                e.metrics.mse_x10,
+                e.metrics.overall.mae,
+                e.metrics.overall.r2,
+                e.coverage_90.map_or_else(
+                    || ", no spread (single model)".to_string(),
+                    |c| format!(", 90 % interval coverage {c:.4}")
+                ),
+                e.predictions.seconds
+            );
+            for (k, s) in &e.metrics.by_crystal_system {
+                println!(
+                    "  {k:<13} n {:>4}  MSE x10 {:.4}  MAE {:.4}  R2 {:.4}",
+                    s.n_crystals,
+                    10.0 * s.mse,
+                    s.mae,
+                    s.r2
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Runs `dos eval`.
 pub fn run(args: EvalArgs) -> Result<()> {
+    if args.run.is_empty() {
+        return run_package(&args);
+    }
     let device = dos_train::default_device();
     let (run, _, preds, m) = evaluate_runs(
         &args.run,
@@ -296,6 +388,8 @@ pub fn run(args: EvalArgs) -> Result<()> {
                 );
                 o.insert("seconds".into(), preds.seconds.into());
                 o.insert("runs".into(), args.run.len().into());
+                o.insert("mae".into(), m.overall.mae.into());
+                o.insert("r2".into(), m.overall.r2.into());
             }
             println!("{}", serde_json::to_string_pretty(&v)?);
         }

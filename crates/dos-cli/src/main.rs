@@ -41,7 +41,7 @@ enum Command {
     Data(data_cmd::DataCommand),
     /// Train a model into a run folder (config, split, best weights, metrics, log).
     Train(train_cmd::TrainArgs),
-    /// Score a run's best model on one of its splits.
+    /// Score the bundled model, a package or run folders on a split (MSE x10, MAE, R2, coverage).
     Eval(eval_cmd::EvalArgs),
     /// Predict the DOS of structure files (CIF, POSCAR, pymatgen JSON): the bundled phonon
     /// model, or a package / run folder; mean, calibrated spread and phonon properties.

@@ -30,6 +30,9 @@ pub const MANIFEST_FILE: &str = "package.json";
 /// Largest weights file a package may hold (1 GiB; the bundled members are 3 MB each).
 pub const MAX_WEIGHTS_BYTES: u64 = 1 << 30;
 
+/// With F16 storage, tensors with fewer elements than this stay in f32.
+pub const F16_MIN_ELEMENTS: usize = 16_384;
+
 /// A manifest and its members' weights (host tensors, as stored: f32 or f16).
 #[derive(Debug, Clone)]
 pub struct ModelPackage {
@@ -345,7 +348,8 @@ impl ModelPackage {
 
     /// Writes the package into the folder `dir` atomically: everything goes into a temporary
     /// sibling folder, which is then renamed to `dir` (an existing `dir` is replaced only after
-    /// the new one is complete). `dtype` (F32 or F16) is the storage type of the weights.
+    /// the new one is complete). `dtype` (F32 or F16) is the storage type of the weights; with
+    /// F16, tensors under [`F16_MIN_ELEMENTS`] elements stay in f32.
     ///
     /// # Errors
     /// [`PredictError::Io`] naming the file; an invalid package is refused before writing.
@@ -408,7 +412,15 @@ impl ModelPackage {
             member.weights = format!("member-{k}.safetensors");
             let converted = weights
                 .iter()
-                .map(|(n, t)| Ok((n.clone(), t.to_dtype(dtype)?)))
+                .map(|(n, t)| {
+                    // Half precision for the large matrices only: the small tensors (norms,
+                    // biases, prompts, heads) are a few percent of the bytes and keep f32.
+                    let keep = dtype == DType::F16 && t.elem_count() < F16_MIN_ELEMENTS;
+                    Ok((
+                        n.clone(),
+                        t.to_dtype(if keep { DType::F32 } else { dtype })?,
+                    ))
+                })
                 .collect::<Result<HashMap<String, Tensor>>>()?;
             let path = tmp.join(&member.weights);
             candle_core::safetensors::save(&converted, &path).map_err(|e| PredictError::Io {

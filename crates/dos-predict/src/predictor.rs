@@ -146,11 +146,13 @@ impl Predictor {
     /// [`PredictError::Structure`] naming `id` when the graph cannot be built (e.g. too many
     /// edges).
     pub fn prepare(&self, id: &str, crystal: Crystal) -> Result<PreparedStructure> {
-        let (system, space_group, note) =
-            match dos_data::symmetry::analyze(&crystal, &self.symmetry) {
-                Ok(a) => (a.crystal_system.index() as u8, Some(a.space_group), None),
-                Err(e) => (UNKNOWN_CRYSTAL_SYSTEM, None, Some(e.to_string())),
-            };
+        use dos_data::symmetry::{analyze_or_unknown, SymmetryOutcome};
+        let (system, space_group, note) = match analyze_or_unknown(&crystal, &self.symmetry)? {
+            SymmetryOutcome::Known(a) => {
+                (a.crystal_system.index() as u8, Some(a.space_group), None)
+            }
+            SymmetryOutcome::Unknown { reason } => (UNKNOWN_CRYSTAL_SYSTEM, None, Some(reason)),
+        };
         let sample = Sample::new(id, crystal, &self.graph, system, None).map_err(|e| {
             PredictError::Structure {
                 id: id.to_string(),

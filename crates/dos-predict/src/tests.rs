@@ -199,6 +199,32 @@ fn unknown_symmetry_uses_the_mean_prompt_and_says_so() {
     assert!(unknown[0].mean.iter().all(|v| v.is_finite()));
 }
 
+/// A cell moyo would never return on (one atom in a 600 x 3 x 4 A box) is predicted within
+/// seconds with the unknown-system prompt and a note.
+#[test]
+fn a_cell_refused_by_the_symmetry_guard_is_still_predicted() {
+    let p = Predictor::from_package(tiny_package(2), &Device::Cpu).unwrap();
+    let c = Crystal::new(
+        [[600.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 4.0]],
+        vec![14],
+        vec![[0.0; 3]],
+    )
+    .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(
+            p.predict_one("needle", c, &Default::default())
+                .map(|r| (r.crystal_system, r.notes)),
+        );
+    });
+    let (system, notes) = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("prediction did not return within 20 s")
+        .unwrap();
+    assert_eq!(system, "unknown");
+    assert!(notes[0].contains("symmetry unknown"), "{notes:?}");
+}
+
 #[test]
 fn validation_names_the_wrong_field() {
     let check = |edit: &dyn Fn(&mut ModelPackage), field: &str| {
