@@ -157,7 +157,7 @@ impl PhononDataset {
     /// # Example
     /// ```no_run
     /// use dos_data::{dataset::PhononDataset, graph::GraphConfig};
-    /// let dir = std::env::var("DOS_DATA_DIR").unwrap() + "/phonon";
+    /// let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/phonon"); // the shipped copy
     /// let data = PhononDataset::load(&dir, &GraphConfig::phonon()).unwrap();
     /// assert_eq!(data.dataset.len(), 1522);
     /// ```
@@ -277,9 +277,8 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs DOS_DATA_DIR (phonon benchmark)"]
     fn phonon_benchmark_loads_with_split() {
-        let dir = Path::new(&std::env::var("DOS_DATA_DIR").expect("DOS_DATA_DIR")).join("phonon");
+        let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/data/phonon"));
         let data = PhononDataset::load(&dir, &GraphConfig::phonon()).unwrap();
         assert_eq!(data.dataset.len(), 1522);
         assert_eq!(data.dataset.energies.len(), 51);

@@ -481,10 +481,8 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs DOS_DATA_DIR (phonon benchmark)"]
     fn phonon_benchmark_split_files() {
-        let dir = std::env::var("DOS_DATA_DIR").expect("DOS_DATA_DIR");
-        let s = Split::read_dir(Path::new(&dir).join("phonon")).unwrap();
+        let s = Split::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/data/phonon")).unwrap();
         assert_eq!(
             (s.train.len(), s.valid.len(), s.test.len()),
             (1192, 141, 189)

@@ -587,8 +587,9 @@ mod tests {
     }
 
     fn benchmark() -> Vec<crate::io::PhononRecord> {
-        let dir = std::env::var("DOS_DATA_DIR").expect("DOS_DATA_DIR");
-        crate::io::read_phonon_csv(crate::io::phonon_csv::phonon_csv_path(dir)).unwrap()
+        // The benchmark shipped in this crate (data/phonon).
+        let csv = concat!(env!("CARGO_MANIFEST_DIR"), "/data/phonon/phonon_dos.csv.gz");
+        crate::io::read_phonon_csv(csv).unwrap()
     }
 
     /// Space groups of benchmark rows (0-based), one row per crystal system plus a few more,
@@ -596,7 +597,6 @@ mod tests {
     /// `spglib.get_symmetry_dataset((cell, positions @ inv(cell), numbers), symprec=0.01,
     /// angle_tolerance=5).number` over `ast.literal_eval` of each `structure` cell.
     #[test]
-    #[ignore = "needs DOS_DATA_DIR (phonon benchmark)"]
     fn benchmark_rows_match_spglib() {
         let rows = benchmark();
         let expected: [(usize, &str, u16); 13] = [
@@ -628,7 +628,6 @@ mod tests {
     /// spglib (settings as above) gives cubic 425, hexagonal 119, tetragonal 324, trigonal 289,
     /// orthorhombic 204, monoclinic 153, triclinic 8.
     #[test]
-    #[ignore = "needs DOS_DATA_DIR (phonon benchmark)"]
     fn every_benchmark_crystal_gets_a_system() {
         let rows = benchmark();
         let mut counts = [0usize; 7];

@@ -5,7 +5,9 @@
 
 use candle_core::Device;
 
-use crate::error::{PredictError, Result};
+#[cfg(not(dos_bundled_model))]
+use crate::error::PredictError;
+use crate::error::Result;
 use crate::package::ModelPackage;
 use crate::predictor::Predictor;
 

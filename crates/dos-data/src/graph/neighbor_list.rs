@@ -746,7 +746,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs DOS_DATA_DIR (phonon benchmark)"]
     fn phonon_benchmark_counts_match_ase() {
         // Generated with ASE 3.29.0 over $DOS_DATA_DIR/phonon/phonon_dos.csv:
         //   python3 -c "import csv,ast,sys; from ase import Atoms; from ase.neighborlist import
@@ -769,8 +768,7 @@ mod tests {
             (1200, "mp-8161", 192),
             (1521, "mp-569018", 46),
         ];
-        let dir = std::env::var("DOS_DATA_DIR").expect("DOS_DATA_DIR");
-        let path = std::path::Path::new(&dir).join("phonon/phonon_dos.csv");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/phonon/phonon_dos.csv.gz");
         let rows = crate::io::phonon_csv::read_phonon_csv(path).unwrap();
         assert_eq!(rows.len(), 1522);
         let counts: Vec<usize> = rows

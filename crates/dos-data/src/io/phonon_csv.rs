@@ -401,13 +401,12 @@ mod tests {
         ));
     }
 
-    /// Reads the real benchmark (`DOS_DATA_DIR=/work/shared/data`).
+    /// Reads the real benchmark shipped in this crate (`data/phonon`).
     #[test]
-    #[ignore = "needs DOS_DATA_DIR (phonon benchmark)"]
     fn real_benchmark() {
-        let dir = std::env::var("DOS_DATA_DIR").expect("DOS_DATA_DIR");
         let t = std::time::Instant::now();
-        let r = read_phonon_csv(phonon_csv_path(dir)).unwrap();
+        let csv = concat!(env!("CARGO_MANIFEST_DIR"), "/data/phonon/phonon_dos.csv.gz");
+        let r = read_phonon_csv(csv).unwrap();
         eprintln!("read {} rows in {:?}", r.len(), t.elapsed());
         // Facts from the data README: 1,522 rows, 51-point grid 0..1000 step 20, 2 to 40
         // atoms per cell (mean 7.4), 64 elements, largest Z 83, each DOS max-normalised to 1.
