@@ -70,18 +70,16 @@ fn main() -> Result<()> {
             format!("paper: {name}")
         );
     }
-    for (k, member) in predictor.members().iter().enumerate() {
+    let package = bundled::package()?;
+    for k in 0..predictor.n_members() {
+        let mut manifest = package.manifest.clone();
+        manifest.members = vec![manifest.members[k].clone()];
+        manifest.calibration = None;
         let one = dos::predict::ModelPackage {
-            manifest: {
-                let mut m = predictor.manifest().clone();
-                m.members = vec![m.members[k].clone()];
-                m.calibration = None;
-                m
-            },
-            weights: vec![bundled::package()?.weights[k].clone()],
+            manifest,
+            weights: vec![package.weights[k].clone()],
             source: format!("member {k}"),
         };
-        let _ = member;
         let single = Predictor::from_package(one, &device)?;
         let s = evaluate_predictor(&single, data, &split.test, 32, &device)?;
         println!(
@@ -188,7 +186,7 @@ fn main() -> Result<()> {
         data: "benchmark".into(),
         model,
         train: TrainConfig {
-            epochs: 6,
+            epochs: 24,
             batch_size: 16,
             lr: 2e-3,
             patience: 0,

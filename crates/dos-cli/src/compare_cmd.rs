@@ -73,7 +73,9 @@ pub fn run(args: CompareArgs) -> Result<()> {
     let t = table(&rows, args.split);
     print!("{t}");
     if let Some(p) = &args.markdown {
-        std::fs::write(p, &t).with_context(|| format!("writing {}", p.display()))?;
+        let mut sink = crate::output::Sink::open(Some(p), &args.runs)?;
+        sink.writer().write_all(t.as_bytes())?;
+        sink.finish()?;
     }
     Ok(())
 }

@@ -9,10 +9,8 @@
 //! {"grid":[-5.0,...],"dos":[...],"efermi":5.61,"band_gap":0.61,"cbm":...,"vbm":...,"net_moment":0.0,"magnetic":false}
 //! ```
 
-use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Args, ValueEnum};
 use dos_data::dos::{
     read_dos_document, summarize_document, EdosSummary, ElectronDosPipeline, GapOptions,
@@ -91,11 +89,11 @@ pub fn render(summary: &EdosSummary, format: EdosFormat) -> anyhow::Result<Strin
 pub fn run(args: EdosArgs) -> anyhow::Result<()> {
     let summary = summarize(&args)?;
     let text = render(&summary, args.format)?;
-    match &args.output {
-        Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?,
-        None => std::io::stdout().lock().write_all(text.as_bytes())?,
-    }
-    Ok(())
+    // Atomic (temporary file, then rename), never over the input; a closed pipe ends quietly.
+    let mut sink =
+        crate::output::Sink::open(args.output.as_deref(), std::slice::from_ref(&args.input))?;
+    sink.writer().write_all(text.as_bytes())?;
+    sink.finish()
 }
 
 #[cfg(test)]

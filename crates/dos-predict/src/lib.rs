@@ -12,6 +12,19 @@
 //! - [`calibration`]: the one scale factor that makes `mean +- 1.645 std` a 90 % interval;
 //! - [`bundled`]: the pretrained phonon DOSTransformer ensemble compiled into the crate.
 //!
+//! From `cargo add dos-predict dos-data candle-core` to a prediction with an error bar:
+//!
+//! ```
+//! let predictor = dos_predict::Predictor::bundled(&candle_core::Device::Cpu)?;
+//! let nacl = dos_data::io::cif::parse_cif(dos_predict::bundled::EXAMPLE_CIF, "NaCl.cif".as_ref())?;
+//! let p = predictor.predict_one("NaCl", nacl, &Default::default())?;
+//! assert_eq!((p.energies.len(), p.members, p.crystal_system.as_str()), (51, 3, "cubic"));
+//! assert!(p.std.is_some() && p.properties.is_some()); // calibrated spread, Cv, S, F, ZPE
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! (`predictor.predict_file("NaCl.cif")` reads a CIF, POSCAR or pymatgen JSON file.)
+//!
 
 pub mod bundled;
 pub mod calibration;

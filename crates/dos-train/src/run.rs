@@ -264,6 +264,7 @@ pub fn train_run(
                 .unwrap_or(serde_json::Value::Null)
         }));
     if opts.resume {
+        remove_stale_temporaries(out)?;
         trainer.resume()?;
     }
     let valid = (!split.valid.is_empty()).then_some(&valid_src as &dyn crate::BatchSource);
@@ -299,6 +300,29 @@ pub fn train_run(
     atomic_write_json(&out.join(METRICS_FILE), &metrics)?;
     write_run_package(out, opts)?;
     Ok(metrics)
+}
+
+/// Removes the temporary files (`.NAME.tmp-PID`) a killed run left in its folder and its
+/// `model/` folder: atomic writes go through them, so they are never the only copy.
+fn remove_stale_temporaries(out: &Path) -> Result<()> {
+    for dir in [out.to_path_buf(), out.join(MODEL_DIR)] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') && name.contains(".tmp-") {
+                let path = entry.path();
+                let removed = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+                removed.map_err(|e| TrainError::io(&path, e))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Writes `RUN/package/`: the run's best model as a one-member package that records the
@@ -436,7 +460,10 @@ pub(crate) mod tests {
 
         // A second run into the same folder without --resume is refused...
         assert!(train_run(&cfg, &data, &split, &out, &opts).is_err());
-        // ... and with it, training continues to the new epoch budget.
+        // ... and with it, training continues to the new epoch budget; the temporary copy a
+        // killed run left behind is removed.
+        let stale = out.join(".checkpoint.safetensors.tmp-999999");
+        std::fs::write(&stale, b"partial").unwrap();
         let more = RunOptions {
             resume: true,
             ..opts
@@ -450,6 +477,7 @@ pub(crate) mod tests {
         )
         .unwrap();
         assert_eq!(m2.epochs, 2);
+        assert!(!stale.exists(), "stale temporary file kept");
         let log = crate::log::read_log(&out.join("log.jsonl")).unwrap();
         assert_eq!(log.iter().map(|r| r.epoch).collect::<Vec<_>>(), vec![1, 2]);
         assert!(log[0].valid_metrics.as_ref().unwrap()["mse_x10"].is_number());
