@@ -7,8 +7,8 @@ use dos::data::split::Split;
 use dos::models::{ModelConfig, ModelKind, Task};
 use dos::train::run::{evaluate_indices, read_json, METRICS_FILE};
 use dos::train::{
-    generated_phonon_dataset, load_run, predict_structures, train_run, ArchOverrides, RunConfig,
-    RunMetrics, RunOptions, TrainConfig,
+    generated_phonon_dataset, load_run, train_run, ArchOverrides, RunConfig, RunMetrics,
+    RunOptions, TrainConfig,
 };
 
 #[test]
@@ -66,7 +66,7 @@ fn train_then_eval_then_predict() {
         8,
     )
     .unwrap();
-    let want = saved.test.unwrap().overall;
+    let want = saved.test.clone().unwrap().overall;
     assert!((test.overall.mae - want.mae).abs() <= 1e-6 * want.mae.max(1e-3));
 
     // Predict from a structure file: same numbers as predicting the in-memory sample.
@@ -74,10 +74,23 @@ fn train_then_eval_then_predict() {
     let poscar = dir.path().join("POSCAR");
     dos::data::io::write_structure(&poscar, &sample.crystal).unwrap();
     let crystal = dos::data::io::read_structure(&poscar).unwrap();
-    let preds = predict_structures(&run, vec![("POSCAR".into(), crystal)], &Device::Cpu).unwrap();
-    assert_eq!(preds.len(), 1);
-    assert_eq!(preds[0].dos.len(), 51);
-    assert_eq!(preds[0].energies[50], 1000.0);
+    // The run's package (written by train_run) and the run folder itself load the same model.
+    let from_package = dos::predict::Predictor::load(out.join("package"), &Device::Cpu).unwrap();
+    let from_folder = dos::predict::Predictor::load(&out, &Device::Cpu).unwrap();
+    let opts = dos::predict::PredictOptions::default();
+    let p = from_package
+        .predict_one("POSCAR", crystal.clone(), &opts)
+        .unwrap();
+    let q = from_folder.predict_one("POSCAR", crystal, &opts).unwrap();
+    assert_eq!(p.mean, q.mean);
+    assert_eq!((p.mean.len(), p.energies[50], p.members), (51, 1000.0, 1));
+    assert!(p.std.is_none(), "a single model has no spread");
+    let m = from_package.manifest();
+    assert_eq!(m.members[0].provenance.best_epoch, saved.best_epoch);
+    assert_eq!(
+        m.provenance.test.unwrap().mse_x10,
+        saved.test.as_ref().unwrap().mse_x10
+    );
     let (direct, _) = evaluate_indices(
         &run.model.model,
         &data,
@@ -87,7 +100,7 @@ fn train_then_eval_then_predict() {
         1,
     )
     .unwrap();
-    for (a, b) in preds[0].dos.iter().zip(&direct.predicted[0]) {
+    for (a, b) in p.mean.iter().zip(&direct.predicted[0]) {
         assert!((a - b).abs() < 1e-4, "{a} vs {b}");
     }
 }

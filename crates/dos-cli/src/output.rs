@@ -122,7 +122,7 @@ mod tests {
         writeln!(sink.writer(), "new").unwrap();
         sink.finish().unwrap();
         assert_eq!(std::fs::read_to_string(&out).unwrap(), "new\n");
-        let e = Sink::open(Some(&out), &[out.clone()])
+        let e = Sink::open(Some(&out), std::slice::from_ref(&out))
             .err()
             .unwrap()
             .to_string();

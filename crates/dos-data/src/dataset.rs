@@ -279,7 +279,7 @@ mod tests {
     #[test]
     fn phonon_benchmark_loads_with_split() {
         let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/data/phonon"));
-        let data = PhononDataset::load(&dir, &GraphConfig::phonon()).unwrap();
+        let data = PhononDataset::load(dir, &GraphConfig::phonon()).unwrap();
         assert_eq!(data.dataset.len(), 1522);
         assert_eq!(data.dataset.energies.len(), 51);
         let split = data.split.unwrap();

@@ -25,7 +25,7 @@ mod files {
 /// The bundled package (parsed and validated; a few milliseconds).
 ///
 /// # Errors
-/// [`PredictError::Package`] when this build has no bundled model (the crate was built
+/// [`PredictError::Package`](crate::PredictError::Package) when this build has no bundled model (the crate was built
 /// without `models/phonon-dostransformer/`).
 pub fn package() -> Result<ModelPackage> {
     #[cfg(dos_bundled_model)]

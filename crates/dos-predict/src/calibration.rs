@@ -32,12 +32,15 @@ pub struct Calibration {
     pub coverage: f64,
 }
 
+/// Values per crystal and energy point: `rows[i][j]` for crystal i, energy j.
+pub type Rows = Vec<Vec<f64>>;
+
 /// Per-point ensemble mean and sample standard deviation of `members[k][i][j]` (member k,
 /// crystal i, energy j); `std` is `None` for a single member.
 ///
 /// # Errors
 /// No member, or members that differ in crystal count or grid length.
-pub fn ensemble_stats(members: &[Vec<Vec<f64>>]) -> Result<(Vec<Vec<f64>>, Option<Vec<Vec<f64>>>)> {
+pub fn ensemble_stats(members: &[Rows]) -> Result<(Rows, Option<Rows>)> {
     let first = members
         .first()
         .ok_or_else(|| invalid("members", "an ensemble needs at least one member"))?;

@@ -297,6 +297,7 @@ impl ModelPackage {
         }
         for (k, (member, weights)) in m.members.iter().zip(&self.weights).enumerate() {
             let field = |f: &str| format!("members[{k}].{f}");
+            check_file_name(&member.weights, src, &field("weights"))?;
             let valid = member
                 .model
                 .validate()
@@ -398,7 +399,7 @@ impl ModelPackage {
         result
     }
 
-    fn write_into(&self, tmp: &Path, dtype: DType) -> Result<()> {
+    pub(crate) fn write_into(&self, tmp: &Path, dtype: DType) -> Result<()> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| PredictError::Io { path, source }

@@ -359,6 +359,45 @@ impl Predictor {
             .collect())
     }
 
+    /// Predicts a stream of structures lazily: `opts.batch_size * 8` inputs are taken from
+    /// `inputs` at a time and predicted as in [`Predictor::predict_many`], so memory stays
+    /// bounded however long the stream. Yields one result per input, in order.
+    ///
+    /// ```
+    /// let p = dos_predict::Predictor::bundled(&candle_core::Device::Cpu)?;
+    /// let nacl = dos_data::io::cif::parse_cif(dos_predict::bundled::EXAMPLE_CIF, "x.cif".as_ref())?;
+    /// let inputs = (0..3).map(|k| Ok((format!("NaCl-{k}"), nacl.clone())));
+    /// let ids: Vec<String> = p
+    ///     .predict_iter(inputs, dos_predict::PredictOptions::default())
+    ///     .map(|r| r.map(|pred| pred.id))
+    ///     .collect::<Result<_, _>>()?;
+    /// assert_eq!(ids, ["NaCl-0", "NaCl-1", "NaCl-2"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn predict_iter<'a, I>(
+        &'a self,
+        inputs: I,
+        opts: PredictOptions,
+    ) -> impl Iterator<Item = Result<Prediction>> + 'a
+    where
+        I: IntoIterator<Item = Result<(String, Crystal)>>,
+        I::IntoIter: 'a,
+    {
+        let mut inputs = inputs.into_iter();
+        let chunk = opts.batch_size.clamp(1, 4096) * 8;
+        std::iter::from_fn(move || {
+            let batch: Vec<_> = inputs.by_ref().take(chunk).collect();
+            if batch.is_empty() {
+                return None;
+            }
+            Some(match self.predict_many(batch, &opts) {
+                Ok(results) => results,
+                Err(e) => vec![Err(e)],
+            })
+        })
+        .flatten()
+    }
+
     /// Reads and predicts structure files; one result per file, in order (see
     /// [`Predictor::predict_many`]).
     ///
