@@ -6,15 +6,15 @@
 #
 #   bash scripts/phonon_accuracy.sh [WORK_DIR]     (default: target/phonon-accuracy)
 #
-# Environment: SEEDS (default "0 1 2"), WEIGHT_DECAY (default 0.3; 0.1 gives the previous
-# recipe of docs/results.md), EMA (default 0.999).
+# Environment: DATA (default: the benchmark shipped in crates/dos-data/data/phonon), SEEDS
+# (default "0 1 2"), WEIGHT_DECAY (default 0.3; 0.1 gives the previous recipe of
+# docs/results.md), EMA (default 0.999).
 #
-# Needs the phonon benchmark: $DOS_DATA_DIR/phonon. An interrupted run continues where it
-# stopped (each seed resumes from its last checkpoint).
+# An interrupted run continues where it stopped (each seed resumes from its last checkpoint).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 W=${1:-target/phonon-accuracy}
-DATA_DIR=${DOS_DATA_DIR:?set DOS_DATA_DIR to the folder holding phonon/}
+DATA=${DATA:-crates/dos-data/data/phonon}
 SEEDS=${SEEDS:-"0 1 2"}
 WEIGHT_DECAY=${WEIGHT_DECAY:-0.3}
 EMA=${EMA:-0.999}
@@ -30,7 +30,7 @@ for s in $SEEDS; do
   resume=()
   [ -f "$out/checkpoint.safetensors" ] && resume=(--resume)
   [ -f "$out/metrics.json" ] && continue
-  RAYON_NUM_THREADS=1 "$DOS" train --data "$DATA_DIR/phonon" --model dostransformer \
+  RAYON_NUM_THREADS=1 "$DOS" train --data "$DATA" --model dostransformer \
     --hidden 128 --epochs 150 --batch-size 8 --lr 5e-4 --schedule cosine --grad-clip 1.0 \
     --patience 30 --weight-decay "$WEIGHT_DECAY" --ema "$EMA" --seed "$s" --quiet --out "$out" \
     "${resume[@]}" > "$W/seed$s.log" 2>&1 &

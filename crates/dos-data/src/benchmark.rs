@@ -5,7 +5,7 @@
 //! phonons as packaged by the e3nn phonon tutorial, MIT). The gzipped CSV (0.7 MB) is compiled
 //! in; [`phonon`] inflates and parses it (about a second, most of it symmetry analysis).
 
-use crate::dataset::{PhononDataset, RawSample};
+use crate::dataset::PhononDataset;
 use crate::error::{DataError, Result};
 use crate::graph::ValidGraphConfig;
 use crate::io::phonon_csv::parse_phonon_csv;
@@ -79,25 +79,7 @@ pub fn phonon_split() -> Result<Split> {
 pub fn phonon(graph: &ValidGraphConfig, symmetry: &SymmetryConfig) -> Result<PhononDataset> {
     let text = phonon_csv_text()?;
     let records = parse_phonon_csv(&text, std::path::Path::new(PhononDataset::CSV))?;
-    let energies = records
-        .first()
-        .map(|r| r.frequencies.clone())
-        .unwrap_or_default();
-    let raw = records
-        .into_iter()
-        .map(|r| RawSample {
-            id: r.id,
-            crystal: r.crystal,
-            target: Some(r.dos),
-        })
-        .collect();
-    let dataset = crate::dataset::Dataset::build(raw, energies, graph, symmetry)?;
-    let split = phonon_split()?;
-    split.validate(dataset.len())?;
-    Ok(PhononDataset {
-        dataset,
-        split: Some(split),
-    })
+    PhononDataset::from_records(records, Some(phonon_split()?), graph, symmetry)
 }
 
 #[cfg(test)]

@@ -183,6 +183,25 @@ impl PhononDataset {
             plain
         };
         let records = read_phonon_csv(&path)?;
+        let split = if SPLIT_FILES.iter().all(|f| dir.join(f).is_file()) {
+            Some(Split::read_dir(dir)?)
+        } else {
+            None
+        };
+        Self::from_records(records, split, graph, symmetry)
+    }
+
+    /// The dataset of parsed benchmark rows (graphs and crystal systems built in parallel),
+    /// with `split` checked against the row count.
+    ///
+    /// # Errors
+    /// As [`PhononDataset::load`].
+    pub fn from_records(
+        records: Vec<crate::io::PhononRecord>,
+        split: Option<Split>,
+        graph: &ValidGraphConfig,
+        symmetry: &SymmetryConfig,
+    ) -> Result<Self> {
         // The reader checks that every row shares the first row's grid.
         let energies = records
             .first()
@@ -197,13 +216,9 @@ impl PhononDataset {
             })
             .collect();
         let dataset = Dataset::build(raw, energies, graph, symmetry)?;
-        let split = if SPLIT_FILES.iter().all(|f| dir.join(f).is_file()) {
-            let split = Split::read_dir(dir)?;
+        if let Some(split) = &split {
             split.validate(dataset.len())?;
-            Some(split)
-        } else {
-            None
-        };
+        }
         Ok(Self { dataset, split })
     }
 }
