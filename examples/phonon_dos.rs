@@ -154,7 +154,6 @@ fn main() -> Result<()> {
     let nacl = dos::data::io::cif::parse_cif(bundled::EXAMPLE_CIF, Path::new("NaCl.cif"))?;
     let p = predictor.predict_one("NaCl.cif", nacl, &PredictOptions::default())?;
     let props = p.properties.context("phonon properties")?;
-    let pm = |x: &dos::predict::Estimate| format!("{:.4} +- {:.4}", x.mean, x.std.unwrap_or(0.0));
     println!(
         "\nNaCl.cif: {} atoms, space group {:?} ({}); peak of the predicted DOS at {} cm^-1",
         p.n_atoms,
@@ -165,10 +164,10 @@ fn main() -> Result<()> {
     println!(
         "  at {} K: Cv {} J/(mol K), S {} J/(mol K), F {} eV/atom, ZPE {} eV/atom (+- : member spread)",
         props.temperature_k,
-        pm(&props.heat_capacity_j_per_mol_k),
-        pm(&props.entropy_j_per_mol_k),
-        pm(&props.free_energy_ev_per_atom),
-        pm(&props.zero_point_energy_ev_per_atom)
+        props.heat_capacity_j_per_mol_k,
+        props.entropy_j_per_mol_k,
+        props.free_energy_ev_per_atom,
+        props.zero_point_energy_ev_per_atom
     );
 
     // 4. Training works: a small model, about 30 s, on the real training split.

@@ -10,7 +10,7 @@ use dos_models::Task;
 use dos_train::run::{evaluate_indices, split_metrics};
 use dos_train::{load_run, LoadedRun, Predictions, SplitMetrics};
 
-use crate::train_cmd::{electron_file, load_data, DataArgs, TaskArg};
+use crate::train_cmd::{electron_file, load_data, DataArgs};
 
 /// A split of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -177,10 +177,7 @@ pub fn load_run_with_data(
     let run = load_run(run_dir, device)
         .with_context(|| format!("reading run folder {}", run_dir.display()))?;
     let args = DataArgs {
-        task: match run.config.task {
-            Task::Phonon => TaskArg::Phonon,
-            Task::Electron => TaskArg::Electron,
-        },
+        task: run.config.task.into(),
         data: data.map_or_else(|| run.config.data.clone(), str::to_string),
         split: Some(run_dir.join(dos_train::run::SPLIT_DIR)),
     };
@@ -266,6 +263,19 @@ pub fn evaluate_runs(
     Ok((run, data, preds, m))
 }
 
+/// Prints one line of errors per crystal system of `m`.
+fn print_by_crystal_system(m: &SplitMetrics) {
+    for (k, s) in &m.by_crystal_system {
+        println!(
+            "  {k:<13} n {:>4}  MSE x10 {:.4}  MAE {:.4}  R2 {:.4}",
+            s.n_crystals,
+            10.0 * s.mse,
+            s.mae,
+            s.r2
+        );
+    }
+}
+
 /// Scores a model package (or the bundled model) on a split of its data.
 fn run_package(args: &EvalArgs) -> Result<()> {
     let device = dos_train::default_device();
@@ -281,10 +291,7 @@ fn run_package(args: &EvalArgs) -> Result<()> {
         .unwrap_or_else(|| m.provenance.data.clone());
     let loaded = load_data(
         &DataArgs {
-            task: match m.task {
-                Task::Phonon => TaskArg::Phonon,
-                Task::Electron => TaskArg::Electron,
-            },
+            task: m.task.into(),
             data: data.clone(),
             split: args.split_dir.clone(),
         },
@@ -333,15 +340,7 @@ fn run_package(args: &EvalArgs) -> Result<()> {
                 ),
                 e.predictions.seconds
             );
-            for (k, s) in &e.metrics.by_crystal_system {
-                println!(
-                    "  {k:<13} n {:>4}  MSE x10 {:.4}  MAE {:.4}  R2 {:.4}",
-                    s.n_crystals,
-                    10.0 * s.mse,
-                    s.mae,
-                    s.r2
-                );
-            }
+            print_by_crystal_system(&e.metrics);
         }
     }
     Ok(())
@@ -405,15 +404,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
                 m.overall.r2,
                 preds.seconds
             );
-            for (k, s) in &m.by_crystal_system {
-                println!(
-                    "  {k:<13} n {:>4}  MSE x10 {:.4}  MAE {:.4}  R2 {:.4}",
-                    s.n_crystals,
-                    10.0 * s.mse,
-                    s.mae,
-                    s.r2
-                );
-            }
+            print_by_crystal_system(&m);
             if let Some(p) = &properties {
                 println!(
                     "band gap / Fermi level (threshold {}; {} crystals, {} left out with the predicted E_F above the window): gap MAE {:.3} eV, E_F MAE {:.3} eV, metal/insulator agreement {:.3} (vs target DOS)",

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use dos_predict::ModelPackage;
 
-use crate::train_cmd::{load_data, DataArgs, TaskArg};
+use crate::train_cmd::{load_data, DataArgs};
 
 /// Storage type of the packaged weights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -49,10 +49,7 @@ pub fn run(args: PackageArgs) -> Result<()> {
     let split_dir = args.run[0].join(dos_train::run::SPLIT_DIR);
     let loaded = load_data(
         &DataArgs {
-            task: match m.task {
-                dos_models::Task::Phonon => TaskArg::Phonon,
-                dos_models::Task::Electron => TaskArg::Electron,
-            },
+            task: m.task.into(),
             data: data_spec.clone(),
             split: split_dir.is_dir().then_some(split_dir),
         },
@@ -96,15 +93,27 @@ pub fn run(args: PackageArgs) -> Result<()> {
             );
         }
     }
-    // Scores use the f32 weights; check what the stored type changes.
+    // Scores use the f32 weights held in memory; check what the stored type changes.
     let written = dos_predict::Predictor::load(&args.out, &device)?;
-    let moved = max_prediction_change(
-        &package,
-        &written,
-        &loaded.data,
-        &loaded.split.test,
-        &device,
-    )?;
+    let moved = match &packaged.test {
+        Some(test) => {
+            let read_back = dos_train::evaluate_predictor(
+                &written,
+                &loaded.data,
+                &loaded.split.test,
+                32,
+                &device,
+            )?;
+            test.predictions
+                .predicted
+                .iter()
+                .flatten()
+                .zip(read_back.predictions.predicted.iter().flatten())
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f64::max)
+        }
+        None => 0.0,
+    };
     println!(
         "wrote {} ({} members, {:?} weights; largest change of a test prediction from storage: {moved:.2e})",
         args.out.display(),
@@ -112,25 +121,4 @@ pub fn run(args: PackageArgs) -> Result<()> {
         args.storage
     );
     Ok(())
-}
-
-/// Largest |difference| between the predictions of `package` (as held in memory) and
-/// `written` (as read back) on the crystals `indices`.
-fn max_prediction_change(
-    package: &ModelPackage,
-    written: &dos_predict::Predictor,
-    data: &dos_data::dataset::Dataset,
-    indices: &[usize],
-    device: &candle_core::Device,
-) -> Result<f64> {
-    let original = dos_predict::Predictor::from_package(package.clone(), device)?;
-    let a = dos_train::evaluate_predictor(&original, data, indices, 32, device)?;
-    let b = dos_train::evaluate_predictor(written, data, indices, 32, device)?;
-    Ok(a.predictions
-        .predicted
-        .iter()
-        .flatten()
-        .zip(b.predictions.predicted.iter().flatten())
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f64::max))
 }

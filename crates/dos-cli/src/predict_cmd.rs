@@ -125,22 +125,15 @@ const THZ_PER_CM: f64 = 0.029_979_245_8;
 /// THz per cell normalised to 3N (the raw mean when it has no positive weight).
 pub fn pymatgen_phonon_dos(p: &Prediction) -> serde_json::Value {
     let freqs: Vec<f64> = p.energies.iter().map(|e| e * THZ_PER_CM).collect();
-    let clamped: Vec<f64> = p.mean.iter().map(|v| v.max(0.0)).collect();
-    let area: f64 = freqs
-        .windows(2)
-        .zip(clamped.windows(2))
-        .map(|(x, y)| 0.5 * (x[1] - x[0]) * (y[0] + y[1]))
-        .sum();
-    let scale = if area > 0.0 {
-        3.0 * p.n_atoms as f64 / area
-    } else {
-        1.0
-    };
+    let densities = dos_metrics::PhononDos::new(&freqs, &p.mean, p.n_atoms).map_or_else(
+        |_| p.mean.iter().map(|v| v.max(0.0)).collect(),
+        |d| d.dos().to_vec(),
+    );
     serde_json::json!({
         "@module": "pymatgen.phonon.dos",
         "@class": "PhononDos",
         "frequencies": freqs,
-        "densities": clamped.iter().map(|v| v * scale).collect::<Vec<f64>>(),
+        "densities": densities,
     })
 }
 
@@ -182,18 +175,14 @@ fn write_prediction(w: &mut dyn Write, p: &Prediction, format: Format, first: bo
                 p.id, p.formula, p.n_atoms, p.crystal_system, p.members
             )?;
             if let Some(pr) = &p.properties {
-                let pm = |e: &dos_predict::Estimate| match e.std {
-                    Some(s) => format!("{:.4} +- {:.4}", e.mean, s),
-                    None => format!("{:.4}", e.mean),
-                };
                 write!(
                     w,
                     "; at {} K: Cv {} J/(mol K), S {} J/(mol K), F {} eV/atom, ZPE {} eV/atom",
                     pr.temperature_k,
-                    pm(&pr.heat_capacity_j_per_mol_k),
-                    pm(&pr.entropy_j_per_mol_k),
-                    pm(&pr.free_energy_ev_per_atom),
-                    pm(&pr.zero_point_energy_ev_per_atom)
+                    pr.heat_capacity_j_per_mol_k,
+                    pr.entropy_j_per_mol_k,
+                    pr.free_energy_ev_per_atom,
+                    pr.zero_point_energy_ev_per_atom
                 )?;
             }
             writeln!(w)?;

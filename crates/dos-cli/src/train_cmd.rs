@@ -27,6 +27,15 @@ pub enum TaskArg {
     Electron,
 }
 
+impl From<Task> for TaskArg {
+    fn from(t: Task) -> TaskArg {
+        match t {
+            Task::Phonon => TaskArg::Phonon,
+            Task::Electron => TaskArg::Electron,
+        }
+    }
+}
+
 impl From<TaskArg> for Task {
     fn from(t: TaskArg) -> Task {
         match t {
@@ -231,65 +240,71 @@ pub fn task_graph(task: Task) -> GraphConfig {
 pub fn load_data(args: &DataArgs, seed: u64, graph: &GraphConfig) -> Result<LoadedData> {
     let task: Task = args.task.into();
     let valid_graph = graph.validate().context("graph settings")?;
-    let (data, default_split, desc, sha256) = if let Some(spec) =
-        args.data.strip_prefix("generated:")
-    {
-        if task != Task::Phonon {
-            bail!("--data generated:N is phonon data; use --task phonon");
-        }
-        let mut parts = spec.split(':');
-        let n: usize = parts
-            .next()
-            .unwrap_or("")
-            .parse()
-            .with_context(|| format!("--data generated:N: `{spec}` is not a count"))?;
-        let gen_seed: u64 = match parts.next() {
-            Some(s) => s.parse().with_context(|| format!("--data seed `{s}`"))?,
-            None => 0,
-        };
-        let data = generated_phonon_dataset(n, 8, gen_seed, graph)?;
-        (data, None, format!("generated:{n}:{gen_seed}"), None)
-    } else if args.data == BENCHMARK {
-        if task != Task::Phonon {
-            bail!("--data {BENCHMARK} is the phonon benchmark; use --task phonon");
-        }
-        let ph = dos_data::benchmark::phonon(&valid_graph, &SymmetryConfig::default())?;
-        (
-            ph.dataset,
-            ph.split,
-            BENCHMARK.to_string(),
-            Some(dos_data::benchmark::PHONON_CSV_SHA256.to_string()),
-        )
-    } else {
-        let path = PathBuf::from(&args.data);
-        match task {
-            Task::Phonon => {
-                let (dir, csv) = phonon_dir(&path)?;
-                let ph = PhononDataset::load_with(&dir, &valid_graph, &SymmetryConfig::default())
+    let (data, default_split, desc, sha256) =
+        if let Some(spec) = args.data.strip_prefix("generated:") {
+            if task != Task::Phonon {
+                bail!("--data generated:N is phonon data; use --task phonon");
+            }
+            let mut parts = spec.split(':');
+            let n: usize = parts
+                .next()
+                .unwrap_or("")
+                .parse()
+                .with_context(|| format!("--data generated:N: `{spec}` is not a count"))?;
+            let gen_seed: u64 = match parts.next() {
+                Some(s) => s.parse().with_context(|| format!("--data seed `{s}`"))?,
+                None => 0,
+            };
+            let data = generated_phonon_dataset(n, 8, gen_seed, graph)?;
+            (data, None, format!("generated:{n}:{gen_seed}"), None)
+        } else if args.data == BENCHMARK {
+            if task != Task::Phonon {
+                bail!("--data {BENCHMARK} is the phonon benchmark; use --task phonon");
+            }
+            let ph = dos_data::benchmark::phonon(&valid_graph, &SymmetryConfig::default())?;
+            (
+                ph.dataset,
+                ph.split,
+                BENCHMARK.to_string(),
+                Some(dos_data::benchmark::PHONON_CSV_SHA256.to_string()),
+            )
+        } else {
+            let path = PathBuf::from(&args.data);
+            match task {
+                Task::Phonon => {
+                    let (dir, csv) = phonon_dir(&path)?;
+                    // Read once: parsed here, hashed for the run's provenance.
+                    let text = dos_data::io::read_text(&csv)?;
+                    let records = dos_data::io::phonon_csv::parse_phonon_csv(&text, &csv)?;
+                    let ph = PhononDataset::from_records(
+                        records,
+                        PhononDataset::split_in(&dir)?,
+                        &valid_graph,
+                        &SymmetryConfig::default(),
+                    )
                     .with_context(|| format!("loading {}", dir.display()))?;
-                let text = dos_data::io::read_text(&csv)?;
-                (
-                    ph.dataset,
-                    ph.split,
-                    dir.display().to_string(),
-                    Some(dos_predict::sha256_hex(text.as_bytes())),
-                )
+                    (
+                        ph.dataset,
+                        ph.split,
+                        dir.display().to_string(),
+                        Some(dos_predict::sha256_hex(text.as_bytes())),
+                    )
+                }
+                Task::Electron => {
+                    let file = electron_file(&path);
+                    let data = load_electron(&file, &valid_graph)?;
+                    let dir = file.parent().unwrap_or(Path::new("."));
+                    let split = Split::read_dir(dir).ok();
+                    let text = dos_data::io::read_text(&file)?;
+                    (
+                        data,
+                        split,
+                        file.display().to_string(),
+                        Some(dos_predict::sha256_hex(text.as_bytes())),
+                    )
+                }
             }
-            Task::Electron => {
-                let file = electron_file(&path);
-                let data = load_electron(&file, &valid_graph)?;
-                let dir = file.parent().unwrap_or(Path::new("."));
-                let split = Split::read_dir(dir).ok();
-                let text = dos_data::io::read_text(&file)?;
-                (
-                    data,
-                    split,
-                    file.display().to_string(),
-                    Some(dos_predict::sha256_hex(text.as_bytes())),
-                )
-            }
-        }
-    };
+        };
     let split = match &args.split {
         Some(dir) => Split::read_dir(dir).with_context(|| format!("split {}", dir.display()))?,
         None => default_split.unwrap_or_else(|| Split::random_80_10_10(data.len(), seed)),
@@ -316,13 +331,8 @@ fn phonon_dir(path: &Path) -> Result<(PathBuf, PathBuf)> {
         vec![path.to_path_buf(), path.join("phonon")]
     };
     for d in dirs {
-        for name in [
-            PhononDataset::CSV.to_string(),
-            format!("{}.gz", PhononDataset::CSV),
-        ] {
-            if d.join(&name).is_file() {
-                return Ok((d.clone(), d.join(name)));
-            }
+        if let Some(csv) = PhononDataset::csv_in(&d) {
+            return Ok((d, csv));
         }
     }
     bail!(

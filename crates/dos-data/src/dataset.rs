@@ -175,20 +175,31 @@ impl PhononDataset {
         symmetry: &SymmetryConfig,
     ) -> Result<Self> {
         let dir = dir.as_ref();
-        let plain: PathBuf = dir.join(Self::CSV);
-        let gz = dir.join(format!("{}.gz", Self::CSV));
-        let path = if !plain.exists() && gz.exists() {
-            gz
-        } else {
-            plain
-        };
+        let path = Self::csv_in(dir).unwrap_or_else(|| dir.join(Self::CSV));
         let records = read_phonon_csv(&path)?;
-        let split = if SPLIT_FILES.iter().all(|f| dir.join(f).is_file()) {
-            Some(Split::read_dir(dir)?)
-        } else {
-            None
-        };
+        let split = Self::split_in(dir)?;
         Self::from_records(records, split, graph, symmetry)
+    }
+
+    /// The benchmark table in `dir`: `phonon_dos.csv`, else `phonon_dos.csv.gz`; `None` when
+    /// neither is there.
+    pub fn csv_in(dir: &Path) -> Option<PathBuf> {
+        [Self::CSV.to_string(), format!("{}.gz", Self::CSV)]
+            .into_iter()
+            .map(|name| dir.join(name))
+            .find(|p| p.is_file())
+    }
+
+    /// The split in `dir` when its three `idx_*.txt` files are there.
+    ///
+    /// # Errors
+    /// An index file that cannot be read or parsed.
+    pub fn split_in(dir: &Path) -> Result<Option<Split>> {
+        if SPLIT_FILES.iter().all(|f| dir.join(f).is_file()) {
+            Ok(Some(Split::read_dir(dir)?))
+        } else {
+            Ok(None)
+        }
     }
 
     /// The dataset of parsed benchmark rows (graphs and crystal systems built in parallel),

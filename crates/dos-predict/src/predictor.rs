@@ -192,35 +192,39 @@ impl Predictor {
     ) -> Result<Vec<Prediction>> {
         let samples: Vec<&Sample> = prepared.iter().map(|p| &p.sample).collect();
         let members = self.member_predictions(&samples)?;
+        let (mut mean, spread) = crate::calibration::ensemble_stats(&members)?;
+        let mut spread = spread.map(|s| s.into_iter());
         prepared
             .iter()
             .enumerate()
-            .map(|(i, p)| self.assemble(p, &members, i, temperature))
+            .map(|(i, p)| {
+                let std = spread.as_mut().and_then(Iterator::next);
+                self.assemble(
+                    p,
+                    &members,
+                    i,
+                    std::mem::take(&mut mean[i]),
+                    std,
+                    temperature,
+                )
+            })
             .collect()
     }
 
+    /// The prediction of structure `i` of a batch from its ensemble mean and raw spread.
     fn assemble(
         &self,
         p: &PreparedStructure,
         members: &[Vec<Vec<f64>>],
         i: usize,
+        mean: Vec<f64>,
+        spread: Option<Vec<f64>>,
         temperature: f64,
     ) -> Result<Prediction> {
         let rows: Vec<&[f64]> = members.iter().map(|m| m[i].as_slice()).collect();
-        let m = self.energy_grid().len();
-        let k = rows.len() as f64;
-        let mean: Vec<f64> = (0..m)
-            .map(|j| rows.iter().map(|r| r[j]).sum::<f64>() / k)
-            .collect();
         let scale = self.manifest.calibration.as_ref().map(|c| c.scale);
-        let std = (rows.len() > 1).then(|| {
-            (0..m)
-                .map(|j| {
-                    let ss: f64 = rows.iter().map(|r| (r[j] - mean[j]).powi(2)).sum();
-                    (ss / (k - 1.0)).sqrt() * scale.unwrap_or(1.0)
-                })
-                .collect()
-        });
+        let std: Option<Vec<f64>> =
+            spread.map(|s| s.into_iter().map(|v| v * scale.unwrap_or(1.0)).collect());
         let crystal = &p.sample.crystal;
         let mut notes: Vec<String> = p
             .symmetry_note

@@ -31,6 +31,17 @@ impl Estimate {
     }
 }
 
+/// `mean +- std` (just `mean` without a spread), each with the formatter's precision.
+impl std::fmt::Display for Estimate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = f.precision().unwrap_or(4);
+        match self.std {
+            Some(s) => write!(f, "{:.p$} +- {:.p$}", self.mean, s),
+            None => write!(f, "{:.p$}", self.mean),
+        }
+    }
+}
+
 /// Harmonic phonon properties at one temperature, per atom (units in the field names; the
 /// heat capacity and entropy per mole of atoms).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -90,6 +101,8 @@ mod tests {
         let e = Estimate::of(&[1.0, 2.0, 3.0]);
         assert_eq!((e.mean, e.std), (2.0, Some(1.0)));
         assert_eq!(Estimate::of(&[4.0]).std, None);
+        assert_eq!(format!("{e:.2}"), "2.00 +- 1.00");
+        assert_eq!(format!("{}", Estimate::of(&[4.0])), "4.0000");
     }
 
     /// An Einstein solid: all 3N modes at one frequency nu_E. A narrow triangle around nu_E on

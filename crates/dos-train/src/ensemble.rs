@@ -58,16 +58,22 @@ pub fn evaluate_predictor(
 ) -> Result<EnsembleEvaluation> {
     let dtype = predictor.manifest().members[0].model.precision().dtype();
     let src = SampleSource::subset(&data.samples, indices, device, dtype)?;
-    let members = predictor
+    let mut members = predictor
         .members()
         .iter()
         .map(|m| predict_all(m, &src, batch_size, None))
         .collect::<Result<Vec<Predictions>>>()?;
-    let rows: Vec<Vec<Vec<f64>>> = members.iter().map(|p| p.predicted.clone()).collect();
+    let n_members = members.len();
+    let rows: Vec<Vec<Vec<f64>>> = members
+        .iter_mut()
+        .map(|p| std::mem::take(&mut p.predicted))
+        .collect();
     let (mean, spread) = calibration::ensemble_stats(&rows).map_err(predict_err)?;
-    let mut predictions = members[0].clone();
+    let seconds = members.iter().map(|p| p.seconds).sum();
+    // Ids, systems and targets do not depend on the member: the first one's serve.
+    let mut predictions = members.swap_remove(0);
     predictions.predicted = mean;
-    predictions.seconds = members.iter().map(|p| p.seconds).sum();
+    predictions.seconds = seconds;
     let metrics = split_metrics(&predictions, src.samples())?;
     let target = predictions
         .target
@@ -88,7 +94,7 @@ pub fn evaluate_predictor(
         spread,
         metrics,
         coverage_90,
-        members: members.len(),
+        members: n_members,
     })
 }
 
