@@ -7,8 +7,8 @@
 #   bash scripts/phonon_accuracy.sh [WORK_DIR]     (default: target/phonon-accuracy)
 #
 # Environment: DATA (default: the benchmark shipped in crates/dos-data/data/phonon), SEEDS
-# (default "0 1 2"), WEIGHT_DECAY (default 0.3; 0.1 gives the previous recipe of
-# docs/results.md), EMA (default 0.999).
+# (default "0 1 2"), WEIGHT_DECAY (default 0.3; 0.1 gives the earlier recipe of
+# docs/experiments/2026-11-25-phonon-weight-decay-0.1-weight-average.md), EMA (default 0.999).
 #
 # An interrupted run continues where it stopped (each seed resumes from its last checkpoint).
 set -euo pipefail
