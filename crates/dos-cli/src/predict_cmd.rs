@@ -118,17 +118,9 @@ pub fn shard<T: Clone>(items: &[T], k: usize, n: usize) -> Vec<T> {
     items.iter().skip(k - 1).step_by(n).cloned().collect()
 }
 
-/// 1 cm^-1 in THz.
-const THZ_PER_CM: f64 = 0.029_979_245_8;
-
-/// pymatgen `PhononDos.as_dict()` of a prediction: frequencies in THz, densities in modes per
-/// THz per cell normalised to 3N (the raw mean when it has no positive weight).
+/// pymatgen `PhononDos.as_dict()` of a prediction ([`Prediction::phonon_dos_thz`]).
 pub fn pymatgen_phonon_dos(p: &Prediction) -> serde_json::Value {
-    let freqs: Vec<f64> = p.energies.iter().map(|e| e * THZ_PER_CM).collect();
-    let densities = dos_metrics::PhononDos::new(&freqs, &p.mean, p.n_atoms).map_or_else(
-        |_| p.mean.iter().map(|v| v.max(0.0)).collect(),
-        |d| d.dos().to_vec(),
-    );
+    let (freqs, densities) = p.phonon_dos_thz();
     serde_json::json!({
         "@module": "pymatgen.phonon.dos",
         "@class": "PhononDos",
@@ -345,36 +337,5 @@ mod tests {
         let list = expand_inputs(&[format!("@{}", d.join("list.txt").display())]).unwrap();
         assert_eq!(list, vec![d.join("b.cif"), d.join("a.cif")]);
         assert!(expand_inputs(&[format!("{}/*.xyz", d.display())]).is_err());
-    }
-
-    #[test]
-    fn pymatgen_document_is_normalised_to_3n_modes_in_thz() {
-        let energies: Vec<f64> = (0..51).map(|i| 20.0 * i as f64).collect();
-        let p = Prediction {
-            id: "x".into(),
-            formula: "NaCl".into(),
-            n_atoms: 2,
-            space_group: Some(225),
-            crystal_system: "cubic".into(),
-            notes: vec![],
-            mean: energies.iter().map(|e| (e / 300.0).sin().abs()).collect(),
-            energies,
-            energy_unit: "cm^-1".into(),
-            std: None,
-            std_calibrated: false,
-            members: 1,
-            properties: None,
-        };
-        let d = pymatgen_phonon_dos(&p);
-        assert_eq!(d["@class"], "PhononDos");
-        let f: Vec<f64> = serde_json::from_value(d["frequencies"].clone()).unwrap();
-        let g: Vec<f64> = serde_json::from_value(d["densities"].clone()).unwrap();
-        assert!((f[50] - 29.979_245_8).abs() < 1e-9);
-        let area: f64 = f
-            .windows(2)
-            .zip(g.windows(2))
-            .map(|(x, y)| 0.5 * (x[1] - x[0]) * (y[0] + y[1]))
-            .sum();
-        assert!((area - 6.0).abs() < 1e-9, "{area}");
     }
 }

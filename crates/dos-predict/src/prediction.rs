@@ -45,7 +45,22 @@ pub struct Prediction {
     pub properties: Option<PhononProperties>,
 }
 
+/// 1 cm^-1 in THz.
+pub const THZ_PER_CM: f64 = 0.029_979_245_8;
+
 impl Prediction {
+    /// The mean DOS as pymatgen's `PhononDos` holds it: frequencies in THz (`energies` in
+    /// cm^-1 times [`THZ_PER_CM`]) and densities in modes per THz per cell, normalised so the
+    /// trapezoid area is 3N (the raw mean clipped at 0 when it has no positive weight).
+    pub fn phonon_dos_thz(&self) -> (Vec<f64>, Vec<f64>) {
+        let freqs: Vec<f64> = self.energies.iter().map(|e| e * THZ_PER_CM).collect();
+        let densities = dos_metrics::PhononDos::new(&freqs, &self.mean, self.n_atoms).map_or_else(
+            |_| self.mean.iter().map(|v| v.max(0.0)).collect(),
+            |d| d.dos().to_vec(),
+        );
+        (freqs, densities)
+    }
+
     /// Lower and upper ends of the 90 % interval `mean -+ 1.645 std` (`None` without spread).
     pub fn interval_90(&self) -> Option<(Vec<f64>, Vec<f64>)> {
         let std = self.std.as_ref()?;
@@ -57,5 +72,38 @@ impl Prediction {
                 .map(|(m, s)| (m - z * s, m + z * s))
                 .unzip(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phonon_dos_thz_is_normalised_to_3n_modes() {
+        let energies: Vec<f64> = (0..51).map(|i| 20.0 * i as f64).collect();
+        let p = Prediction {
+            id: "x".into(),
+            formula: "NaCl".into(),
+            n_atoms: 2,
+            space_group: Some(225),
+            crystal_system: "cubic".into(),
+            notes: vec![],
+            mean: energies.iter().map(|e| (e / 300.0).sin().abs()).collect(),
+            energies,
+            energy_unit: "cm^-1".into(),
+            std: None,
+            std_calibrated: false,
+            members: 1,
+            properties: None,
+        };
+        let (f, g) = p.phonon_dos_thz();
+        assert!((f[50] - 29.979_245_8).abs() < 1e-9);
+        let area: f64 = f
+            .windows(2)
+            .zip(g.windows(2))
+            .map(|(x, y)| 0.5 * (x[1] - x[0]) * (y[0] + y[1]))
+            .sum();
+        assert!((area - 6.0).abs() < 1e-9, "{area}");
     }
 }
