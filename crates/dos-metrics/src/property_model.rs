@@ -296,7 +296,7 @@ pub struct ScalarErrors {
 /// # Shapes
 /// `pred: (B,)`, `target: (B,)`.
 pub fn scalar_errors(pred: &[f64], target: &[f64]) -> Result<ScalarErrors> {
-    let e = crate::errors::crystal_errors(pred, target)?;
+    let e = crate::accuracy::crystal_errors(pred, target)?;
     Ok(ScalarErrors {
         mae: e.mae,
         rmse: e.rmse,
