@@ -2,7 +2,7 @@
 //!
 //! How good is a predicted density of states, and what follows from one.
 //!
-//! - [`errors`]: per-crystal MSE, MAE, RMSE and R^2 over the grid, averaged over crystals (the
+//! - [`accuracy`]: per-crystal MSE, MAE, RMSE and R^2 over the grid, averaged over crystals (the
 //!   paper's protocol), [`MetricSummary`] (with [`MetricSummary::mse_x10`], the number the
 //!   paper's tables print), breakdowns by group (crystal system, number of species).
 //! - [`phonon`]: harmonic heat capacity, entropy, free energy, zero-point energy and mean

@@ -280,7 +280,7 @@ impl std::fmt::Debug for PropertyRegressor {
 }
 
 /// Errors of a scalar property: MAE, RMSE and R^2 (`SS_tot = 0`: as in
-/// [`crate::errors`]).
+/// [`crate::accuracy`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ScalarErrors {
     /// Mean absolute error.

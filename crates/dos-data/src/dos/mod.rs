@@ -7,7 +7,7 @@
 //!   Fermi level (paper appendix A.2, made exact).
 //! - [`mod@band_gap`]: pymatgen's `Dos.get_gap` / `get_cbm_vbm` on a raw document.
 //! - [`summary`]: [`EdosSummary`], what `dos data edos` prints.
-//! - [`dataset`]: [`ElectronDataset`], many documents -> crystals + targets, magnetic ones dropped.
+//! - [`electron_dataset`]: [`ElectronDataset`], many documents -> crystals + targets, magnetic ones dropped.
 
 pub mod band_gap;
 pub mod document;
