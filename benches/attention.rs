@@ -14,6 +14,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion};
 use dos::attn::{AttentionConfig, CrossAttentionStack, EnergyEmbedding, SelfAttentionStack};
+use dos::config::Check;
 
 /// The `dos` binary's allocator (it keeps freed pages for reuse; with the system allocator
 /// every large tensor is a fresh mapping that the kernel zeroes on first touch).
@@ -40,9 +41,12 @@ fn cross_attention(c: &mut Criterion) {
                     let vm = VarMap::new();
                     let vb = VarBuilder::from_varmap(&vm, DType::F32, &dev);
                     let emb = EnergyEmbedding::new(m, d, vb.pp("energy")).expect("embedding");
-                    let stack =
-                        CrossAttentionStack::new(&AttentionConfig::released(d), LAYERS, vb.pp("x"))
-                            .expect("stack");
+                    let stack = CrossAttentionStack::new(
+                        &AttentionConfig::released(d).check().expect("valid"),
+                        LAYERS,
+                        vb.pp("x"),
+                    )
+                    .expect("stack");
                     let keys = Tensor::randn(0f32, 1., (b, n, d), &dev).expect("keys");
                     let mask = Tensor::ones((b, n), DType::F32, &dev).expect("mask");
                     let id = format!("M{m}_d{d}_N{n}_B{b}");
@@ -76,9 +80,12 @@ fn self_attention(c: &mut Criterion) {
                 let vm = VarMap::new();
                 let vb = VarBuilder::from_varmap(&vm, DType::F32, &dev);
                 let emb = EnergyEmbedding::new(m, d, vb.pp("energy")).expect("embedding");
-                let stack =
-                    SelfAttentionStack::new(&AttentionConfig::released(d), LAYERS, vb.pp("s"))
-                        .expect("stack");
+                let stack = SelfAttentionStack::new(
+                    &AttentionConfig::released(d).check().expect("valid"),
+                    LAYERS,
+                    vb.pp("s"),
+                )
+                .expect("stack");
                 let id = format!("M{m}_d{d}_B{b}");
                 group.bench_function(BenchmarkId::new("forward", &id), |bch| {
                     bch.iter(|| {

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::Criterion;
+use dos::config::Check;
 use dos::data::dataset::PhononDataset;
 use dos::data::graph::{CrystalGraph, GraphConfig};
 use dos::data::io::read_phonon_csv;
@@ -31,7 +32,7 @@ fn bench(c: &mut Criterion, dir: &std::path::Path) {
         ("graphs_phonon_preset", GraphConfig::phonon()),
         ("graphs_electron_preset", GraphConfig::electron()),
     ] {
-        let valid = cfg.validate().expect("preset");
+        let valid = cfg.check().expect("preset");
         group.bench_function(name, |b| {
             b.iter(|| {
                 let graphs: Vec<CrystalGraph> = records

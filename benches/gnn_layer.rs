@@ -12,6 +12,7 @@ use std::time::Duration;
 use candle_core::{DType, Device, Var};
 use candle_nn::VarMap;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use dos::config::Check;
 use dos::graph::{Aggregation, Gnn, GnnConfig, GraphInput, ProcessorLayer};
 use dos::models::synthetic::phonon_like_batch;
 use dos::nn::SeededVarMap;
@@ -75,7 +76,9 @@ fn bench(c: &mut Criterion) {
                 hidden: D,
                 layers: 3,
                 aggregation: Aggregation::Mean,
-            },
+            }
+            .check()
+            .expect("valid"),
             SeededVarMap::var_builder(&vm, 0, DType::F32, &dev),
         )
         .expect("gnn");

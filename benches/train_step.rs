@@ -1,30 +1,42 @@
-//! DOSTransformer at the paper phonon config (d 256, L' 3, L1 = L2 = L3 = 2, M 51):
-//! one training step as the trainer takes it (`DosModel::loss_and_grads`: the loss with its
-//! gradients, the two branches back-propagated on two threads on the CPU; then the AdamW
-//! update of `dos_nn::FusedAdamW`, the same update as `candle_nn::AdamW`) and one inference
-//! batch, on
-//! synthetic phonon-like crystals (7 atoms, 4 Å cutoff, about 40 neighbours per atom, 118
-//! node features, 4 edge features), batch sizes 1 and 8, f32, on the CPU (or CUDA device 0
-//! when built with `--features cuda`).
+//! One DOSTransformer training step and its parts at the paper phonon config (d 256, L' 3,
+//! L1 = L2 = L3 = 2, M 51), f32, on the CPU (or CUDA device 0 when built with
+//! `--features cuda`), batch sizes 1 and 8 of synthetic phonon-like crystals (7 atoms, 4 Å
+//! cutoff, about 40 neighbours per atom, 118 node and 4 edge features):
+//!
+//! - `loss`: the loss of both branches, forward only;
+//! - `loss_and_grads`: the loss with its gradients as the trainer takes them (the two
+//!   branches back-propagated on two threads on the CPU);
+//! - `train_step`: `loss_and_grads` then the fused AdamW update, as the trainer runs it;
+//! - `inference`: the system branch (`DosModel::predict`);
+//! - `adamw/fused` and `adamw/candle_nn`: one AdamW update of the 6.47 M parameters, by
+//!   `dos_nn::FusedAdamW` (in place) and by `candle_nn::AdamW` (the same update, composed).
+//!
+//! The GNN and the attention stacks alone are the `gnn_layer` and `attention` benches.
 //!
 //! Run: `cargo bench --bench train_step`.
 
 use std::hint::black_box;
 
 use candle_core::{DType, Device};
-use candle_nn::{Optimizer, ParamsAdamW};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use criterion::{criterion_group, criterion_main, Criterion};
+use dos::config::Check;
 use dos::models::synthetic::phonon_like_batch;
 use dos::models::{AnyModel, DosModel, ModelConfig, ModelKind, Task};
 use dos::nn::FusedAdamW;
+use dos::train::Backward;
 
 /// The `dos` binary's allocator (it keeps freed pages for reuse; with the system allocator
 /// every large tensor is a fresh mapping that the kernel zeroes on first touch).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn phonon_batch(b: usize, device: &Device) -> dos::data::CrystalBatch {
-    phonon_like_batch(b, device, DType::F32).expect("synthetic batch")
+fn params() -> ParamsAdamW {
+    ParamsAdamW {
+        lr: 1e-4,
+        weight_decay: 0.01,
+        ..ParamsAdamW::default()
+    }
 }
 
 fn bench(c: &mut Criterion) {
@@ -33,30 +45,28 @@ fn bench(c: &mut Criterion) {
     dos::nn::fix_matmul_thread_count();
     let device = Device::cuda_if_available(0).expect("device");
     let cfg = ModelConfig::preset(ModelKind::DosTransformer, Task::Phonon, true)
-        .validate()
+        .check()
         .expect("paper config is valid");
     let (model, varmap) = AnyModel::build(&cfg, &device).expect("model");
-    let mut opt = FusedAdamW::new(
-        varmap.all_vars(),
-        ParamsAdamW {
-            lr: 1e-4,
-            weight_decay: 0.01,
-            ..ParamsAdamW::default()
-        },
-    )
-    .expect("optimiser");
+    let mut fused = FusedAdamW::new(varmap.all_vars(), params()).expect("optimiser");
     let mut group = c.benchmark_group("dostransformer_phonon");
     for b in [1usize, 8] {
-        let batch = phonon_batch(b, &device);
-        let edges = batch.senders.dim(0).expect("edges");
+        let batch = phonon_like_batch(b, &device, DType::F32).expect("synthetic batch");
         eprintln!(
-            "batch {b}: {} atoms, {edges} edges",
-            batch.node_features.dim(0).unwrap()
+            "batch {b}: {} atoms, {} edges",
+            batch.node_features.dim(0).expect("atoms"),
+            batch.senders.dim(0).expect("edges")
         );
+        group.bench_function(format!("loss/b{b}"), |bench| {
+            bench.iter(|| black_box(model.loss(&batch).expect("loss")))
+        });
+        group.bench_function(format!("loss_and_grads/b{b}"), |bench| {
+            bench.iter(|| black_box(model.loss_and_grads(&batch).expect("loss")))
+        });
         group.bench_function(format!("train_step/b{b}"), |bench| {
             bench.iter(|| {
                 let (loss, grads) = model.loss_and_grads(&batch).expect("loss");
-                opt.step_scaled(&grads, 1.0).expect("step");
+                fused.step_scaled(&grads, 1.0).expect("step");
                 black_box(loss);
             })
         });
@@ -68,6 +78,18 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    let batch = phonon_like_batch(1, &device, DType::F32).expect("synthetic batch");
+    let grads = model
+        .loss(&batch)
+        .and_then(|l| l.backward())
+        .expect("gradients");
+    group.bench_function("adamw/fused", |bench| {
+        bench.iter(|| fused.step(&grads).expect("step"))
+    });
+    let mut composed = AdamW::new(varmap.all_vars(), params()).expect("optimiser");
+    group.bench_function("adamw/candle_nn", |bench| {
+        bench.iter(|| composed.step(&grads).expect("step"))
+    });
     group.finish();
 }
 

@@ -2,6 +2,7 @@
 //!
 //! This umbrella crate re-exports the workspace crates so that examples, benchmarks and
 //! integration tests can `use dos::...`:
+//! - [`config`]: the checked-configuration pattern (`Check`, `Checked`);
 //! - [`data`]: crystals, readers, symmetry, periodic graphs, DOS processing, splits;
 //! - [`nn`]: LayerNorm/softmax with backward, PReLU, MLPs, gradient checks;
 //! - [`graph`]: encoder/processor message passing;
@@ -11,6 +12,7 @@
 //! - [`predict`]: model packages, the `Predictor`, the bundled phonon model;
 //! - [`train`]: training, evaluation and checkpoints.
 pub use dos_attn as attn;
+pub use dos_config as config;
 pub use dos_data as data;
 pub use dos_graph as graph;
 pub use dos_metrics as metrics;

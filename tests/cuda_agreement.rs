@@ -5,6 +5,7 @@
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
+use dos::config::Check;
 use dos::models::synthetic::{batch_from_graphs, SplitMix64, SyntheticCrystal, SyntheticSpec};
 use dos::models::{AnyModel, DosModel, ModelConfig, ModelKind, Task};
 
@@ -44,7 +45,7 @@ fn cpu_and_cuda_predictions_agree_to_1e_4() {
     let gpu = Device::new_cuda(0).expect("a CUDA device");
     for kind in ModelKind::ALL {
         let cfg = ModelConfig::preset(kind, Task::Phonon, true)
-            .validate()
+            .check()
             .unwrap();
         let (cpu_model, cpu_vars) = AnyModel::build(&cfg, &Device::Cpu).unwrap();
         // The same weights on the GPU: copy every CPU variable into the GPU VarMap.

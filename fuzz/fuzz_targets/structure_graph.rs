@@ -4,6 +4,7 @@
 #![no_main]
 
 use dos_data::graph::{neighbor_list_with, CrystalGraph, GraphConfig, NeighborOptions};
+use dos_data::Check;
 use dos_data::io::{parse_structure, StructureFormat};
 use libfuzzer_sys::fuzz_target;
 
@@ -39,7 +40,7 @@ fuzz_target!(|data: &[u8]| {
     } else {
         GraphConfig::electron()
     };
-    let cfg = cfg.validate().expect("preset is valid");
+    let cfg = cfg.check().expect("preset is valid");
     match CrystalGraph::new(&crystal, &cfg) {
         Ok(g) => assert_eq!(g.n_atoms, crystal.n_atoms()),
         Err(e) => assert!(!e.to_string().contains('\n'), "multi-line error: {e}"),

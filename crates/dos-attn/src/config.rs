@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use dos_config::{Check, Checked};
+
 use crate::AttnError;
 
 /// Configuration of an attention block ([`CrossAttention`](crate::CrossAttention),
@@ -26,9 +28,8 @@ pub struct AttentionConfig {
     pub eps: f64,
     /// Cross-attention only: normalise atoms (keys/values) with their own LayerNorm `norm_kv`
     /// instead of the query LayerNorm `norm_q` (released: false, one `layer_norms[0]` for
-    /// query, key and value). Configs saved before this field existed used separate norms,
-    /// hence the serde default `true` for a missing field.
-    #[serde(default = "separate_kv_norm_when_missing")]
+    /// query, key and value). A missing field reads as the preset's `false`.
+    #[serde(default)]
     pub separate_kv_norm: bool,
 }
 
@@ -37,10 +38,6 @@ pub const MAX_DIM: usize = 8_192;
 
 /// Largest feed-forward expansion (the same limit as `dos_models::size_limits`).
 pub const MAX_FFN_MULT: usize = 16;
-
-fn separate_kv_norm_when_missing() -> bool {
-    true
-}
 
 impl AttentionConfig {
     /// The released block for width `dim`: one head, no projections, FFN 4d, eps 1e-5.
@@ -60,9 +57,9 @@ impl AttentionConfig {
         Self::released(dim)
     }
 
-    /// Checks `dim` in `1..=`[`MAX_DIM`], `heads >= 1` dividing `dim`, `ffn_mult` in
+    /// `dim` in `1..=`[`MAX_DIM`], `heads >= 1` dividing `dim`, `ffn_mult` in
     /// `1..=`[`MAX_FFN_MULT`], `eps > 0`.
-    pub fn validate(&self) -> Result<(), AttnError> {
+    fn check_fields(&self) -> Result<(), AttnError> {
         let err = |field, message: String| Err(AttnError::InvalidConfig { field, message });
         if !(1..=MAX_DIM).contains(&self.dim) {
             return err("dim", format!("{} is outside 1..={MAX_DIM}", self.dim));
@@ -94,14 +91,35 @@ impl AttentionConfig {
     }
 }
 
+impl Check for AttentionConfig {
+    type Checked = Checked<AttentionConfig>;
+    type Error = AttnError;
+
+    /// Checks `dim` in `1..=`[`MAX_DIM`], `heads >= 1` dividing `dim`, `ffn_mult` in
+    /// `1..=`[`MAX_FFN_MULT`], `eps > 0`.
+    fn check(&self) -> Result<Checked<AttentionConfig>, AttnError> {
+        Checked::after(self, Self::check_fields)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A saved config without a defaulted field reads as the preset.
+    #[test]
+    fn serde_defaults_are_the_preset() {
+        let preset = AttentionConfig::released(16);
+        let mut json = serde_json::to_value(&preset).unwrap();
+        json.as_object_mut().unwrap().remove("separate_kv_norm");
+        let back: AttentionConfig = serde_json::from_value(json).unwrap();
+        assert_eq!(back, preset);
+    }
+
     #[test]
     fn released_validates_and_roundtrips() {
         let cfg = AttentionConfig::released(256);
-        cfg.validate().unwrap();
+        cfg.check().unwrap();
         let back: AttentionConfig =
             serde_json::from_str(&serde_json::to_string(&cfg).unwrap()).unwrap();
         assert_eq!(back, cfg);
@@ -114,14 +132,14 @@ mod tests {
             projections: true,
             ..AttentionConfig::released(8)
         };
-        let err = cfg.validate().unwrap_err().to_string();
+        let err = cfg.check().unwrap_err().to_string();
         assert!(err.contains("`heads`"), "{err}");
     }
 
     #[test]
     fn huge_sizes_are_rejected_with_field_and_range() {
         let wide = AttentionConfig::released(1_000_000_000);
-        let err = wide.validate().unwrap_err().to_string();
+        let err = wide.check().unwrap_err().to_string();
         assert!(
             err.contains("`dim`: 1000000000 is outside 1..=8192"),
             "{err}"
@@ -130,10 +148,6 @@ mod tests {
             ffn_mult: 1 << 40,
             ..AttentionConfig::released(8)
         };
-        assert!(fat
-            .validate()
-            .unwrap_err()
-            .to_string()
-            .contains("`ffn_mult`"));
+        assert!(fat.check().unwrap_err().to_string().contains("`ffn_mult`"));
     }
 }

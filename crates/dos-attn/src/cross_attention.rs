@@ -4,6 +4,8 @@ use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
 use dos_nn::LayerNorm;
 
+use dos_config::Checked;
+
 use crate::{AttentionConfig, AttnError, DotProductAttention, FeedForward};
 
 /// One pre-LayerNorm cross-attention block,
@@ -34,8 +36,7 @@ pub struct CrossAttention {
 
 impl CrossAttention {
     /// Validates `cfg` and creates (or loads) the block's parameters under `vb`.
-    pub fn new(cfg: &AttentionConfig, vb: VarBuilder) -> Result<Self> {
-        cfg.validate()?;
+    pub fn new(cfg: &Checked<AttentionConfig>, vb: VarBuilder) -> Result<Self> {
         let d = cfg.dim;
         Ok(Self {
             norm_q: LayerNorm::new(d, cfg.eps, vb.pp("norm_q"))?,
@@ -93,14 +94,14 @@ impl CrossAttention {
 /// ```
 /// use candle_core::{DType, Device, Tensor};
 /// use candle_nn::{VarBuilder, VarMap};
-/// use dos_attn::{AttentionConfig, CrossAttentionStack, EnergyEmbedding};
+/// use dos_attn::{AttentionConfig, Check, CrossAttentionStack, EnergyEmbedding};
 /// # fn main() -> candle_core::Result<()> {
 /// let dev = Device::Cpu;
 /// let vm = VarMap::new();
 /// let vb = VarBuilder::from_varmap(&vm, DType::F32, &dev);
 /// let d = 32;
 /// let energies = EnergyEmbedding::new(51, d, vb.pp("energy"))?;
-/// let stack = CrossAttentionStack::new(&AttentionConfig::released(d), 2, vb.pp("cross"))?;
+/// let stack = CrossAttentionStack::new(&AttentionConfig::released(d).check()?, 2, vb.pp("cross"))?;
 /// // Two crystals with 3 and 1 atoms, padded to 3.
 /// let atoms = Tensor::randn(0f32, 1., (2, 3, d), &dev)?;
 /// let mask = Tensor::new(&[[1f32, 1., 1.], [1., 0., 0.]], &dev)?;
@@ -116,8 +117,7 @@ pub struct CrossAttentionStack {
 
 impl CrossAttentionStack {
     /// Validates `cfg` and creates (or loads) `n_layers` blocks and the final norm under `vb`.
-    pub fn new(cfg: &AttentionConfig, n_layers: usize, vb: VarBuilder) -> Result<Self> {
-        cfg.validate()?;
+    pub fn new(cfg: &Checked<AttentionConfig>, n_layers: usize, vb: VarBuilder) -> Result<Self> {
         let vl = vb.pp("layers");
         let layers = (0..n_layers)
             .map(|k| CrossAttention::new(cfg, vl.pp(k)))
@@ -174,9 +174,11 @@ mod tests {
     use super::*;
     use candle_core::{DType, Device};
     use candle_nn::VarMap;
+    use dos_config::Check;
     use dos_nn::gradcheck::{assert_gradients_ok, check_gradients, max_abs_diff, GradCheckOptions};
 
-    fn configs(d: usize) -> [AttentionConfig; 2] {
+    /// The released block and a variant with projections and more heads, checked.
+    fn configs(d: usize) -> [Checked<AttentionConfig>; 2] {
         [
             AttentionConfig::released(d),
             AttentionConfig {
@@ -186,6 +188,7 @@ mod tests {
                 ..AttentionConfig::released(d)
             },
         ]
+        .map(|c| c.check().expect("test configs are valid"))
     }
 
     #[test]
@@ -250,7 +253,7 @@ mod tests {
         let dev = Device::Cpu;
         let vm = VarMap::new();
         let vb = dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F64, &dev);
-        let block = CrossAttention::new(&AttentionConfig::released(4), vb)?;
+        let block = CrossAttention::new(&AttentionConfig::released(4).check()?, vb)?;
         let q = Tensor::randn(0f64, 1., (2, 3, 4), &dev)?;
         let k = Tensor::randn(0f64, 1., (2, 3, 4), &dev)?;
         let mask = Tensor::new(&[[1f64, 1., 0.], [1., 0., 0.]], &dev)?;
@@ -302,7 +305,7 @@ mod tests {
         let dev = Device::Cpu;
         let vm = VarMap::new();
         let vb = dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F32, &dev);
-        let stack = CrossAttentionStack::new(&AttentionConfig::released(4), 1, vb)?;
+        let stack = CrossAttentionStack::new(&AttentionConfig::released(4).check()?, 1, vb)?;
         let q = Tensor::zeros((2, 3, 4), DType::F32, &dev)?;
         let k = Tensor::zeros((2, 5, 4), DType::F32, &dev)?;
         let err = stack

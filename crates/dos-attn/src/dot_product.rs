@@ -2,7 +2,7 @@
 
 use candle_core::{Result, Tensor, D};
 use candle_nn::{linear, linear_no_bias, Linear, VarBuilder};
-use dos_nn::fused::linear as fused_linear;
+use dos_nn::kernels::linear as fused_linear;
 use dos_nn::masked_softmax;
 
 fn linear_fwd(l: &Linear, x: &Tensor) -> Result<Tensor> {

@@ -2,7 +2,7 @@
 
 use candle_core::{Module, Result, Tensor};
 use candle_nn::{Linear, VarBuilder};
-use dos_nn::fused::linear;
+use dos_nn::kernels::linear;
 
 /// Feed-forward network, `y = fc2(ReLU(fc1(x)))` with `fc1: Linear(d, mult d)`,
 /// `fc2: Linear(mult d, d)`.

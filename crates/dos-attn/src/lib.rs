@@ -11,18 +11,19 @@
 
 pub mod config;
 pub mod cross_attention;
+pub mod crystal_system_prompts;
 pub mod dot_product;
 pub mod energy_embedding;
 pub mod error;
 pub mod feed_forward;
-pub mod prompts;
 pub mod self_attention;
 
 pub use config::AttentionConfig;
 pub use cross_attention::{CrossAttention, CrossAttentionStack};
+pub use crystal_system_prompts::{CrystalSystemPrompts, UnseenRule, UnseenSystems};
+pub use dos_config::{Check, Checked};
 pub use dot_product::DotProductAttention;
 pub use energy_embedding::EnergyEmbedding;
 pub use error::AttnError;
 pub use feed_forward::FeedForward;
-pub use prompts::{CrystalSystemPrompts, UnseenRule, UnseenSystems};
 pub use self_attention::{SelfAttention, SelfAttentionStack};

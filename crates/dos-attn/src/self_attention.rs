@@ -4,6 +4,8 @@ use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
 use dos_nn::LayerNorm;
 
+use dos_config::Checked;
+
 use crate::{AttentionConfig, AttnError, DotProductAttention, FeedForward};
 
 /// One pre-LayerNorm self-attention block over the M energy tokens,
@@ -27,8 +29,7 @@ pub struct SelfAttention {
 
 impl SelfAttention {
     /// Validates `cfg` and creates (or loads) the block's parameters under `vb`.
-    pub fn new(cfg: &AttentionConfig, vb: VarBuilder) -> Result<Self> {
-        cfg.validate()?;
+    pub fn new(cfg: &Checked<AttentionConfig>, vb: VarBuilder) -> Result<Self> {
         let d = cfg.dim;
         Ok(Self {
             norm: LayerNorm::new(d, cfg.eps, vb.pp("norm"))?,
@@ -73,8 +74,7 @@ pub struct SelfAttentionStack {
 
 impl SelfAttentionStack {
     /// Validates `cfg` and creates (or loads) `n_layers` blocks and the final norm under `vb`.
-    pub fn new(cfg: &AttentionConfig, n_layers: usize, vb: VarBuilder) -> Result<Self> {
-        cfg.validate()?;
+    pub fn new(cfg: &Checked<AttentionConfig>, n_layers: usize, vb: VarBuilder) -> Result<Self> {
         let vl = vb.pp("layers");
         let layers = (0..n_layers)
             .map(|k| SelfAttention::new(cfg, vl.pp(k)))
@@ -100,9 +100,11 @@ mod tests {
     use super::*;
     use candle_core::{DType, Device};
     use candle_nn::VarMap;
+    use dos_config::Check;
     use dos_nn::gradcheck::{assert_gradients_ok, check_gradients, GradCheckOptions};
 
-    fn configs(d: usize) -> [AttentionConfig; 2] {
+    /// The released block and a variant with projections and more heads, checked.
+    fn configs(d: usize) -> [Checked<AttentionConfig>; 2] {
         [
             AttentionConfig::released(d),
             AttentionConfig {
@@ -111,6 +113,7 @@ mod tests {
                 ..AttentionConfig::released(d)
             },
         ]
+        .map(|c| c.check().expect("test configs are valid"))
     }
 
     #[test]

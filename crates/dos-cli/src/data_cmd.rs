@@ -12,6 +12,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use dos_data::graph::neighbor_list;
 use dos_data::io::{read_phonon_csv, read_structure};
 use dos_data::symmetry::{analyze, SymmetryConfig};
+use dos_data::Check;
 use dos_data::Crystal;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -107,8 +108,8 @@ pub fn inspect(args: &InspectArgs) -> Result<Vec<InspectRow>> {
         symprec: args.symprec,
         ..SymmetryConfig::default()
     };
-    symmetry.validate()?;
-    dos_data::graph::NeighborOptions::radius(args.cutoff).validate()?;
+    symmetry.check()?;
+    dos_data::graph::NeighborOptions::radius(args.cutoff).check()?;
     let mut items: Vec<(usize, String, Crystal)> = Vec::new();
     for (file_index, path) in args.data.iter().enumerate() {
         if is_csv(path) {

@@ -16,6 +16,7 @@ use dos_data::dos::{
     read_dos_document, summarize_document, EdosSummary, ElectronDosPipeline, GapOptions,
     SpinSelection, DEFAULT_MAGNETIC_TOL,
 };
+use dos_data::Check;
 
 /// Output format of `dos data edos`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -54,7 +55,7 @@ pub struct EdosArgs {
 /// Processes the document named by `args` into an [`EdosSummary`] (paper pipeline).
 pub fn summarize(args: &EdosArgs) -> anyhow::Result<EdosSummary> {
     let doc = read_dos_document(&args.input)?;
-    let pipeline = ElectronDosPipeline::paper().validate()?;
+    let pipeline = ElectronDosPipeline::paper().check()?;
     let gap = GapOptions {
         tol: args.gap_tol,
         abs_tol: args.abs_tol,

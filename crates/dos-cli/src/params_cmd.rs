@@ -6,6 +6,7 @@ use clap::Args;
 use dos_models::{parameter_count, AnyModel, ModelConfig, ModelKind, Task};
 
 use crate::train_cmd::TaskArg;
+use dos_models::Check;
 
 /// Options of `dos params`.
 #[derive(Debug, Args)]
@@ -26,7 +27,7 @@ pub fn run(args: ParamsArgs) -> Result<()> {
             _ => &[true, false],
         };
         for &energy in energies {
-            let cfg = ModelConfig::preset(kind, task, energy).validate()?;
+            let cfg = ModelConfig::preset(kind, task, energy).check()?;
             let (_model, varmap) = AnyModel::build(&cfg, &Device::Cpu)?;
             let on = if energy { "on" } else { "off" };
             println!("{}\t{on}\t{}", kind.name(), parameter_count(&varmap));

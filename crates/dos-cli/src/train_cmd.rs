@@ -11,6 +11,7 @@ use dos_data::graph::GraphConfig;
 use dos_data::physics::generate::read_electron_dataset;
 use dos_data::split::Split;
 use dos_data::symmetry::SymmetryConfig;
+use dos_data::Check;
 use dos_models::{ModelConfig, ModelKind, Precision, Task};
 use dos_train::run::{read_json, CONFIG_FILE};
 use dos_train::{
@@ -239,7 +240,7 @@ pub fn task_graph(task: Task) -> GraphConfig {
 /// benchmark` is the phonon benchmark embedded in the binary.
 pub fn load_data(args: &DataArgs, seed: u64, graph: &GraphConfig) -> Result<LoadedData> {
     let task: Task = args.task.into();
-    let valid_graph = graph.validate().context("graph settings")?;
+    let valid_graph = graph.check().context("graph settings")?;
     let (data, default_split, desc, sha256) =
         if let Some(spec) = args.data.strip_prefix("generated:") {
             if task != Task::Phonon {
@@ -351,7 +352,7 @@ pub fn electron_file(path: &Path) -> PathBuf {
     }
 }
 
-fn load_electron(file: &Path, graph: &dos_data::graph::ValidGraphConfig) -> Result<Dataset> {
+fn load_electron(file: &Path, graph: &dos_data::graph::CheckedGraphConfig) -> Result<Dataset> {
     let records =
         read_electron_dataset(file).with_context(|| format!("reading {}", file.display()))?;
     // The paper keeps non-magnetic materials only; split files index the rows kept.
@@ -368,7 +369,7 @@ fn load_electron(file: &Path, graph: &dos_data::graph::ValidGraphConfig) -> Resu
             records.len()
         );
     }
-    let pipeline = ElectronDosPipeline::paper().validate()?;
+    let pipeline = ElectronDosPipeline::paper().check()?;
     let raw = records
         .into_iter()
         .map(|r| {
@@ -409,7 +410,7 @@ pub fn run_config(args: &TrainArgs, data: &Dataset, data_desc: String) -> Result
         DtypeArg::F32 => Precision::F32,
         DtypeArg::F64 => Precision::F64,
     });
-    model.validate().context("model settings")?;
+    model.check().context("model settings")?;
     let base = match task {
         Task::Phonon => TrainConfig::paper_phonon(),
         Task::Electron => TrainConfig::paper_electron(),
@@ -438,7 +439,7 @@ pub fn run_config(args: &TrainArgs, data: &Dataset, data_desc: String) -> Result
         },
         ..base
     };
-    train.validate()?;
+    train.check()?;
     let graph = task_graph(task);
     Ok(RunConfig {
         task,
@@ -578,7 +579,7 @@ mod tests {
         ];
         let dir = tempfile::tempdir().unwrap();
         let file = write_electron_dataset(dir.path(), &records, 0).unwrap();
-        let data = load_electron(&file, &GraphConfig::electron().validate().unwrap()).unwrap();
+        let data = load_electron(&file, &GraphConfig::electron().check().unwrap()).unwrap();
         let ids: Vec<&str> = data.samples.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(ids, vec!["plain", "paired"]);
     }

@@ -11,6 +11,7 @@ use dos_data::physics::generate::{electron_records, phonon_records, CrystalSourc
 use dos_data::physics::phonon::{PhononConfig, SpringModel};
 use dos_data::physics::random_crystal::{random_crystal_seeded, RandomCrystalConfig};
 use dos_data::physics::tight_binding::TightBindingConfig;
+use dos_data::Check;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -95,7 +96,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "electron: metals {metals}, insulators {}, all bands full {full}",
         n - metals - full
     );
-    let pipeline = ElectronDosPipeline::paper().validate()?;
+    let pipeline = ElectronDosPipeline::paper().check()?;
     let empty = electrons
         .iter()
         .filter(|r| {

@@ -7,7 +7,7 @@
 
 use crate::dataset::PhononDataset;
 use crate::error::{DataError, Result};
-use crate::graph::ValidGraphConfig;
+use crate::graph::CheckedGraphConfig;
 use crate::io::phonon_csv::parse_phonon_csv;
 use crate::split::Split;
 use crate::symmetry::SymmetryConfig;
@@ -67,8 +67,9 @@ pub fn phonon_split() -> Result<Split> {
 /// `graph`, crystal systems from `symmetry`), with its split.
 ///
 /// ```
+/// use dos_data::Check;
 /// use dos_data::{benchmark, graph::GraphConfig, symmetry::SymmetryConfig};
-/// let data = benchmark::phonon(&GraphConfig::phonon().validate()?, &SymmetryConfig::default())?;
+/// let data = benchmark::phonon(&GraphConfig::phonon().check()?, &SymmetryConfig::default())?;
 /// assert_eq!(data.dataset.len(), 1522);
 /// assert_eq!(data.split.unwrap().test.len(), 189);
 /// # Ok::<(), dos_data::DataError>(())
@@ -76,7 +77,7 @@ pub fn phonon_split() -> Result<Split> {
 ///
 /// # Errors
 /// Graph or symmetry errors (none for the default settings).
-pub fn phonon(graph: &ValidGraphConfig, symmetry: &SymmetryConfig) -> Result<PhononDataset> {
+pub fn phonon(graph: &CheckedGraphConfig, symmetry: &SymmetryConfig) -> Result<PhononDataset> {
     let text = phonon_csv_text()?;
     let records = parse_phonon_csv(&text, std::path::Path::new(PhononDataset::CSV))?;
     PhononDataset::from_records(records, Some(phonon_split()?), graph, symmetry)

@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::crystal::Crystal;
+use dos_config::Check;
+
 use crate::error::{DataError, Result};
-use crate::graph::{GraphConfig, Sample, ValidGraphConfig};
+use crate::graph::{CheckedGraphConfig, GraphConfig, Sample};
 use crate::io::phonon_csv::read_phonon_csv;
 use crate::split::{Split, SPLIT_FILES};
 use crate::symmetry::{analyze, SymmetryConfig};
@@ -70,10 +72,10 @@ impl Dataset {
     pub fn build(
         raw: Vec<RawSample>,
         energies: Vec<f64>,
-        graph: &ValidGraphConfig,
+        graph: &CheckedGraphConfig,
         symmetry: &SymmetryConfig,
     ) -> Result<Self> {
-        symmetry.validate()?;
+        symmetry.check()?;
         let samples = raw
             .into_par_iter()
             .enumerate()
@@ -162,7 +164,7 @@ impl PhononDataset {
     /// assert_eq!(data.dataset.len(), 1522);
     /// ```
     pub fn load(dir: impl AsRef<Path>, graph: &GraphConfig) -> Result<Self> {
-        Self::load_with(dir, &graph.validate()?, &SymmetryConfig::default())
+        Self::load_with(dir, &graph.check()?, &SymmetryConfig::default())
     }
 
     /// As [`PhononDataset::load`], with a validated graph config and symmetry tolerances.
@@ -171,7 +173,7 @@ impl PhononDataset {
     /// As [`PhononDataset::load`].
     pub fn load_with(
         dir: impl AsRef<Path>,
-        graph: &ValidGraphConfig,
+        graph: &CheckedGraphConfig,
         symmetry: &SymmetryConfig,
     ) -> Result<Self> {
         let dir = dir.as_ref();
@@ -210,7 +212,7 @@ impl PhononDataset {
     pub fn from_records(
         records: Vec<crate::io::PhononRecord>,
         split: Option<Split>,
-        graph: &ValidGraphConfig,
+        graph: &CheckedGraphConfig,
         symmetry: &SymmetryConfig,
     ) -> Result<Self> {
         // The reader checks that every row shares the first row's grid.
@@ -278,7 +280,7 @@ mod tests {
 
     #[test]
     fn build_assigns_crystal_systems_and_keeps_order() {
-        let cfg = GraphConfig::phonon().validate().unwrap();
+        let cfg = GraphConfig::phonon().check().unwrap();
         let d =
             Dataset::build(raw(), vec![0.0, 1.0, 2.0], &cfg, &SymmetryConfig::default()).unwrap();
         let ids: Vec<&str> = d.samples.iter().map(|s| s.id.as_str()).collect();
@@ -297,7 +299,7 @@ mod tests {
 
     #[test]
     fn target_length_must_match_grid() {
-        let cfg = GraphConfig::phonon().validate().unwrap();
+        let cfg = GraphConfig::phonon().check().unwrap();
         let e = Dataset::build(raw(), vec![0.0; 4], &cfg, &SymmetryConfig::default());
         assert!(matches!(e, Err(DataError::Invalid { .. })));
     }

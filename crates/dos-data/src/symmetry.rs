@@ -11,6 +11,8 @@ mod guard;
 pub use guard::{MAX_ASPECT_RATIO, MAX_VOLUME_PER_ATOM, MIN_VOLUME_PER_ATOM};
 
 use crate::crystal::Crystal;
+use dos_config::{Check, Checked};
+
 use crate::error::{DataError, Result};
 
 /// The seven crystal systems, in the prompt-index order of DOSTransformer.
@@ -128,7 +130,7 @@ impl SymmetryConfig {
     /// # Errors
     /// [`DataError::Invalid`] naming the field when `symprec` is not in (0, 1] or the angle
     /// tolerance is not in (0, 90).
-    pub fn validate(&self) -> Result<()> {
+    fn check_fields(&self) -> Result<()> {
         if !(self.symprec.is_finite() && self.symprec > 0.0 && self.symprec <= 1.0) {
             return Err(DataError::Invalid {
                 field: "symprec".into(),
@@ -144,6 +146,16 @@ impl SymmetryConfig {
             }
         }
         Ok(())
+    }
+}
+
+impl Check for SymmetryConfig {
+    type Checked = Checked<SymmetryConfig>;
+    type Error = DataError;
+
+    /// Checks every field (see `check_fields`).
+    fn check(&self) -> Result<Checked<SymmetryConfig>> {
+        Checked::after(self, Self::check_fields)
     }
 }
 
@@ -173,7 +185,7 @@ pub struct SymmetryAnalysis {
 /// [`DataError::Invalid`] for bad tolerances; [`DataError::SymmetryUnsupported`] naming the
 /// limit and the value otherwise.
 pub fn check_supported(crystal: &Crystal, cfg: &SymmetryConfig) -> Result<()> {
-    cfg.validate()?;
+    cfg.check()?;
     let angle = cfg.angle_tolerance_deg.map(f64::to_radians);
     match guard::check(crystal.lattice(), crystal.n_atoms(), cfg.symprec, angle) {
         Some(reason) => Err(DataError::SymmetryUnsupported { reason }),

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use dos_config::{Check, Checked};
+
 use crate::GraphError;
 
 /// How a node combines the messages `b_ij` of its incoming edges.
@@ -55,9 +57,8 @@ impl GnnConfig {
         }
     }
 
-    /// Checks every width in `1..=`[`MAX_WIDTH`] and `layers <= `[`MAX_LAYERS`], so that a
-    /// config read from disk cannot ask for an allocation of unchecked size.
-    pub fn validate(&self) -> Result<(), GraphError> {
+    /// Every width in `1..=`[`MAX_WIDTH`] and `layers <= `[`MAX_LAYERS`].
+    fn check_fields(&self) -> Result<(), GraphError> {
         for (field, v, min, max) in [
             ("node_in", self.node_in, 1, MAX_WIDTH),
             ("edge_in", self.edge_in, 1, MAX_WIDTH),
@@ -75,6 +76,17 @@ impl GnnConfig {
     }
 }
 
+impl Check for GnnConfig {
+    type Checked = Checked<GnnConfig>;
+    type Error = GraphError;
+
+    /// Checks every width in `1..=`[`MAX_WIDTH`] and `layers <= `[`MAX_LAYERS`], so that a
+    /// config read from disk cannot ask for an allocation of unchecked size.
+    fn check(&self) -> Result<Checked<GnnConfig>, GraphError> {
+        Checked::after(self, Self::check_fields)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,7 +94,7 @@ mod tests {
     #[test]
     fn presets_validate_and_roundtrip() {
         let cfg = GnnConfig::phonon(118, 4);
-        cfg.validate().unwrap();
+        cfg.check().unwrap();
         let json = serde_json::to_string(&cfg).unwrap();
         assert!(json.contains("\"aggregation\":\"mean\""), "{json}");
         let back: GnnConfig = serde_json::from_str(&json).unwrap();
@@ -96,7 +108,7 @@ mod tests {
             hidden: 0,
             ..GnnConfig::phonon(118, 4)
         };
-        let err = cfg.validate().unwrap_err().to_string();
+        let err = cfg.check().unwrap_err().to_string();
         assert!(err.contains("`hidden`"), "{err}");
     }
 
@@ -106,16 +118,12 @@ mod tests {
             layers: 1_000_000,
             ..GnnConfig::phonon(118, 4)
         };
-        let err = deep.validate().unwrap_err().to_string();
+        let err = deep.check().unwrap_err().to_string();
         assert!(err.contains("`layers`: 1000000 is outside 0..=64"), "{err}");
         let wide = GnnConfig {
             hidden: 1 << 40,
             ..GnnConfig::phonon(118, 4)
         };
-        assert!(wide
-            .validate()
-            .unwrap_err()
-            .to_string()
-            .contains("`hidden`"));
+        assert!(wide.check().unwrap_err().to_string().contains("`hidden`"));
     }
 }

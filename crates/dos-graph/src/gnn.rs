@@ -4,6 +4,8 @@ use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
 use dos_nn::EncoderMlp;
 
+use dos_config::Checked;
+
 use crate::{GnnConfig, GraphInput, ProcessorLayer};
 
 /// Encoder-processor GNN: `h_i = phi_node(x_i)`, `b_ij = phi_edge(e_ij)`, then `layers`
@@ -20,12 +22,12 @@ use crate::{GnnConfig, GraphInput, ProcessorLayer};
 /// ```
 /// use candle_core::{DType, Device, Tensor};
 /// use candle_nn::{VarBuilder, VarMap};
-/// use dos_graph::{Aggregation, Gnn, GnnConfig, GraphInput};
+/// use dos_graph::{Aggregation, Check, Gnn, GnnConfig, GraphInput};
 /// # fn main() -> candle_core::Result<()> {
 /// let dev = Device::Cpu;
 /// let cfg = GnnConfig { node_in: 5, edge_in: 4, hidden: 16, layers: 3, aggregation: Aggregation::Mean };
 /// let vm = VarMap::new();
-/// let gnn = Gnn::new(&cfg, VarBuilder::from_varmap(&vm, DType::F32, &dev).pp("gnn"))?;
+/// let gnn = Gnn::new(&cfg.check()?, VarBuilder::from_varmap(&vm, DType::F32, &dev).pp("gnn"))?;
 /// // Three atoms, four directed edges (atom 2 receives nothing).
 /// let x = Tensor::randn(0f32, 1., (3, 5), &dev)?;
 /// let e = Tensor::randn(0f32, 1., (4, 4), &dev)?;
@@ -45,9 +47,8 @@ pub struct Gnn {
 }
 
 impl Gnn {
-    /// Validates `cfg` and creates (or loads) the parameters under `vb`.
-    pub fn new(cfg: &GnnConfig, vb: VarBuilder) -> Result<Self> {
-        cfg.validate()?;
+    /// Creates (or loads) the parameters under `vb`.
+    pub fn new(cfg: &Checked<GnnConfig>, vb: VarBuilder) -> Result<Self> {
         let d = cfg.hidden;
         let vl = vb.pp("layers");
         let layers = (0..cfg.layers)
@@ -57,7 +58,7 @@ impl Gnn {
             node_encoder: EncoderMlp::new(cfg.node_in, d, vb.pp("node_encoder"))?,
             edge_encoder: EncoderMlp::new(cfg.edge_in, d, vb.pp("edge_encoder"))?,
             layers,
-            cfg: cfg.clone(),
+            cfg: cfg.get().clone(),
         })
     }
 
@@ -74,7 +75,7 @@ impl Gnn {
     /// As [`Gnn::forward`], also returning the final edge states `(E, d)`.
     pub fn forward_with_edges(&self, input: &GraphInput) -> Result<(Tensor, Tensor)> {
         let (_n, e) = input
-            .validate(self.cfg.node_in, self.cfg.edge_in)
+            .check_shapes(self.cfg.node_in, self.cfg.edge_in)
             .map_err(candle_core::Error::from)?;
         let mut h = self.node_encoder.forward(input.node_features)?;
         let mut b = if e == 0 {
@@ -95,6 +96,7 @@ mod tests {
     use crate::Aggregation;
     use candle_core::{DType, Device};
     use candle_nn::VarMap;
+    use dos_config::Check;
     use dos_nn::gradcheck::{assert_gradients_ok, check_gradients, max_abs_diff, GradCheckOptions};
 
     struct Graph {
@@ -130,7 +132,7 @@ mod tests {
         }
     }
 
-    fn cfg(aggregation: Aggregation, layers: usize) -> GnnConfig {
+    fn cfg(aggregation: Aggregation, layers: usize) -> Checked<GnnConfig> {
         GnnConfig {
             node_in: 3,
             edge_in: 2,
@@ -138,6 +140,8 @@ mod tests {
             layers,
             aggregation,
         }
+        .check()
+        .expect("test config is valid")
     }
 
     #[test]
@@ -283,10 +287,9 @@ mod tests {
         assert!(err.contains("node_features"), "{err}");
         let bad = GnnConfig {
             node_in: 0,
-            ..cfg(Aggregation::Sum, 1)
+            ..cfg(Aggregation::Sum, 1).into_inner()
         };
-        let vb = dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F64, &Device::Cpu);
-        assert!(Gnn::new(&bad, vb).is_err());
+        assert!(bad.check().is_err());
         Ok(())
     }
 }

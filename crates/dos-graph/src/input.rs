@@ -1,7 +1,6 @@
 //! The graph tensors read by the GNN.
 
 use candle_core::{DType, Tensor};
-use dos_data::CrystalBatch;
 
 use crate::GraphError;
 
@@ -26,16 +25,6 @@ pub struct GraphInput<'a> {
 }
 
 impl<'a> GraphInput<'a> {
-    /// The graph part of a batch (its concatenated graph).
-    pub fn from_batch(batch: &'a CrystalBatch) -> Self {
-        Self {
-            node_features: &batch.node_features,
-            edge_features: &batch.edge_features,
-            senders: &batch.senders,
-            receivers: &batch.receivers,
-        }
-    }
-
     /// Number of nodes N.
     pub fn n_nodes(&self) -> usize {
         self.node_features.dims().first().copied().unwrap_or(0)
@@ -43,7 +32,11 @@ impl<'a> GraphInput<'a> {
 
     /// Checks ranks, widths, index dtypes and that the edge tensors agree on E; returns
     /// `(N, E)`. Index ranges are checked by candle's `index_select` / `index_add`.
-    pub fn validate(&self, node_in: usize, edge_in: usize) -> Result<(usize, usize), GraphError> {
+    pub fn check_shapes(
+        &self,
+        node_in: usize,
+        edge_in: usize,
+    ) -> Result<(usize, usize), GraphError> {
         let bad = |name, expected: String, got: String| GraphError::InvalidInput {
             name,
             expected,
@@ -94,11 +87,5 @@ impl<'a> GraphInput<'a> {
             ));
         }
         Ok((n, e))
-    }
-}
-
-impl<'a> From<&'a CrystalBatch> for GraphInput<'a> {
-    fn from(batch: &'a CrystalBatch) -> Self {
-        Self::from_batch(batch)
     }
 }

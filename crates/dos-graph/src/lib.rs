@@ -4,13 +4,13 @@
 //! - [`GnnConfig`] / [`Gnn`]: node and edge encoders, then `layers` residual
 //!   [`ProcessorLayer`]s (edge update, then node update with a sum or mean over incoming
 //!   edges);
-//! - [`GraphInput`]: the graph tensors a [`Gnn`] reads (also from a `dos_data::CrystalBatch`);
+//! - [`GraphInput`]: the graph tensors a [`Gnn`] reads (plain tensors: this crate knows
+//!   nothing of crystals);
 //! - [`segment_sum`] / [`segment_mean`] / [`pool()`]: reductions by index with `index_add`
 //!   (which has a correct backward, unlike `scatter_add`);
 //! - [`to_padded`]: per-node rows to the padded `(B, n_max, d)` layout of the attention blocks.
 
 pub mod config;
-pub mod edge_sum;
 pub mod error;
 pub mod gnn;
 pub mod input;
@@ -20,6 +20,7 @@ pub mod processor;
 pub mod segment;
 
 pub use config::{Aggregation, GnnConfig};
+pub use dos_config::{Check, Checked};
 pub use error::GraphError;
 pub use gnn::Gnn;
 pub use input::GraphInput;

@@ -68,7 +68,7 @@ impl ProcessorLayer {
             w_b.contiguous()?
         };
         let c = b.matmul(&w_b)?;
-        crate::edge_sum::edge_sum(&hw, &c, fc1.bias(), senders, receivers)
+        dos_nn::kernels::edge_sum(&hw, &c, fc1.bias(), senders, receivers)
     }
 
     /// Applies the layer; see the type docs.

@@ -2,7 +2,7 @@
 //!
 //! How good is a predicted density of states, and what follows from one.
 //!
-//! - [`errors`]: per-crystal MSE, MAE, RMSE and R^2 over the grid, averaged over crystals (the
+//! - [`accuracy`]: per-crystal MSE, MAE, RMSE and R^2 over the grid, averaged over crystals (the
 //!   paper's protocol), [`MetricSummary`] (with [`MetricSummary::mse_x10`], the number the
 //!   paper's tables print), breakdowns by group (crystal system, number of species).
 //! - [`phonon`]: harmonic heat capacity, entropy, free energy, zero-point energy and mean
@@ -24,19 +24,19 @@
 //! # Ok::<(), dos_metrics::MetricsError>(())
 //! ```
 
+pub mod accuracy;
 pub mod electron;
 pub mod electron_properties;
 pub mod error;
-pub mod errors;
 pub mod phonon;
 pub mod property_model;
 
-pub use electron::{band_edges, electron_count, fermi_level, GridBandEdges, Smearing};
-pub use electron_properties::{predicted_electron_properties, DosElectronProperties};
-pub use error::{MetricsError, Result};
-pub use errors::{
+pub use accuracy::{
     crystal_errors, evaluate, evaluate_grouped, evaluate_tensors, per_crystal_errors,
     CrystalErrors, MetricSummary,
 };
+pub use electron::{band_edges, electron_count, fermi_level, GridBandEdges, Smearing};
+pub use electron_properties::{predicted_electron_properties, DosElectronProperties};
+pub use error::{MetricsError, Result};
 pub use phonon::{PhononDos, ThermalProperties};
 pub use property_model::{scalar_errors, PropertyRegressor, PropertyRegressorConfig, ScalarErrors};

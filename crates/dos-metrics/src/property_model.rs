@@ -280,7 +280,7 @@ impl std::fmt::Debug for PropertyRegressor {
 }
 
 /// Errors of a scalar property: MAE, RMSE and R^2 (`SS_tot = 0`: as in
-/// [`crate::errors`]).
+/// [`crate::accuracy`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ScalarErrors {
     /// Mean absolute error.
@@ -296,7 +296,7 @@ pub struct ScalarErrors {
 /// # Shapes
 /// `pred: (B,)`, `target: (B,)`.
 pub fn scalar_errors(pred: &[f64], target: &[f64]) -> Result<ScalarErrors> {
-    let e = crate::errors::crystal_errors(pred, target)?;
+    let e = crate::accuracy::crystal_errors(pred, target)?;
     Ok(ScalarErrors {
         mae: e.mae,
         rmse: e.rmse,

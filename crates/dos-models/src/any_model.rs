@@ -3,10 +3,9 @@
 use candle_core::{Device, Result, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use dos_data::CrystalBatch;
-use dos_nn::SummedGrads;
 
-use crate::config::Valid;
 use crate::{DosModel, DosTransformer, E3nnLite, GraphNetwork, Mlp, ModelConfig, ModelKind};
+use dos_config::Checked;
 
 /// One of the four models.
 #[derive(Debug, Clone)]
@@ -24,22 +23,25 @@ pub enum AnyModel {
 impl AnyModel {
     /// Builds (or loads) the model described by `cfg` under `vb` (whose dtype should be
     /// `cfg.precision()`).
-    pub fn new(cfg: &Valid<ModelConfig>, vb: VarBuilder) -> Result<Self> {
-        Ok(match &cfg.0 {
+    pub fn new(cfg: &Checked<ModelConfig>, vb: VarBuilder) -> Result<Self> {
+        // Each arm's `c` is `cfg`'s own payload, checked by `ModelConfig::check`.
+        Ok(match cfg.get() {
             ModelConfig::DosTransformer(c) => {
-                AnyModel::DosTransformer(DosTransformer::new(&Valid(c.clone()), vb)?)
+                AnyModel::DosTransformer(DosTransformer::new(&cfg.part(|_| c.clone()), vb)?)
             }
-            ModelConfig::Mlp(c) => AnyModel::Mlp(Mlp::new(&Valid(c.clone()), vb)?),
+            ModelConfig::Mlp(c) => AnyModel::Mlp(Mlp::new(&cfg.part(|_| c.clone()), vb)?),
             ModelConfig::GraphNetwork(c) => {
-                AnyModel::GraphNetwork(GraphNetwork::new(&Valid(c.clone()), vb)?)
+                AnyModel::GraphNetwork(GraphNetwork::new(&cfg.part(|_| c.clone()), vb)?)
             }
-            ModelConfig::E3nnLite(c) => AnyModel::E3nnLite(E3nnLite::new(&Valid(c.clone()), vb)?),
+            ModelConfig::E3nnLite(c) => {
+                AnyModel::E3nnLite(E3nnLite::new(&cfg.part(|_| c.clone()), vb)?)
+            }
         })
     }
 
     /// A freshly initialised model and its variables, in the config's precision on
     /// `device`.
-    pub fn build(cfg: &Valid<ModelConfig>, device: &Device) -> Result<(Self, VarMap)> {
+    pub fn build(cfg: &Checked<ModelConfig>, device: &Device) -> Result<(Self, VarMap)> {
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, cfg.precision().dtype(), device);
         let model = Self::new(cfg, vb)?;
@@ -57,7 +59,7 @@ impl AnyModel {
     ///
     /// # Errors
     /// A variable missing from `varmap` or of the wrong shape.
-    pub fn detached(cfg: &Valid<ModelConfig>, varmap: &VarMap, device: &Device) -> Result<Self> {
+    pub fn detached(cfg: &Checked<ModelConfig>, varmap: &VarMap, device: &Device) -> Result<Self> {
         let tensors: std::collections::HashMap<String, candle_core::Tensor> = varmap
             .data()
             .lock()
@@ -101,16 +103,13 @@ impl DosModel for AnyModel {
     fn loss(&self, batch: &CrystalBatch) -> Result<Tensor> {
         self.inner().loss(batch)
     }
-
-    fn loss_and_grads(&self, batch: &CrystalBatch) -> Result<(Tensor, SummedGrads)> {
-        self.inner().loss_and_grads(batch)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testing::{batch, tiny_configs};
+    use crate::Check;
     use candle_core::DType;
     use dos_nn::gradcheck::max_abs_diff;
 
@@ -119,7 +118,7 @@ mod tests {
     #[test]
     fn detached_model_shares_weights_and_records_no_graph() {
         for (name, cfg) in tiny_configs() {
-            let valid = cfg.validate().unwrap();
+            let valid = cfg.check().unwrap();
             let (model, varmap) = AnyModel::build(&valid, &Device::Cpu).unwrap();
             let detached = AnyModel::detached(&valid, &varmap, &Device::Cpu).unwrap();
             let b = batch(&[2, 3, 1], 7, DType::F64).unwrap();

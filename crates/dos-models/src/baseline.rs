@@ -16,7 +16,7 @@ use dos_data::CrystalBatch;
 use dos_nn::{LayerNorm, PRelu};
 use serde::{Deserialize, Serialize};
 
-use crate::prompts::PromptConfig;
+use crate::prompt_config::PromptConfig;
 
 /// Where a baseline receives the crystal-system prompt (paper Table 9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -66,7 +66,7 @@ impl BaselineHeadConfig {
         }
     }
 
-    pub(crate) fn validate(&self, prefix: &str) -> crate::Result<()> {
+    pub(crate) fn check_fields(&self, prefix: &str) -> crate::Result<()> {
         use crate::size_limits::{check_range, MAX_ENERGIES, MAX_WIDTH};
         let f = |name: &str| format!("{prefix}.{name}");
         check_range(&f("n_energies"), self.n_energies, 1, MAX_ENERGIES)?;
@@ -78,7 +78,7 @@ impl BaselineHeadConfig {
                 "must be >= 1 with injection position-2",
             ));
         }
-        self.prompts.validate(&f("prompts"))
+        self.prompts.check_fields(&f("prompts"))
     }
 }
 

@@ -9,6 +9,7 @@ use candle_core::Device;
 use candle_nn::VarMap;
 
 use crate::error::{ModelError, Result};
+use crate::Check;
 use crate::{AnyModel, ModelConfig};
 
 /// File name of the weights inside a checkpoint directory.
@@ -78,6 +79,38 @@ pub fn load_config(dir: &Path) -> Result<ModelConfig> {
     serde_json::from_str(&text).map_err(|source| ModelError::Json { path, source })
 }
 
+/// Largest safetensors header read (the format's own limit).
+const MAX_HEADER_BYTES: u64 = 100_000_000;
+
+/// The tensor names of a safetensors file, from its header alone (8-byte little-endian
+/// length, then that many bytes of JSON keyed by tensor name).
+fn safetensors_names(path: &Path) -> Result<Vec<String>> {
+    use std::io::Read;
+    let weights_err = |message: String| ModelError::Weights {
+        path: path.to_path_buf(),
+        message,
+    };
+    let mut file = fs::File::open(path).map_err(io(path))?;
+    let mut len = [0u8; 8];
+    file.read_exact(&mut len).map_err(io(path))?;
+    let len = u64::from_le_bytes(len);
+    let file_len = file.metadata().map_err(io(path))?.len();
+    if len > MAX_HEADER_BYTES || len > file_len.saturating_sub(8) {
+        return Err(weights_err(format!(
+            "safetensors header of {len} bytes in a file of {file_len} bytes"
+        )));
+    }
+    let mut header = Vec::new();
+    file.take(len).read_to_end(&mut header).map_err(io(path))?;
+    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&header)
+        .map_err(|e| weights_err(format!("safetensors header is not a JSON object: {e}")))?;
+    Ok(map
+        .into_iter()
+        .map(|(k, _)| k)
+        .filter(|k| k != "__metadata__")
+        .collect())
+}
+
 /// A model rebuilt from a checkpoint, with its variables (for further training).
 pub struct LoadedModel {
     /// The model.
@@ -99,9 +132,7 @@ pub struct LoadedModel {
 /// [`ModelError::Io`] for a missing file, [`ModelError::Weights`] naming the file and the
 /// variable for a missing, mis-shaped or non-finite (NaN or infinite) tensor.
 pub fn load_checkpoint(dir: &Path, device: &Device) -> Result<LoadedModel> {
-    let config = load_config(dir)?;
-    let valid = config.validate()?;
-    let (_, mut varmap) = AnyModel::build(&valid, device)?;
+    let mut config = load_config(dir)?;
     let path = dir.join(WEIGHTS_FILE);
     if !path.exists() {
         return Err(ModelError::Io {
@@ -109,6 +140,9 @@ pub fn load_checkpoint(dir: &Path, device: &Device) -> Result<LoadedModel> {
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "weights file missing"),
         });
     }
+    config.match_legacy_weights(safetensors_names(&path)?.iter().map(String::as_str));
+    let valid = config.check()?;
+    let (_, mut varmap) = AnyModel::build(&valid, device)?;
     varmap.load(&path).map_err(|e| ModelError::Weights {
         path: path.clone(),
         message: e.to_string(),
@@ -162,7 +196,7 @@ mod tests {
     fn saved(k: usize) -> (tempfile::TempDir, ModelConfig, VarMap) {
         let mut cfg = tiny_configs()[k].1.clone();
         cfg.set_precision(crate::Precision::F32);
-        let (_, varmap) = AnyModel::build(&cfg.validate().unwrap(), &Device::Cpu).unwrap();
+        let (_, varmap) = AnyModel::build(&cfg.check().unwrap(), &Device::Cpu).unwrap();
         let dir = tempfile::tempdir().unwrap();
         save_checkpoint(dir.path(), &cfg, &varmap).unwrap();
         (dir, cfg, varmap)
@@ -254,6 +288,34 @@ mod tests {
         }
     }
 
+    /// A checkpoint saved before `separate_kv_norm` existed (config without the field, a
+    /// model with separate key/value norms) loads with its separate norms and every weight.
+    #[test]
+    fn legacy_checkpoint_without_separate_kv_norm_keeps_its_norms() {
+        let mut cfg = tiny_configs()
+            .into_iter()
+            .map(|(_, c)| c)
+            .find(|c| matches!(c, ModelConfig::DosTransformer(_)))
+            .expect("a tiny DOSTransformer");
+        cfg.set_precision(crate::Precision::F32);
+        if let ModelConfig::DosTransformer(c) = &mut cfg {
+            c.separate_kv_norm = true;
+        }
+        let (_, varmap) = AnyModel::build(&cfg.check().unwrap(), &Device::Cpu).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        save_checkpoint(dir.path(), &cfg, &varmap).unwrap();
+        let mut json = serde_json::to_value(&cfg).unwrap();
+        json.as_object_mut().unwrap().remove("separate_kv_norm");
+        std::fs::write(dir.path().join(CONFIG_FILE), json.to_string()).unwrap();
+        let loaded = load_checkpoint(dir.path(), &Device::Cpu).unwrap();
+        assert_eq!(loaded.config, cfg);
+        assert_eq!(
+            parameter_count(&loaded.varmap),
+            parameter_count(&varmap),
+            "every saved weight is loaded"
+        );
+    }
+
     /// The allocation-free count of the size check equals the built model's.
     #[test]
     fn counted_parameters_equal_built_parameters() {
@@ -265,7 +327,7 @@ mod tests {
             }
         }
         for cfg in cfgs {
-            let valid = cfg.validate().unwrap();
+            let valid = cfg.check().unwrap();
             let counted = crate::size_limits::check_parameter_count(|vb| {
                 AnyModel::new(&valid, vb).map(|_| ())
             })

@@ -1,33 +1,33 @@
-//! [`ModelConfig`]: one serialisable description of any model, and [`Valid`], the proof that
-//! a configuration was checked.
+//! [`ModelConfig`]: one serialisable description of any model.
 
-use std::ops::Deref;
-
+use dos_config::{Check, Checked};
 use serde::{Deserialize, Serialize};
 
 use crate::dostransformer::DosTransformerConfig;
 use crate::e3nn_lite::E3nnLiteConfig;
 use crate::graph_network::GraphNetworkConfig;
-use crate::mlp::MlpConfig;
+use crate::mlp_baseline::MlpConfig;
+use crate::prompt_config::PromptConfig;
 use crate::Precision;
 
-/// A configuration whose `validate()` succeeded. Models are built only from `Valid` configs,
-/// so code past construction trusts the fields.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Valid<T>(pub(crate) T);
-
-impl<T> Valid<T> {
-    /// The checked configuration.
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
-
-impl<T> Deref for Valid<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
+/// What every model family's config says about itself: code over any model
+/// ([`ModelConfig`], packages, the trainer) reads these without a `match` per family.
+pub trait ModelSettings {
+    /// Float precision of the model.
+    fn precision(&self) -> Precision;
+    /// Sets the float precision.
+    fn set_precision(&mut self, precision: Precision);
+    /// Number of energies M the model predicts.
+    fn n_energies(&self) -> usize;
+    /// Node feature width, and edge feature width (`None` for a model without edge
+    /// features).
+    fn input_widths(&self) -> (usize, Option<usize>);
+    /// Sets the input widths (a model without edge features ignores `edge_in`).
+    fn set_input_widths(&mut self, node_in: usize, edge_in: usize);
+    /// Trained crystal systems and the unseen-system rule of the prompts.
+    fn prompts(&self) -> &PromptConfig;
+    /// Mutable [`ModelSettings::prompts`].
+    fn prompts_mut(&mut self) -> &mut PromptConfig;
 }
 
 /// The four model families (the CLI's `--model`).
@@ -160,24 +160,40 @@ impl ModelConfig {
         }
     }
 
+    /// The family's settings (see [`ModelSettings`]).
+    pub fn settings(&self) -> &dyn ModelSettings {
+        match self {
+            ModelConfig::DosTransformer(c) => c,
+            ModelConfig::Mlp(c) => c,
+            ModelConfig::GraphNetwork(c) => c,
+            ModelConfig::E3nnLite(c) => c,
+        }
+    }
+
+    /// Mutable [`ModelConfig::settings`].
+    pub fn settings_mut(&mut self) -> &mut dyn ModelSettings {
+        match self {
+            ModelConfig::DosTransformer(c) => c,
+            ModelConfig::Mlp(c) => c,
+            ModelConfig::GraphNetwork(c) => c,
+            ModelConfig::E3nnLite(c) => c,
+        }
+    }
+
     /// Float precision of the model.
     pub fn precision(&self) -> Precision {
-        match self {
-            ModelConfig::DosTransformer(c) => c.precision,
-            ModelConfig::Mlp(c) => c.precision,
-            ModelConfig::GraphNetwork(c) => c.precision,
-            ModelConfig::E3nnLite(c) => c.precision,
-        }
+        self.settings().precision()
     }
 
     /// Sets the float precision.
     pub fn set_precision(&mut self, precision: Precision) {
-        match self {
-            ModelConfig::DosTransformer(c) => c.precision = precision,
-            ModelConfig::Mlp(c) => c.precision = precision,
-            ModelConfig::GraphNetwork(c) => c.precision = precision,
-            ModelConfig::E3nnLite(c) => c.precision = precision,
-        }
+        self.settings_mut().set_precision(precision)
+    }
+
+    /// Node feature width, and edge feature width (`None` for a model without edge
+    /// features).
+    pub fn input_widths(&self) -> (usize, Option<usize>) {
+        self.settings().input_widths()
     }
 
     /// Sets the input widths to those of the data's graphs: `node_in` atom features and
@@ -186,38 +202,17 @@ impl ModelConfig {
     /// The presets carry the released code's widths (118/4 phonon, 200/41 electron); a data
     /// set featurised differently (e.g. `dos_data`'s element properties, 33 wide) needs this.
     pub fn set_input_widths(&mut self, node_in: usize, edge_in: usize) {
-        match self {
-            ModelConfig::DosTransformer(c) => {
-                c.node_in = node_in;
-                c.edge_in = edge_in;
-            }
-            ModelConfig::Mlp(c) => c.node_in = node_in,
-            ModelConfig::GraphNetwork(c) => {
-                c.node_in = node_in;
-                c.edge_in = edge_in;
-            }
-            ModelConfig::E3nnLite(c) => c.encoder.node_in = node_in,
-        }
+        self.settings_mut().set_input_widths(node_in, edge_in)
     }
 
     /// Number of energies M the model predicts.
     pub fn n_energies(&self) -> usize {
-        match self {
-            ModelConfig::DosTransformer(c) => c.n_energies,
-            ModelConfig::Mlp(c) => c.head.n_energies,
-            ModelConfig::GraphNetwork(c) => c.head.n_energies,
-            ModelConfig::E3nnLite(c) => c.head.n_energies,
-        }
+        self.settings().n_energies()
     }
 
     /// The crystal systems recorded as seen in training (prompt indices, sorted).
     pub fn trained_systems(&self) -> &[u32] {
-        match self {
-            ModelConfig::DosTransformer(c) => &c.prompts.trained_systems,
-            ModelConfig::Mlp(c) => &c.head.prompts.trained_systems,
-            ModelConfig::GraphNetwork(c) => &c.head.prompts.trained_systems,
-            ModelConfig::E3nnLite(c) => &c.head.prompts.trained_systems,
-        }
+        &self.settings().prompts().trained_systems
     }
 
     /// Records the crystal systems seen in training (prompt rows for the others are the
@@ -226,37 +221,63 @@ impl ModelConfig {
         let mut sorted: Vec<u32> = systems.to_vec();
         sorted.sort_unstable();
         sorted.dedup();
-        match self {
-            ModelConfig::DosTransformer(c) => c.prompts.trained_systems = sorted,
-            ModelConfig::Mlp(c) => c.head.prompts.trained_systems = sorted,
-            ModelConfig::GraphNetwork(c) => c.head.prompts.trained_systems = sorted,
-            ModelConfig::E3nnLite(c) => c.head.prompts.trained_systems = sorted,
-        }
+        self.settings_mut().prompts_mut().trained_systems = sorted;
     }
 
-    /// Checks every field once.
-    pub fn validate(&self) -> crate::Result<Valid<Self>> {
-        match self {
-            ModelConfig::DosTransformer(c) => {
-                c.validate()?;
-            }
-            ModelConfig::Mlp(c) => {
-                c.validate()?;
-            }
-            ModelConfig::GraphNetwork(c) => {
-                c.validate()?;
-            }
-            ModelConfig::E3nnLite(c) => {
-                c.validate()?;
+    /// Settles, from the names of the weights saved with this config, the fields that
+    /// configs saved before the field existed lack: a DOSTransformer config without
+    /// `separate_kv_norm` reads as the presets' `false`, but the checkpoints of that time
+    /// had separate key/value LayerNorms, which their weights show (`*.norm_kv.*` tensors).
+    /// Call it on a config read from disk before building the model from its weights.
+    pub fn match_legacy_weights<'a>(&mut self, weight_names: impl IntoIterator<Item = &'a str>) {
+        if let ModelConfig::DosTransformer(c) = self {
+            if !c.separate_kv_norm && weight_names.into_iter().any(|n| n.contains(".norm_kv.")) {
+                c.separate_kv_norm = true;
             }
         }
-        Ok(Valid(self.clone()))
+    }
+}
+
+impl Check for ModelConfig {
+    type Checked = Checked<ModelConfig>;
+    type Error = crate::ModelError;
+
+    /// Checks the model's config (every field, then the parameter count).
+    fn check(&self) -> crate::Result<Checked<ModelConfig>> {
+        Checked::after(self, |cfg| match cfg {
+            ModelConfig::DosTransformer(c) => c.check().map(|_| ()),
+            ModelConfig::Mlp(c) => c.check().map(|_| ()),
+            ModelConfig::GraphNetwork(c) => c.check().map(|_| ()),
+            ModelConfig::E3nnLite(c) => c.check().map(|_| ()),
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A legacy DOSTransformer checkpoint (config without `separate_kv_norm`, weights with
+    /// `norm_kv` tensors) gets its separate norms back; a current one keeps the preset.
+    #[test]
+    fn legacy_weights_settle_separate_kv_norm() {
+        let preset = ModelConfig::preset(ModelKind::DosTransformer, Task::Phonon, true);
+        let mut json = serde_json::to_value(&preset).unwrap();
+        json.as_object_mut().unwrap().remove("separate_kv_norm");
+        let mut legacy: ModelConfig = serde_json::from_value(json).unwrap();
+        assert_eq!(legacy, preset);
+        let mut current = legacy.clone();
+        current.match_legacy_weights(["cross_attention.layers.0.norm_q.weight"]);
+        assert_eq!(current, preset);
+        legacy.match_legacy_weights([
+            "cross_attention.layers.0.norm_q.weight",
+            "cross_attention.layers.0.norm_kv.weight",
+        ]);
+        let ModelConfig::DosTransformer(c) = &legacy else {
+            panic!("kind changed")
+        };
+        assert!(c.separate_kv_norm);
+    }
 
     /// Every family takes the data's widths, and a model built from the result accepts them.
     #[test]
@@ -276,7 +297,7 @@ mod tests {
             if matches!(kind, ModelKind::DosTransformer | ModelKind::GraphNetwork) {
                 assert!(text.contains("\"edge_in\":9"), "{kind:?}");
             }
-            cfg.validate().unwrap();
+            cfg.check().unwrap();
         }
     }
 }

@@ -17,22 +17,20 @@
 //!    computed. A system not in [`PromptConfig::trained_systems`] gets the mean of the trained
 //!    prompt rows (by default).
 
-use candle_core::backprop::GradStore;
-use candle_core::{Module, Result, Tensor, Var, D};
+use candle_core::{Module, Result, Tensor, D};
 use candle_nn::{linear, Linear, VarBuilder};
 use dos_attn::{
     AttentionConfig, CrossAttentionStack, CrystalSystemPrompts, EnergyEmbedding, SelfAttentionStack,
 };
+use dos_config::{Check, Checked};
 use dos_data::CrystalBatch;
 use dos_graph::{pool, to_padded, Aggregation, Gnn, GnnConfig, GraphInput, Pooling};
 use serde::{Deserialize, Serialize};
 
-use crate::config::Valid;
 use crate::error::invalid;
 use crate::loss::{batch_rmse, targets};
-use crate::prompts::{PromptConfig, N_SYSTEMS};
-use crate::{loss_and_grads_in_one_part, DosModel, Precision};
-use dos_nn::SummedGrads;
+use crate::prompt_config::{PromptConfig, N_SYSTEMS};
+use crate::{DosModel, Precision};
 
 /// Negative slope of the branch LeakyReLUs (PyTorch's default).
 pub const LEAKY_SLOPE: f64 = 0.01;
@@ -69,9 +67,12 @@ pub struct DosTransformerConfig {
     /// LayerNorm epsilon.
     pub eps: f64,
     /// Cross-attention normalises atoms with their own LayerNorm instead of sharing the
-    /// query LayerNorm (released code: shared, false). Missing in configs saved before the
-    /// field existed, which used separate norms: the serde default is `true`.
-    #[serde(default = "separate_kv_norm_when_missing")]
+    /// query LayerNorm (released code: shared, false). A missing field reads as the
+    /// presets' `false`; checkpoints saved before the field existed (which had separate
+    /// norms) are recognised by their weights ([`ModelConfig::match_legacy_weights`]).
+    ///
+    /// [`ModelConfig::match_legacy_weights`]: crate::ModelConfig::match_legacy_weights
+    #[serde(default)]
     pub separate_kv_norm: bool,
     /// Prompt width (paper: d / 2).
     pub prompt_dim: usize,
@@ -83,10 +84,6 @@ pub struct DosTransformerConfig {
     /// Float precision.
     #[serde(default)]
     pub precision: Precision,
-}
-
-fn separate_kv_norm_when_missing() -> bool {
-    true
 }
 
 impl DosTransformerConfig {
@@ -149,8 +146,8 @@ impl DosTransformerConfig {
         }
     }
 
-    /// Checks every field once.
-    pub fn validate(&self) -> crate::Result<Valid<Self>> {
+    /// Every field; the parameter count is checked by [`Check::check`] on the built model.
+    fn check_fields(&self) -> crate::Result<()> {
         use crate::size_limits::{
             check_range, MAX_ENERGIES, MAX_FFN_MULT, MAX_HEADS, MAX_LAYERS, MAX_WIDTH,
         };
@@ -191,12 +188,54 @@ impl DosTransformerConfig {
         if !(self.beta.is_finite() && self.beta >= 0.0) {
             return Err(invalid("beta", "must be finite and >= 0"));
         }
-        self.prompts.validate("prompts")?;
-        let valid = Valid(self.clone());
+        self.prompts.check_fields("prompts")?;
+        self.attention()
+            .check()
+            .map_err(|e| invalid("attention", e.to_string()))?;
+        self.gnn()
+            .check()
+            .map_err(|e| invalid("gnn", e.to_string()))?;
+        Ok(())
+    }
+}
+
+impl Check for DosTransformerConfig {
+    type Checked = Checked<DosTransformerConfig>;
+    type Error = crate::ModelError;
+
+    /// Checks every field once, then the parameter count of the model it describes (see
+    /// [`crate::size_limits`]); models are built from the returned [`Checked`] config.
+    fn check(&self) -> crate::Result<Checked<DosTransformerConfig>> {
+        let checked = Checked::after(self, Self::check_fields)?;
         crate::size_limits::check_parameter_count(|vb| {
-            DosTransformer::new(&valid, vb).map(|_| ())
+            DosTransformer::new(&checked, vb).map(|_| ())
         })?;
-        Ok(valid)
+        Ok(checked)
+    }
+}
+
+impl crate::ModelSettings for DosTransformerConfig {
+    fn precision(&self) -> Precision {
+        self.precision
+    }
+    fn set_precision(&mut self, precision: Precision) {
+        self.precision = precision;
+    }
+    fn n_energies(&self) -> usize {
+        self.n_energies
+    }
+    fn input_widths(&self) -> (usize, Option<usize>) {
+        (self.node_in, Some(self.edge_in))
+    }
+    fn set_input_widths(&mut self, node_in: usize, edge_in: usize) {
+        self.node_in = node_in;
+        self.edge_in = edge_in;
+    }
+    fn prompts(&self) -> &crate::PromptConfig {
+        &self.prompts
+    }
+    fn prompts_mut(&mut self) -> &mut crate::PromptConfig {
+        &mut self.prompts
     }
 }
 
@@ -226,20 +265,36 @@ pub struct DosTransformer {
     beta: f64,
 }
 
-/// What both branches start from.
-struct Shared {
-    atoms: Tensor,
-    mask: Tensor,
-    e1_g: Tensor,
+/// What both branches start from: the output of steps 1-4 (the shared trunk).
+///
+/// # Shapes
+/// - `atoms`: `Ĥ`, (B, n_max, d); `mask`: (B, n_max); `e1_g`: `[E¹ | g]`, (B, M, 2d)
+#[derive(Debug, Clone)]
+pub struct Trunk {
+    /// Padded atom states `Ĥ`, (B, n_max, d).
+    pub atoms: Tensor,
+    /// Atom mask, (B, n_max): 1 for an atom, 0 for padding.
+    pub mask: Tensor,
+    /// Energy tokens after `CrossAttn_{L1}` beside the pooled crystal, `[E¹ | g]`, (B, M, 2d).
+    pub e1_g: Tensor,
+}
+
+/// One of the two output branches (steps 5 and 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Branch {
+    /// The global branch, `Y_glob`.
+    Global,
+    /// The system branch with the crystal-system prompt, `Y_sys` (the one used to predict).
+    System,
 }
 
 impl DosTransformer {
     /// Builds (or loads) the model under `vb`.
-    pub fn new(cfg: &Valid<DosTransformerConfig>, vb: VarBuilder) -> Result<Self> {
+    pub fn new(cfg: &Checked<DosTransformerConfig>, vb: VarBuilder) -> Result<Self> {
         let d = cfg.hidden;
-        let att = cfg.attention();
+        let att = cfg.part(DosTransformerConfig::attention);
         Ok(Self {
-            gnn: Gnn::new(&cfg.gnn(), vb.pp("gnn"))?,
+            gnn: Gnn::new(&cfg.part(DosTransformerConfig::gnn), vb.pp("gnn"))?,
             energy: EnergyEmbedding::new(cfg.n_energies, d, vb.pp("energy_embedding"))?,
             cross: CrossAttentionStack::new(&att, cfg.cross_layers, vb.pp("cross_attention"))?,
             pool_linear: linear(d, d, vb.pp("pool_linear"))?,
@@ -259,8 +314,9 @@ impl DosTransformer {
         })
     }
 
-    /// Steps 1-4: atoms (B, n_max, d), mask (B, n_max), `[E¹ | g]` (B, M, 2d).
-    fn shared(&self, batch: &CrystalBatch) -> Result<Shared> {
+    /// Steps 1-4, the trunk both branches share: atoms (B, n_max, d), mask (B, n_max),
+    /// `[E¹ | g]` (B, M, 2d).
+    pub fn trunk(&self, batch: &CrystalBatch) -> Result<Trunk> {
         let b = batch.len();
         let h = self.gnn.forward(&GraphInput {
             node_features: &batch.node_features,
@@ -277,7 +333,7 @@ impl DosTransformer {
             .forward(&pool(&h, &batch.node_crystal, b, Pooling::Sum)?)?;
         let (_, m, d) = e1.dims3()?;
         let g = g.unsqueeze(1)?.broadcast_as((b, m, d))?.contiguous()?;
-        Ok(Shared {
+        Ok(Trunk {
             atoms,
             mask,
             e1_g: Tensor::cat(&[&e1, &g], D::Minus1)?,
@@ -285,20 +341,20 @@ impl DosTransformer {
     }
 
     /// Shared tail of both branches: X (B, M, d) -> Y (B, M).
-    fn branch(&self, x: &Tensor, s: &Shared) -> Result<Tensor> {
+    fn branch(&self, x: &Tensor, s: &Trunk) -> Result<Tensor> {
         let x = self.self_attn.forward(x)?;
         let x = self.branch_cross.forward(&x, &s.atoms, &s.mask)?;
         self.phi_pred.forward(&x)?.squeeze(D::Minus1)
     }
 
     /// Global branch (step 5 and the shared tail): Y_glob (B, M).
-    fn global_branch(&self, s: &Shared) -> Result<Tensor> {
+    fn global_branch(&self, s: &Trunk) -> Result<Tensor> {
         let x = candle_nn::ops::leaky_relu(&self.phi_global.forward(&s.e1_g)?, LEAKY_SLOPE)?;
         self.branch(&x, s)
     }
 
     /// System branch (step 6 and the shared tail): Y_sys (B, M).
-    fn system_branch(&self, s: &Shared, batch: &CrystalBatch) -> Result<Tensor> {
+    fn system_branch(&self, s: &Trunk, batch: &CrystalBatch) -> Result<Tensor> {
         let p = self
             .prompts
             .forward(&batch.crystal_system, &self.prompt_cfg.unseen_systems())?;
@@ -314,7 +370,7 @@ impl DosTransformer {
 
     /// Both branches, `(Y_glob, Y_sys)`, each (B, M) (training).
     pub fn forward_branches(&self, batch: &CrystalBatch) -> Result<(Tensor, Tensor)> {
-        let s = self.shared(batch)?;
+        let s = self.trunk(batch)?;
         let y_glob = self.global_branch(&s)?;
         let y_sys = self.system_branch(&s, batch)?;
         Ok((y_glob, y_sys))
@@ -325,69 +381,22 @@ impl DosTransformer {
         self.beta
     }
 
-    /// The training loss and its gradients with the two branches back-propagated in
-    /// parallel (`rayon::join`), as three parts:
+    /// One branch's term of the training loss on `trunk`: `RMSE(Y_glob, Y)` for the global
+    /// branch, `β RMSE(Y_sys, Y)` for the system branch (their sum is [`DosModel::loss`]).
     ///
-    /// 1. the shared trunk (`shared`: GNN, energy embeddings, `CrossAttn_{L1}`, pooling) runs
-    ///    forward once, giving `Ĥ` and `[E¹ | g]`;
-    /// 2. each branch starts from its own leaf copy of `Ĥ` and `[E¹ | g]`, computes its term
-    ///    of the loss (`RMSE_glob`, `β RMSE_sys`) and back-propagates it on its own thread;
-    /// 3. the trunk is back-propagated from the sum of the two copies' gradients, through
-    ///    the surrogate `Σ Ĥ ⊙ dĤ + Σ [E¹ | g] ⊙ d[E¹ | g]` (gradients held constant).
-    ///
-    /// By the chain rule the parts add up to the gradient of the whole loss (the shared
-    /// `SelfAttn_{L2}`, `CrossAttn_{L3}` and `φ_pred` get one term per branch). The two
-    /// branches are 4 of the 10 attention blocks each, so on two cores the attention half of
-    /// a training step runs about twice as fast.
-    fn loss_and_grads_by_branch(&self, batch: &CrystalBatch) -> Result<(Tensor, SummedGrads)> {
-        let t = targets(batch, self.n_energies)?;
-        let s = self.shared(batch)?;
-        // A branch on its own copies of the shared activations: its loss term, its gradients
-        // and the two leaves (to read their gradients).
-        let run_branch = |system: bool| -> Result<(Tensor, GradStore, Var, Var)> {
-            let atoms = Var::from_tensor(&s.atoms.detach())?;
-            let e1_g = Var::from_tensor(&s.e1_g.detach())?;
-            let own = Shared {
-                atoms: atoms.as_tensor().clone(),
-                mask: s.mask.clone(),
-                e1_g: e1_g.as_tensor().clone(),
-            };
-            let loss = if system {
-                (batch_rmse(&self.system_branch(&own, batch)?, &t)? * self.beta)?
-            } else {
-                batch_rmse(&self.global_branch(&own)?, &t)?
-            };
-            let grads = loss.backward()?;
-            Ok((loss, grads, atoms, e1_g))
-        };
-        let (global, system) = rayon::join(|| run_branch(false), || run_branch(true));
-        let (loss_glob, grads_glob, atoms_glob, e1g_glob) = global?;
-        let (loss_sys, grads_sys, atoms_sys, e1g_sys) = system?;
-        // `Σ x ⊙ (dx_glob + dx_sys)`, skipping a copy neither branch used.
-        let mut trunk: Option<Tensor> = None;
-        for (x, a, b) in [
-            (&s.atoms, &atoms_glob, &atoms_sys),
-            (&s.e1_g, &e1g_glob, &e1g_sys),
-        ] {
-            let dx = match (grads_glob.get(a), grads_sys.get(b)) {
-                (Some(ga), Some(gs)) => (ga + gs)?,
-                (Some(g), None) | (None, Some(g)) => g.clone(),
-                (None, None) => continue,
-            };
-            let term = (x * dx.detach())?.sum_all()?;
-            trunk = Some(match trunk {
-                Some(acc) => (acc + term)?,
-                None => term,
-            });
+    /// # Shapes
+    /// - `targets`: (B, M); returns a scalar
+    pub fn branch_loss(
+        &self,
+        trunk: &Trunk,
+        batch: &CrystalBatch,
+        targets: &Tensor,
+        branch: Branch,
+    ) -> Result<Tensor> {
+        match branch {
+            Branch::Global => batch_rmse(&self.global_branch(trunk)?, targets),
+            Branch::System => batch_rmse(&self.system_branch(trunk, batch)?, targets)? * self.beta,
         }
-        let mut parts = Vec::with_capacity(3);
-        if let Some(trunk) = trunk {
-            parts.push(trunk.backward()?);
-        }
-        parts.push(grads_glob);
-        parts.push(grads_sys);
-        let loss = (loss_glob.detach() + loss_sys.detach())?;
-        Ok((loss, SummedGrads::new(parts)))
     }
 }
 
@@ -397,7 +406,7 @@ impl DosModel for DosTransformer {
     }
 
     fn predict(&self, batch: &CrystalBatch) -> Result<Tensor> {
-        let s = self.shared(batch)?;
+        let s = self.trunk(batch)?;
         self.system_branch(&s, batch)
     }
 
@@ -405,15 +414,6 @@ impl DosModel for DosTransformer {
         let t = targets(batch, self.n_energies)?;
         let (y_glob, y_sys) = self.forward_branches(batch)?;
         batch_rmse(&y_glob, &t)? + (batch_rmse(&y_sys, &t)? * self.beta)?
-    }
-
-    /// On the CPU, the two branches back-propagate in parallel (see
-    /// `loss_and_grads_by_branch`); elsewhere one `backward()` of [`DosModel::loss`].
-    fn loss_and_grads(&self, batch: &CrystalBatch) -> Result<(Tensor, SummedGrads)> {
-        if batch.node_features.device().is_cpu() {
-            return self.loss_and_grads_by_branch(batch);
-        }
-        loss_and_grads_in_one_part(self, batch)
     }
 }
 
@@ -427,7 +427,7 @@ mod tests {
 
     fn build(cfg: &DosTransformerConfig, vm: &VarMap) -> Result<DosTransformer> {
         let vb = dos_nn::SeededVarMap::var_builder(vm, 0, cfg.precision.dtype(), &Device::Cpu);
-        DosTransformer::new(&cfg.validate().map_err(candle_core::Error::wrap)?, vb)
+        DosTransformer::new(&cfg.check().map_err(candle_core::Error::wrap)?, vb)
     }
 
     /// Parameter count derived layer by layer from the paper's shapes (independent of the
@@ -511,49 +511,6 @@ mod tests {
         Ok(())
     }
 
-    /// The branch-parallel gradients (three parts) add up to those of one `backward()` of
-    /// the whole loss, for every variable, and the loss values agree.
-    #[test]
-    fn branch_parallel_gradients_equal_one_backward() -> Result<()> {
-        let mut cfg = tiny_dostransformer();
-        cfg.beta = 0.7;
-        let vm = VarMap::new();
-        let m = build(&cfg, &vm)?;
-        let b = batch(&[3, 2, 4], 5, DType::F64)?;
-        let whole = m.loss(&b)?;
-        let reference = whole.backward()?;
-        let (loss, parts) = m.loss_and_grads(&b)?;
-        assert_eq!(parts.parts().len(), 3);
-        let (l1, l2) = (whole.to_scalar::<f64>()?, loss.to_scalar::<f64>()?);
-        assert!((l1 - l2).abs() < 1e-13, "{l1} vs {l2}");
-        let vars = vm.all_vars();
-        assert!(vars.len() > 20);
-        let mut shared_terms = 0;
-        for var in &vars {
-            let want = reference.get(var);
-            let got = parts.sum(var)?;
-            match (want, got) {
-                (Some(w), Some(g)) => {
-                    let scale = w.abs()?.max_all()?.to_scalar::<f64>()?.max(1e-12);
-                    let diff = (w - g)?.abs()?.max_all()?.to_scalar::<f64>()?;
-                    assert!(diff <= 1e-12 * scale.max(1.0), "{:?}: {diff}", var.shape());
-                }
-                (None, None) => {}
-                (w, g) => panic!(
-                    "gradient present in one result only: {:?} {:?}",
-                    w.is_some(),
-                    g.is_some()
-                ),
-            }
-            if parts.terms(var).len() == 2 {
-                shared_terms += 1;
-            }
-        }
-        // SelfAttn_{L2}, CrossAttn_{L3} and φ_pred serve both branches.
-        assert!(shared_terms > 5, "{shared_terms}");
-        Ok(())
-    }
-
     #[test]
     fn unseen_system_gets_the_mean_of_trained_prompts() -> Result<()> {
         let vm = VarMap::new();
@@ -623,34 +580,31 @@ mod tests {
         Ok(())
     }
 
-    /// Presets write `separate_kv_norm` (false, as released) explicitly; only configs saved
-    /// before the field existed lack it, and those models had separate norms, so the serde
-    /// default stays `true` on purpose: `false` would silently drop their key/value LayerNorm
-    /// weights at load (VarMap::load ignores extra tensors).
+    /// Every defaulted field that a saved config lacks reads as the preset's value.
     #[test]
-    fn separate_kv_norm_is_written_and_old_configs_keep_separate_norms() {
+    fn serde_defaults_are_the_presets() {
         for preset in [
             DosTransformerConfig::paper_phonon(),
             DosTransformerConfig::paper_electron(),
         ] {
             assert!(!preset.separate_kv_norm);
-            let mut json = serde_json::to_value(&preset).unwrap();
-            assert_eq!(json["separate_kv_norm"], false);
-            let back: DosTransformerConfig = serde_json::from_value(json.clone()).unwrap();
-            assert_eq!(back, preset);
-            json.as_object_mut().unwrap().remove("separate_kv_norm");
-            let old: DosTransformerConfig = serde_json::from_value(json).unwrap();
-            assert!(old.separate_kv_norm);
-            assert_eq!(old.attention().separate_kv_norm, old.separate_kv_norm);
+            let full = serde_json::to_value(&preset).unwrap();
+            assert_eq!(full["separate_kv_norm"], false);
+            for field in ["separate_kv_norm", "prompts", "precision"] {
+                let mut json = full.clone();
+                json.as_object_mut().unwrap().remove(field);
+                let back: DosTransformerConfig = serde_json::from_value(json).unwrap();
+                assert_eq!(back, preset, "without `{field}`");
+            }
         }
     }
 
     #[test]
-    fn validate_names_the_bad_field() {
+    fn check_names_the_bad_field() {
         let bad = |f: &dyn Fn(&mut DosTransformerConfig), field: &str| {
             let mut c = tiny_dostransformer();
             f(&mut c);
-            match c.validate() {
+            match c.check() {
                 Err(crate::ModelError::InvalidConfig { field: got, .. }) => assert_eq!(got, field),
                 other => panic!("expected an error on {field}, got {other:?}"),
             }
@@ -669,7 +623,7 @@ mod tests {
             &|c| c.prompts.trained_systems.clear(),
             "prompts.trained_systems",
         );
-        assert!(DosTransformerConfig::paper_phonon().validate().is_ok());
-        assert!(DosTransformerConfig::paper_electron().validate().is_ok());
+        assert!(DosTransformerConfig::paper_phonon().check().is_ok());
+        assert!(DosTransformerConfig::paper_electron().check().is_ok());
     }
 }

@@ -38,11 +38,11 @@
 
 use candle_core::{Module, Result, Tensor, D};
 use candle_nn::{linear, linear_no_bias, Linear, VarBuilder};
+use dos_config::{Check, Checked};
 use dos_data::CrystalBatch;
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::{sum_pool, BaselineHeadConfig, BaselineTail};
-use crate::config::Valid;
 use crate::loss::{batch_rmse, targets};
 use crate::{DosModel, Precision};
 
@@ -94,7 +94,7 @@ impl E3nnEncoderConfig {
         }
     }
 
-    pub(crate) fn validate(&self, prefix: &str) -> crate::Result<()> {
+    pub(crate) fn check_fields(&self, prefix: &str) -> crate::Result<()> {
         use crate::size_limits::{check_range, MAX_LAYERS, MAX_WIDTH};
         let f = |name: &str| format!("{prefix}.{name}");
         for (name, v, max) in [
@@ -446,13 +446,48 @@ impl E3nnLiteConfig {
         }
     }
 
-    /// Checks every field once; models are built from the returned [`Valid`] config.
-    pub fn validate(&self) -> crate::Result<Valid<Self>> {
-        self.encoder.validate("encoder")?;
-        self.head.validate("head")?;
-        let valid = Valid(self.clone());
-        crate::size_limits::check_parameter_count(|vb| E3nnLite::new(&valid, vb).map(|_| ()))?;
-        Ok(valid)
+    /// Every field; the parameter count is checked by [`Check::check`] on the built model.
+    fn check_fields(&self) -> crate::Result<()> {
+        self.encoder.check_fields("encoder")?;
+        self.head.check_fields("head")?;
+        Ok(())
+    }
+}
+
+impl Check for E3nnLiteConfig {
+    type Checked = Checked<E3nnLiteConfig>;
+    type Error = crate::ModelError;
+
+    /// Checks every field once, then the parameter count of the model it describes (see
+    /// [`crate::size_limits`]); models are built from the returned [`Checked`] config.
+    fn check(&self) -> crate::Result<Checked<E3nnLiteConfig>> {
+        let checked = Checked::after(self, Self::check_fields)?;
+        crate::size_limits::check_parameter_count(|vb| E3nnLite::new(&checked, vb).map(|_| ()))?;
+        Ok(checked)
+    }
+}
+
+impl crate::ModelSettings for E3nnLiteConfig {
+    fn precision(&self) -> Precision {
+        self.precision
+    }
+    fn set_precision(&mut self, precision: Precision) {
+        self.precision = precision;
+    }
+    fn n_energies(&self) -> usize {
+        self.head.n_energies
+    }
+    fn input_widths(&self) -> (usize, Option<usize>) {
+        (self.encoder.node_in, None)
+    }
+    fn set_input_widths(&mut self, node_in: usize, _edge_in: usize) {
+        self.encoder.node_in = node_in;
+    }
+    fn prompts(&self) -> &crate::PromptConfig {
+        &self.head.prompts
+    }
+    fn prompts_mut(&mut self) -> &mut crate::PromptConfig {
+        &mut self.head.prompts
     }
 }
 
@@ -471,7 +506,7 @@ pub struct E3nnLite {
 
 impl E3nnLite {
     /// Builds (or loads) the model under `vb`.
-    pub fn new(cfg: &Valid<E3nnLiteConfig>, vb: VarBuilder) -> Result<Self> {
+    pub fn new(cfg: &Checked<E3nnLiteConfig>, vb: VarBuilder) -> Result<Self> {
         Ok(Self {
             encoder: E3nnEncoder::new(&cfg.encoder, vb.pp("encoder"))?,
             tail: BaselineTail::new(
@@ -523,7 +558,7 @@ mod tests {
         cfg.encoder.radial_basis = basis;
         let vm = VarMap::new();
         let vb = dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F64, &Device::Cpu);
-        E3nnLite::new(&cfg.validate().map_err(candle_core::Error::wrap)?, vb)
+        E3nnLite::new(&cfg.check().map_err(candle_core::Error::wrap)?, vb)
     }
 
     fn predict(m: &E3nnLite, c: &SyntheticCrystal) -> Result<Vec<f64>> {
@@ -617,7 +652,7 @@ mod tests {
         let cfg = tiny_e3nn(false, SystemInjection::None);
         let vm = VarMap::new();
         let vb = dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F32, &Device::Cpu);
-        let _m = E3nnLite::new(&cfg.validate().map_err(candle_core::Error::wrap)?, vb)?;
+        let _m = E3nnLite::new(&cfg.check().map_err(candle_core::Error::wrap)?, vb)?;
         let names: Vec<String> = vm.data().lock().unwrap().keys().cloned().collect();
         assert!(names
             .iter()
@@ -636,12 +671,12 @@ mod tests {
     }
 
     #[test]
-    fn validate_rejects_bad_fields() {
+    fn check_rejects_bad_fields() {
         let mut cfg = tiny_e3nn(true, SystemInjection::None);
         cfg.encoder.cutoff = -1.0;
-        assert!(cfg.validate().is_err());
+        assert!(cfg.check().is_err());
         let mut cfg = tiny_e3nn(true, SystemInjection::None);
         cfg.encoder.channels = 0;
-        assert!(cfg.validate().is_err());
+        assert!(cfg.check().is_err());
     }
 }

@@ -6,12 +6,12 @@
 
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
+use dos_config::{Check, Checked};
 use dos_data::CrystalBatch;
 use dos_graph::{Aggregation, Gnn, GnnConfig, GraphInput};
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::{sum_pool, BaselineHeadConfig, BaselineTail};
-use crate::config::Valid;
 use crate::loss::{batch_rmse, targets};
 use crate::{DosModel, Precision};
 
@@ -71,8 +71,8 @@ impl GraphNetworkConfig {
         }
     }
 
-    /// Checks every field once.
-    pub fn validate(&self) -> crate::Result<Valid<Self>> {
+    /// Every field; the parameter count is checked by [`Check::check`] on the built model.
+    fn check_fields(&self) -> crate::Result<()> {
         use crate::size_limits::{check_range, MAX_LAYERS, MAX_WIDTH};
         for (name, v) in [
             ("node_in", self.node_in),
@@ -82,10 +82,51 @@ impl GraphNetworkConfig {
             check_range(name, v, 1, MAX_WIDTH)?;
         }
         check_range("gnn_layers", self.gnn_layers, 0, MAX_LAYERS)?;
-        self.head.validate("head")?;
-        let valid = Valid(self.clone());
-        crate::size_limits::check_parameter_count(|vb| GraphNetwork::new(&valid, vb).map(|_| ()))?;
-        Ok(valid)
+        self.head.check_fields("head")?;
+        self.gnn()
+            .check()
+            .map_err(|e| crate::error::invalid("gnn", e.to_string()))?;
+        Ok(())
+    }
+}
+
+impl Check for GraphNetworkConfig {
+    type Checked = Checked<GraphNetworkConfig>;
+    type Error = crate::ModelError;
+
+    /// Checks every field once, then the parameter count of the model it describes (see
+    /// [`crate::size_limits`]); models are built from the returned [`Checked`] config.
+    fn check(&self) -> crate::Result<Checked<GraphNetworkConfig>> {
+        let checked = Checked::after(self, Self::check_fields)?;
+        crate::size_limits::check_parameter_count(|vb| {
+            GraphNetwork::new(&checked, vb).map(|_| ())
+        })?;
+        Ok(checked)
+    }
+}
+
+impl crate::ModelSettings for GraphNetworkConfig {
+    fn precision(&self) -> Precision {
+        self.precision
+    }
+    fn set_precision(&mut self, precision: Precision) {
+        self.precision = precision;
+    }
+    fn n_energies(&self) -> usize {
+        self.head.n_energies
+    }
+    fn input_widths(&self) -> (usize, Option<usize>) {
+        (self.node_in, Some(self.edge_in))
+    }
+    fn set_input_widths(&mut self, node_in: usize, edge_in: usize) {
+        self.node_in = node_in;
+        self.edge_in = edge_in;
+    }
+    fn prompts(&self) -> &crate::PromptConfig {
+        &self.head.prompts
+    }
+    fn prompts_mut(&mut self) -> &mut crate::PromptConfig {
+        &mut self.head.prompts
     }
 }
 
@@ -104,9 +145,9 @@ pub struct GraphNetwork {
 
 impl GraphNetwork {
     /// Builds (or loads) the model under `vb`.
-    pub fn new(cfg: &Valid<GraphNetworkConfig>, vb: VarBuilder) -> Result<Self> {
+    pub fn new(cfg: &Checked<GraphNetworkConfig>, vb: VarBuilder) -> Result<Self> {
         Ok(Self {
-            gnn: Gnn::new(&cfg.gnn(), vb.pp("gnn"))?,
+            gnn: Gnn::new(&cfg.part(GraphNetworkConfig::gnn), vb.pp("gnn"))?,
             tail: BaselineTail::new(cfg.hidden, cfg.hidden, &cfg.head, vb.clone())?,
             n_energies: cfg.head.n_energies,
         })

@@ -9,17 +9,19 @@
 //!
 //! ```
 //! use candle_core::{DType, Device};
-//! use dos_models::synthetic::{batch_from_graphs, SplitMix64, SyntheticCrystal, SyntheticSpec};
-//! use dos_models::{AnyModel, DosModel, ModelConfig, ModelKind, Task};
+//! use dos_data::graph::{GraphConfig, Sample};
+//! use dos_data::{Crystal, CrystalBatch};
+//! use dos_models::{AnyModel, Check, DosModel, ModelConfig, ModelKind, Task};
 //!
 //! let mut cfg = ModelConfig::preset(ModelKind::Mlp, Task::Phonon, true);
 //! if let ModelConfig::Mlp(c) = &mut cfg {
-//!     (c.node_in, c.hidden, c.head.head_hidden) = (5, 8, 8);
+//!     (c.hidden, c.head.head_hidden) = (8, 8);
 //! }
-//! let (model, _vars) = AnyModel::build(&cfg.validate()?, &Device::Cpu)?;
-//! let spec = SyntheticSpec { atoms: 3, density: 0.1, node_in: 5, n_energies: 51, crystal_system: 0 };
-//! let crystal = SyntheticCrystal::random(&spec, &mut SplitMix64::new(0));
-//! let batch = batch_from_graphs(&[crystal.graph(4.0, 4)], &Device::Cpu, DType::F32)?;
+//! let (model, _vars) = AnyModel::build(&cfg.check()?, &Device::Cpu)?;
+//! let l = [[3.6, 0.0, 0.0], [0.0, 3.6, 0.0], [0.0, 0.0, 3.6]];
+//! let cu = Crystal::new(l, vec![29], vec![[0.0; 3]])?;
+//! let sample = Sample::new("cu", cu, &GraphConfig::phonon().check()?, 0, None)?;
+//! let batch = CrystalBatch::from_samples(&[&sample], &Device::Cpu, DType::F32)?;
 //! assert_eq!(model.predict(&batch)?.dims(), &[1, 51]);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -35,11 +37,13 @@ pub mod e3nn_lite;
 pub mod error;
 pub mod graph_network;
 pub mod loss;
-pub mod mlp;
+pub mod mlp_baseline;
 pub mod model;
 pub mod precision;
-pub mod prompts;
+pub mod prompt_config;
 pub mod size_limits;
+/// Random crystals and batches for tests and benchmarks (feature `testing`).
+#[cfg(any(test, feature = "testing"))]
 pub mod synthetic;
 #[cfg(test)]
 mod testing;
@@ -47,14 +51,15 @@ mod testing;
 pub use any_model::AnyModel;
 pub use baseline::{BaselineHeadConfig, OutputHead, SystemInjection};
 pub use checkpoint::{load_checkpoint, parameter_count, save_checkpoint, LoadedModel};
-pub use config::{ModelConfig, ModelKind, Task, Valid};
+pub use config::{ModelConfig, ModelKind, ModelSettings, Task};
 pub use dos_attn::UnseenRule;
-pub use dostransformer::{DosTransformer, DosTransformerConfig};
+pub use dos_config::{Check, Checked};
+pub use dostransformer::{Branch, DosTransformer, DosTransformerConfig, Trunk};
 pub use e3nn_lite::{E3nnEncoder, E3nnEncoderConfig, E3nnLite, E3nnLiteConfig, RadialBasis};
 pub use error::{ModelError, Result};
 pub use graph_network::{GraphNetwork, GraphNetworkConfig};
 pub use loss::batch_rmse;
-pub use mlp::{Mlp, MlpConfig};
-pub use model::{loss_and_grads_in_one_part, DosModel};
+pub use mlp_baseline::{Mlp, MlpConfig};
+pub use model::DosModel;
 pub use precision::Precision;
-pub use prompts::PromptConfig;
+pub use prompt_config::PromptConfig;

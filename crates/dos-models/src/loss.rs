@@ -18,7 +18,7 @@ pub fn batch_rmse(prediction: &Tensor, target: &Tensor) -> Result<Tensor> {
 }
 
 /// The batch's targets converted to `dtype`, or an error naming the missing field.
-pub(crate) fn targets(batch: &CrystalBatch, n_energies: usize) -> Result<Tensor> {
+pub fn targets(batch: &CrystalBatch, n_energies: usize) -> Result<Tensor> {
     let t = batch
         .targets
         .as_ref()

@@ -1,4 +1,4 @@
-//! Size limits of model configurations, checked by every `validate()` before anything is
+//! Size limits of model configurations, checked by every `check()` before anything is
 //! allocated: a config read from a run folder may say `hidden = 10^9` or `gnn_layers = 10^6`.
 //!
 //! Each width, layer count, head count and energy count has a range, and the total parameter

@@ -9,6 +9,7 @@ use dos_nn::SeededVarMap;
 use crate::synthetic::{
     batch_from_graphs, SplitMix64, SyntheticCrystal, SyntheticGraph, SyntheticSpec,
 };
+use crate::Check;
 use crate::{
     AnyModel, BaselineHeadConfig, DosTransformerConfig, E3nnEncoderConfig, E3nnLiteConfig,
     GraphNetworkConfig, MlpConfig, ModelConfig, Precision, PromptConfig, RadialBasis,
@@ -155,7 +156,7 @@ pub(crate) const INIT_SEED: u64 = 0;
 pub(crate) fn build(cfg: &ModelConfig, precision: Precision) -> Result<(AnyModel, VarMap)> {
     let mut cfg = cfg.clone();
     cfg.set_precision(precision);
-    let valid = cfg.validate().map_err(candle_core::Error::wrap)?;
+    let valid = cfg.check().map_err(candle_core::Error::wrap)?;
     let varmap = VarMap::new();
     let vb = SeededVarMap::var_builder(&varmap, INIT_SEED, precision.dtype(), &Device::Cpu);
     Ok((AnyModel::new(&valid, vb)?, varmap))

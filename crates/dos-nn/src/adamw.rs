@@ -1,13 +1,11 @@
-//! AdamW whose CPU update is one in-place pass per variable, without temporary tensors.
-
-use std::cell::RefCell;
-use std::ops::{Add, Div, Mul, Sub};
+//! [`FusedAdamW`]: AdamW whose CPU update is one in-place pass per variable, without
+//! temporary tensors, over named variables whose moments can be saved and restored.
 
 use candle_core::backprop::GradStore;
-use candle_core::{bail, CpuStorage, InplaceOp1, Layout, Result, Storage, Tensor, Var};
+use candle_core::{bail, Result, Tensor, Var};
 use candle_nn::{Optimizer, ParamsAdamW};
-use rayon::prelude::*;
 
+use crate::kernels::{adamw_update, grad_sum_of_squares, AdamWConsts, AdamWMoments};
 use crate::SummedGrads;
 
 /// AdamW (Loshchilov & Hutter) with the update of `candle_nn::AdamW` and
@@ -22,9 +20,11 @@ use crate::SummedGrads;
 /// `candle_nn::AdamW` builds about a dozen temporary tensors the size of every variable per
 /// step (for the 6.5 M-parameter DOSTransformer that was over half of a training step). The
 /// gradient may come as several parts ([`SummedGrads`]), added element by element inside the
-/// pass. Other devices and dtypes use the composed tensor expression. The moments can be
-/// read with [`FusedAdamW::moments`] (copies, e.g. to checkpoint them) and restored with
-/// [`FusedAdamW::set_state`].
+/// pass. Other devices and dtypes use the composed tensor expression (see
+/// [`crate::kernels`]). `candle_nn::AdamW` keeps its moments private; here they can be read
+/// with [`FusedAdamW::moments`] (copies, e.g. to checkpoint them, under the variables'
+/// [`FusedAdamW::names`]) and restored with [`FusedAdamW::set_state`], so that a resumed
+/// training continues exactly.
 ///
 /// The result does not depend on the thread count: every element is updated independently.
 ///
@@ -37,80 +37,34 @@ pub struct FusedAdamW {
     step_t: usize,
 }
 
-/// One variable with its first and second moments.
+/// One variable with its name and its first and second moments.
 #[derive(Debug)]
 struct AdamWSlot {
+    name: String,
     var: Var,
-    moments: Moments,
-}
-
-/// First and second moments: plain buffers for the in-place CPU pass, tensors elsewhere.
-#[derive(Debug)]
-enum Moments {
-    F32 { m: Vec<f32>, v: Vec<f32> },
-    F64 { m: Vec<f64>, v: Vec<f64> },
-    Tensors { m: Tensor, v: Tensor },
-}
-
-impl Moments {
-    /// Zero moments for `var`.
-    fn zeros(var: &Var) -> Result<Self> {
-        let n = var.elem_count();
-        let in_place = var.device().is_cpu() && var.is_contiguous();
-        Ok(match var.dtype() {
-            candle_core::DType::F32 if in_place => Moments::F32 {
-                m: vec![0.0; n],
-                v: vec![0.0; n],
-            },
-            candle_core::DType::F64 if in_place => Moments::F64 {
-                m: vec![0.0; n],
-                v: vec![0.0; n],
-            },
-            _ => Moments::Tensors {
-                m: var.zeros_like()?,
-                v: var.zeros_like()?,
-            },
-        })
-    }
-
-    /// `(m, v)` as tensors of `var`'s shape (copies of the buffers).
-    fn to_tensors(&self, var: &Var) -> Result<(Tensor, Tensor)> {
-        let (shape, dev) = (var.shape(), var.device());
-        Ok(match self {
-            Moments::F32 { m, v } => (
-                Tensor::from_slice(m, shape, dev)?,
-                Tensor::from_slice(v, shape, dev)?,
-            ),
-            Moments::F64 { m, v } => (
-                Tensor::from_slice(m, shape, dev)?,
-                Tensor::from_slice(v, shape, dev)?,
-            ),
-            Moments::Tensors { m, v } => (m.copy()?, v.copy()?),
-        })
-    }
-
-    /// Replaces the moments by copies of `m` and `v` (already checked against the variable).
-    fn load(&mut self, m: &Tensor, v: &Tensor) -> Result<()> {
-        match self {
-            Moments::F32 { m: bm, v: bv } => {
-                *bm = m.flatten_all()?.to_vec1()?;
-                *bv = v.flatten_all()?.to_vec1()?;
-            }
-            Moments::F64 { m: bm, v: bv } => {
-                *bm = m.flatten_all()?.to_vec1()?;
-                *bv = v.flatten_all()?.to_vec1()?;
-            }
-            Moments::Tensors { m: tm, v: tv } => {
-                *tm = m.copy()?;
-                *tv = v.copy()?;
-            }
-        }
-        Ok(())
-    }
+    moments: AdamWMoments,
 }
 
 impl FusedAdamW {
-    /// Number of steps taken.
+    /// Optimiser over named variables, in the order given (variables that are not floats
+    /// are skipped). [`Optimizer::new`] names the variables by their position instead.
+    pub fn from_named(vars: Vec<(String, Var)>, params: ParamsAdamW) -> Result<Self> {
+        let vars = vars
+            .into_iter()
+            .filter(|(_, var)| var.dtype().is_float())
+            .map(|(name, var)| {
+                let moments = AdamWMoments::zeros(&var)?;
+                Ok(AdamWSlot { name, var, moments })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            vars,
+            params,
+            step_t: 0,
+        })
+    }
+
+    /// Number of steps taken (t of the bias correction).
     pub fn step_count(&self) -> usize {
         self.step_t
     }
@@ -120,9 +74,14 @@ impl FusedAdamW {
         &self.params
     }
 
-    /// The optimised (float) variables, in the order given to [`Optimizer::new`].
+    /// The optimised (float) variables, in the order given at construction.
     pub fn vars(&self) -> impl Iterator<Item = &Var> {
         self.vars.iter().map(|s| &s.var)
+    }
+
+    /// The names of the optimised variables, in the order of [`FusedAdamW::vars`].
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.vars.iter().map(|s| s.name.as_str())
     }
 
     /// `(variable, first moment, second moment)` for each optimised variable, in the order of
@@ -151,9 +110,10 @@ impl FusedAdamW {
             for t in [m, v] {
                 if t.shape() != slot.var.shape() || t.dtype() != slot.var.dtype() {
                     bail!(
-                        "FusedAdamW::set_state: moment {:?} {:?} for variable {:?} {:?}",
+                        "FusedAdamW::set_state: moment {:?} {:?} for variable `{}` {:?} {:?}",
                         t.shape(),
                         t.dtype(),
+                        slot.name,
                         slot.var.shape(),
                         slot.var.dtype()
                     );
@@ -172,20 +132,9 @@ impl FusedAdamW {
         let mut total = 0f64;
         for slot in &self.vars {
             let terms = grads.terms(slot.var.as_tensor());
-            if terms.is_empty() {
-                continue;
+            if !terms.is_empty() {
+                total += grad_sum_of_squares(&terms, &slot.var)?;
             }
-            total += match cpu_slices(&terms, &slot.var)? {
-                Some(guards) => match Terms::of(&guards)? {
-                    Terms::F32(gs) => sum_of_squares(&gs),
-                    Terms::F64(gs) => sum_of_squares(&gs),
-                },
-                None => sum_terms(&terms)?
-                    .to_dtype(candle_core::DType::F64)?
-                    .sqr()?
-                    .sum_all()?
-                    .to_scalar::<f64>()?,
-            };
         }
         Ok(total.sqrt())
     }
@@ -204,7 +153,7 @@ impl FusedAdamW {
         self.step_t += 1;
         let p = &self.params;
         let t = self.step_t as i32;
-        let c = UpdateConsts {
+        let c = AdamWConsts {
             beta1: p.beta1,
             beta2: p.beta2,
             decay: 1.0 - p.lr * p.weight_decay,
@@ -215,41 +164,13 @@ impl FusedAdamW {
             grad_scale,
         };
         for slot in self.vars.iter_mut() {
-            let terms = terms_of(parts.iter().copied(), slot.var.as_tensor());
-            if terms.is_empty() {
-                continue;
-            }
-            if let Moments::Tensors { m, v } = &mut slot.moments {
-                let g = sum_terms(&terms)?;
-                let g = if grad_scale == 1.0 {
-                    g
-                } else {
-                    (g * grad_scale)?
-                };
-                *m = ((&*m * p.beta1)? + (&g * (1.0 - p.beta1))?)?;
-                *v = ((&*v * p.beta2)? + (g.sqr()? * (1.0 - p.beta2))?)?;
-                let step = ((&*m * c.scale_m)? / ((&*v * c.scale_v)?.sqrt()? + p.eps)?)?;
-                let theta = ((slot.var.as_tensor() * c.decay)? - (step * p.lr)?)?;
-                slot.var.set(&theta)?;
-                continue;
-            }
-            // Gradients that are views (e.g. transposes) are made contiguous first.
-            let contiguous: Vec<Tensor> = terms
+            let terms: Vec<&Tensor> = parts
                 .iter()
-                .map(|g| g.contiguous())
-                .collect::<Result<_>>()?;
-            let refs: Vec<&Tensor> = contiguous.iter().collect();
-            let Some(guards) = cpu_slices(&refs, &slot.var)? else {
-                bail!(
-                    "FusedAdamW: gradient of a CPU variable is not on the CPU or has another dtype"
-                )
-            };
-            let op = InPlaceUpdate {
-                consts: c,
-                terms: Terms::of(&guards)?,
-                moments: RefCell::new(&mut slot.moments),
-            };
-            slot.var.inplace_op1(&op)?;
+                .filter_map(|p| p.get(slot.var.as_tensor()))
+                .collect();
+            if !terms.is_empty() {
+                adamw_update(&slot.var, &mut slot.moments, &terms, &c)?;
+            }
         }
         Ok(())
     }
@@ -258,20 +179,14 @@ impl FusedAdamW {
 impl Optimizer for FusedAdamW {
     type Config = ParamsAdamW;
 
+    /// Optimiser over `vars`, named `"0"`, `"1"`, ... by position.
     fn new(vars: Vec<Var>, params: ParamsAdamW) -> Result<Self> {
-        let vars = vars
+        let named = vars
             .into_iter()
-            .filter(|var| var.dtype().is_float())
-            .map(|var| {
-                let moments = Moments::zeros(&var)?;
-                Ok(AdamWSlot { var, moments })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Self {
-            vars,
-            params,
-            step_t: 0,
-        })
+            .enumerate()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        Self::from_named(named, params)
     }
 
     fn learning_rate(&self) -> f64 {
@@ -287,242 +202,10 @@ impl Optimizer for FusedAdamW {
     }
 }
 
-/// The gradient terms of `var` in `parts`, one per part that has one.
-pub(crate) fn terms_of<'a>(
-    parts: impl IntoIterator<Item = &'a GradStore>,
-    var: &Tensor,
-) -> Vec<&'a Tensor> {
-    parts.into_iter().filter_map(|p| p.get(var)).collect()
-}
-
-/// `terms` added up (at least one term).
-pub(crate) fn sum_terms(terms: &[&Tensor]) -> Result<Tensor> {
-    let Some((first, rest)) = terms.split_first() else {
-        bail!("sum of no gradient terms")
-    };
-    rest.iter().try_fold((*first).clone(), |acc, t| acc + *t)
-}
-
-/// A read-locked storage and the range of one tensor's values in it.
-type LockedSlice<'a> = (candle_core::StorageRef<'a>, std::ops::Range<usize>);
-
-/// Read locks on the storages of `terms` when the in-place CPU path applies to `var`: CPU
-/// storage, contiguous, `var`'s dtype and element count. `None` otherwise.
-fn cpu_slices<'a>(terms: &[&'a Tensor], var: &Var) -> Result<Option<Vec<LockedSlice<'a>>>> {
-    let mut out = Vec::with_capacity(terms.len());
-    for t in terms {
-        if !t.device().is_cpu() || t.dtype() != var.dtype() || t.elem_count() != var.elem_count() {
-            return Ok(None);
-        }
-        let (guard, layout) = t.storage_and_layout();
-        let Some((a, b)) = layout.contiguous_offsets() else {
-            return Ok(None);
-        };
-        out.push((guard, a..b));
-    }
-    Ok(Some(out))
-}
-
-/// The gradient terms of one variable as slices of one float type.
-enum Terms<'a> {
-    F32(Vec<&'a [f32]>),
-    F64(Vec<&'a [f64]>),
-}
-
-impl<'a> Terms<'a> {
-    /// Slices of the locked storages (all of one dtype, as `cpu_slices` checked).
-    fn of(guards: &'a [LockedSlice<'_>]) -> Result<Self> {
-        let mut f32s = Vec::new();
-        let mut f64s = Vec::new();
-        for (guard, r) in guards {
-            match &**guard {
-                Storage::Cpu(CpuStorage::F32(d)) => f32s.push(&d[r.clone()]),
-                Storage::Cpu(CpuStorage::F64(d)) => f64s.push(&d[r.clone()]),
-                _ => bail!("FusedAdamW: f32 or f64 CPU gradients expected"),
-            }
-        }
-        match (f32s.is_empty(), f64s.is_empty()) {
-            (false, true) => Ok(Terms::F32(f32s)),
-            (true, false) => Ok(Terms::F64(f64s)),
-            _ => bail!("FusedAdamW: gradient terms of mixed or no dtype"),
-        }
-    }
-}
-
-/// Float types of the in-place pass.
-trait Real:
-    Copy
-    + Send
-    + Sync
-    + Add<Output = Self>
-    + Sub<Output = Self>
-    + Mul<Output = Self>
-    + Div<Output = Self>
-{
-    fn of(x: f64) -> Self;
-    fn to_f64(self) -> f64;
-    fn sqrt(self) -> Self;
-}
-
-macro_rules! real {
-    ($t:ty) => {
-        impl Real for $t {
-            fn of(x: f64) -> Self {
-                x as $t
-            }
-            fn to_f64(self) -> f64 {
-                self as f64
-            }
-            fn sqrt(self) -> Self {
-                <$t>::sqrt(self)
-            }
-        }
-    };
-}
-real!(f32);
-real!(f64);
-
-/// Elements per chunk of the parallel passes.
-const CHUNK: usize = 1 << 14;
-/// Variables with fewer elements are updated on the calling thread.
-const PARALLEL_MIN: usize = 1 << 16;
-
-/// `Σ_i (Σ_k terms[k][i])²` in f64, over chunks (on rayon's threads for large variables) that
-/// are added in order, so the result does not depend on the thread count.
-fn sum_of_squares<T: Real>(terms: &[&[T]]) -> f64 {
-    let n = terms[0].len();
-    let chunk = |c: usize| -> f64 {
-        let (a, b) = (c * CHUNK, ((c + 1) * CHUNK).min(n));
-        (a..b)
-            .map(|i| {
-                let g = terms[1..]
-                    .iter()
-                    .fold(terms[0][i], |g, t| g + t[i])
-                    .to_f64();
-                g * g
-            })
-            .sum()
-    };
-    let n_chunks = n.div_ceil(CHUNK);
-    let partial: Vec<f64> = if n >= PARALLEL_MIN {
-        (0..n_chunks).into_par_iter().map(chunk).collect()
-    } else {
-        (0..n_chunks).map(chunk).collect()
-    };
-    partial.iter().sum()
-}
-
-/// Step constants (f64; converted to the variable's float type in the pass).
-#[derive(Debug, Clone, Copy)]
-struct UpdateConsts {
-    beta1: f64,
-    beta2: f64,
-    decay: f64,
-    lr: f64,
-    scale_m: f64,
-    scale_v: f64,
-    eps: f64,
-    grad_scale: f64,
-}
-
-/// The whole AdamW update of one variable, in place on θ (this op's destination), its
-/// moment buffers and read-only gradient terms.
-struct InPlaceUpdate<'a, 'm> {
-    consts: UpdateConsts,
-    terms: Terms<'a>,
-    moments: RefCell<&'m mut Moments>,
-}
-
-impl InplaceOp1 for InPlaceUpdate<'_, '_> {
-    fn name(&self) -> &'static str {
-        "adamw-update"
-    }
-
-    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> Result<()> {
-        let Some((a, b)) = layout.contiguous_offsets() else {
-            bail!("adamw-update: variable is not contiguous")
-        };
-        let mut moments = self.moments.borrow_mut();
-        match (storage, &mut **moments, &self.terms) {
-            (CpuStorage::F32(th), Moments::F32 { m, v }, Terms::F32(gs)) => {
-                update(&mut th[a..b], m, v, gs, &self.consts)
-            }
-            (CpuStorage::F64(th), Moments::F64 { m, v }, Terms::F64(gs)) => {
-                update(&mut th[a..b], m, v, gs, &self.consts)
-            }
-            _ => bail!("adamw-update: variable, moments and gradients differ in dtype"),
-        }
-    }
-}
-
-/// One AdamW step over `th` with moments `m`, `v` and gradient `Σ_k gs[k]` (all of one
-/// length), in chunks on rayon's threads for large variables.
-fn update<T: Real>(
-    th: &mut [T],
-    m: &mut [T],
-    v: &mut [T],
-    gs: &[&[T]],
-    c: &UpdateConsts,
-) -> Result<()> {
-    let n = th.len();
-    if m.len() != n || v.len() != n || gs.iter().any(|g| g.len() != n) {
-        bail!("adamw-update: variable, moments and gradients differ in length");
-    }
-    if n >= PARALLEL_MIN {
-        th.par_chunks_mut(CHUNK)
-            .zip(m.par_chunks_mut(CHUNK))
-            .zip(v.par_chunks_mut(CHUNK))
-            .enumerate()
-            .for_each(|(k, ((th, m), v))| update_chunk(th, m, v, gs, k * CHUNK, c));
-    } else {
-        update_chunk(th, m, v, gs, 0, c);
-    }
-    Ok(())
-}
-
-/// The update of elements `offset..offset + th.len()`.
-fn update_chunk<T: Real>(
-    th: &mut [T],
-    m: &mut [T],
-    v: &mut [T],
-    gs: &[&[T]],
-    offset: usize,
-    c: &UpdateConsts,
-) {
-    let (b1, c1) = (T::of(c.beta1), T::of(1.0 - c.beta1));
-    let (b2, c2) = (T::of(c.beta2), T::of(1.0 - c.beta2));
-    let (decay, lr) = (T::of(c.decay), T::of(c.lr));
-    let (sm, sv, eps) = (T::of(c.scale_m), T::of(c.scale_v), T::of(c.eps));
-    let (s, scaled) = (T::of(c.grad_scale), c.grad_scale != 1.0);
-    // The scaled gradient `g * s` rounds like the tensor `g * s`, so both paths match a
-    // pre-scaled gradient exactly; unscaled steps skip the multiply.
-    let step = |th: &mut T, m: &mut T, v: &mut T, g: T| {
-        let g = if scaled { g * s } else { g };
-        *m = b1 * *m + c1 * g;
-        *v = b2 * *v + c2 * (g * g);
-        *th = *th * decay - lr * ((*m * sm) / ((*v * sv).sqrt() + eps));
-    };
-    let len = th.len();
-    let range = offset..offset + len;
-    let it = th.iter_mut().zip(m.iter_mut()).zip(v.iter_mut());
-    match gs {
-        [g] => it
-            .zip(&g[range])
-            .for_each(|(((th, m), v), &g)| step(th, m, v, g)),
-        [g, h] => it
-            .zip(g[range.clone()].iter().zip(&h[range]))
-            .for_each(|(((th, m), v), (&g, &h))| step(th, m, v, g + h)),
-        _ => it.enumerate().for_each(|(i, ((th, m), v))| {
-            let j = offset + i;
-            let g = gs[1..].iter().fold(gs[0][j], |g, t| g + t[j]);
-            step(th, m, v, g)
-        }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::{CHUNK, PARALLEL_MIN};
     use candle_core::{DType, Device};
     use candle_nn::AdamW;
 
@@ -740,6 +423,18 @@ mod tests {
             Tensor::zeros(3, DType::F64, &dev)?,
         )];
         assert!(second.set_state(1, &wrong).is_err());
+        Ok(())
+    }
+
+    /// `d/dw 0.5 |w|²` = w: the gradient norm of w = (3, 4) is 5; names follow the input.
+    #[test]
+    fn grad_norm_closed_form_and_names() -> Result<()> {
+        let dev = Device::Cpu;
+        let w = Var::new(&[3.0f64, 4.0], &dev)?;
+        let opt = FusedAdamW::from_named(vec![("w".into(), w.clone())], ParamsAdamW::default())?;
+        let g = (w.as_tensor().sqr()?.sum_all()? * 0.5)?.backward()?;
+        assert!((opt.grad_norm(&g.into())? - 5.0).abs() < 1e-12);
+        assert_eq!(opt.names().collect::<Vec<_>>(), ["w"]);
         Ok(())
     }
 }

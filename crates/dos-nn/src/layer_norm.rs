@@ -52,8 +52,8 @@ impl Module for LayerNorm {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         // Not candle_nn::LayerNorm: on contiguous input it runs a fused op recorded without a
         // backward pass, so its parameters (and everything before it) would get no gradient.
-        // crate::fused::layer_norm has one (and falls back to layer_norm_slow off the CPU).
-        crate::fused::layer_norm(x, &self.weight, &self.bias, self.eps)
+        // crate::kernels::layer_norm has one (and falls back to layer_norm_slow off the CPU).
+        crate::kernels::layer_norm(x, &self.weight, &self.bias, self.eps)
     }
 }
 

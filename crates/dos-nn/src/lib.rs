@@ -5,9 +5,11 @@
 //! - [`PRelu`]: parametric ReLU with one learnable slope, like `torch.nn.PReLU()`;
 //! - [`EncoderMlp`], [`NormMlp`]: the two MLP shapes of the DOSTransformer GNN;
 //! - [`masked_softmax()`]: softmax over keys with padded keys given exactly zero weight;
-//! - [`FusedAdamW`]: AdamW updating the parameters in place (no temporaries on the CPU);
+//! - [`FusedAdamW`]: AdamW updating named parameters in place (no temporaries on the CPU),
+//!   with moments that can be checkpointed;
 //! - [`SummedGrads`]: the gradients of a loss back-propagated in several parts;
-//! - [`fused`]: fused CPU LayerNorm, PReLU and linear bias with backward passes;
+//! - [`kernels`]: the CPU kernels (LayerNorm, PReLU, linear, the GNN edge sum, weight
+//!   averaging, the AdamW update), each with its fallback on other devices;
 //! - [`prefer_serial_elementwise`]: keeps candle's spinning element-wise thread pool off
 //!   (call first in `main`; a 5x training speed-up on shared cores);
 //! - [`fix_matmul_thread_count`]: pins candle's matrix-product thread count once (else it
@@ -20,8 +22,8 @@
 
 pub mod adamw;
 pub mod error;
-pub mod fused;
 pub mod gradcheck;
+pub mod kernels;
 pub mod layer_norm;
 pub mod masked_softmax;
 pub mod mlp;

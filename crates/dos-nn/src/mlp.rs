@@ -3,7 +3,7 @@
 use candle_core::{Module, Result, Tensor};
 use candle_nn::{linear, Linear, VarBuilder};
 
-use crate::fused::linear as fused_linear;
+use crate::kernels::linear as fused_linear;
 use crate::{LayerNorm, PRelu};
 
 /// LayerNorm epsilon of [`NormMlp::new`], PyTorch's default.

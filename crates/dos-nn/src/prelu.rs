@@ -30,7 +30,7 @@ impl PRelu {
 
 impl Module for PRelu {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        crate::fused::prelu(x, &self.weight)
+        crate::kernels::prelu(x, &self.weight)
     }
 }
 

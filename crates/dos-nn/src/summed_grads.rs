@@ -30,7 +30,7 @@ impl SummedGrads {
 
     /// The gradient terms of `var`, one per part that has one (empty: no gradient).
     pub fn terms(&self, var: &Tensor) -> Vec<&Tensor> {
-        crate::adamw::terms_of(&self.parts, var)
+        self.parts.iter().filter_map(|p| p.get(var)).collect()
     }
 
     /// The gradient of `var` as one tensor (the terms added up), or `None` when no part has
@@ -40,8 +40,16 @@ impl SummedGrads {
         if terms.is_empty() {
             return Ok(None);
         }
-        crate::adamw::sum_terms(&terms).map(Some)
+        sum_terms(&terms).map(Some)
     }
+}
+
+/// `terms` added up (at least one term).
+pub(crate) fn sum_terms(terms: &[&Tensor]) -> Result<Tensor> {
+    let Some((first, rest)) = terms.split_first() else {
+        candle_core::bail!("sum of no gradient terms")
+    };
+    rest.iter().try_fold((*first).clone(), |acc, t| acc + *t)
 }
 
 impl From<GradStore> for SummedGrads {

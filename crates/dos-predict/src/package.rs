@@ -23,6 +23,7 @@ use crate::manifest::{
     MemberManifest, MemberProvenance, PackageManifest, Provenance, SplitScore, SymmetrySettings,
     TargetScale, FORMAT_VERSION, MAX_MEMBERS,
 };
+use dos_models::Check;
 
 /// Manifest file name inside a package folder.
 pub const MANIFEST_FILE: &str = "package.json";
@@ -99,11 +100,12 @@ impl ModelPackage {
                     parse_weights(&read_bytes(&path.join(&m.weights))?, &source, &field)
                 })
                 .collect::<Result<Vec<_>>>()?;
-            let p = Self {
+            let mut p = Self {
                 manifest,
                 weights,
                 source,
             };
+            p.match_legacy_weights();
             p.validate()?;
             return Ok(p);
         }
@@ -140,11 +142,12 @@ impl ModelPackage {
             .enumerate()
             .map(|(k, b)| parse_weights(b, source, &format!("members[{k}].weights")))
             .collect::<Result<Vec<_>>>()?;
-        let p = Self {
+        let mut p = Self {
             manifest,
             weights,
             source: source.to_string(),
         };
+        p.match_legacy_weights();
         p.validate()?;
         Ok(p)
     }
@@ -208,7 +211,7 @@ impl ModelPackage {
             &source,
             "model/model.safetensors",
         )?;
-        let p = Self {
+        let mut p = Self {
             manifest: PackageManifest {
                 format_version: FORMAT_VERSION,
                 task: cfg.task,
@@ -234,8 +237,19 @@ impl ModelPackage {
             weights: vec![weights],
             source,
         };
+        p.match_legacy_weights();
         p.validate()?;
         Ok(p)
+    }
+
+    /// Settles each member's config fields that configs saved before the field existed
+    /// lack, from the member's weight names ([`ModelConfig::match_legacy_weights`]).
+    fn match_legacy_weights(&mut self) {
+        for (member, weights) in self.manifest.members.iter_mut().zip(&self.weights) {
+            member
+                .model
+                .match_legacy_weights(weights.keys().map(String::as_str));
+        }
     }
 
     /// Checks the manifest and the weights (see the module docs).
@@ -258,12 +272,9 @@ impl ModelPackage {
         m.energy_grid
             .check()
             .map_err(|e| err("energy_grid.values", e))?;
-        let graph = m
-            .graph
-            .validate()
-            .map_err(|e| err("graph", e.to_string()))?;
+        let graph = m.graph.check().map_err(|e| err("graph", e.to_string()))?;
         SymmetryConfig::from(m.symmetry)
-            .validate()
+            .check()
             .map_err(|e| err("symmetry", e.to_string()))?;
         if m.members.is_empty() || m.members.len() > MAX_MEMBERS {
             return Err(err(
@@ -300,7 +311,7 @@ impl ModelPackage {
             check_file_name(&member.weights, src, &field("weights"))?;
             let valid = member
                 .model
-                .validate()
+                .check()
                 .map_err(|e| err(&field("model"), e.to_string()))?;
             if valid.n_energies() != m.energy_grid.len() {
                 return Err(err(
@@ -312,7 +323,7 @@ impl ModelPackage {
                     ),
                 ));
             }
-            let (node_in, edge_in) = input_widths(&member.model);
+            let (node_in, edge_in) = member.model.input_widths();
             let fits = node_in == graph.node_dim() && edge_in.is_none_or(|e| e == graph.edge_dim());
             if !fits {
                 return Err(err(
@@ -339,7 +350,7 @@ impl ModelPackage {
             .iter()
             .zip(&self.weights)
             .map(|(member, weights)| {
-                let valid = member.model.validate()?;
+                let valid = member.model.check()?;
                 let vb =
                     VarBuilder::from_tensors(weights.clone(), valid.precision().dtype(), device);
                 Ok(AnyModel::new(&valid, vb)?)
@@ -475,18 +486,9 @@ fn check_file_name(name: &str, source: &str, field: &str) -> Result<()> {
 }
 
 /// Node feature width and, for models that read edge features, their width.
-fn input_widths(cfg: &ModelConfig) -> (usize, Option<usize>) {
-    match cfg {
-        ModelConfig::DosTransformer(c) => (c.node_in, Some(c.edge_in)),
-        ModelConfig::Mlp(c) => (c.node_in, None),
-        ModelConfig::GraphNetwork(c) => (c.node_in, Some(c.edge_in)),
-        ModelConfig::E3nnLite(c) => (c.encoder.node_in, None),
-    }
-}
-
 /// Weight names and shapes equal those of the architecture; every value is finite.
 fn check_weights(
-    valid: &dos_models::Valid<ModelConfig>,
+    valid: &dos_models::Checked<ModelConfig>,
     weights: &HashMap<String, Tensor>,
 ) -> std::result::Result<(), String> {
     let (_, expected) = AnyModel::build(valid, &Device::Cpu).map_err(|e| e.to_string())?;

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
-use dos_data::graph::{Sample, ValidGraphConfig, UNKNOWN_CRYSTAL_SYSTEM};
+use dos_data::graph::{CheckedGraphConfig, Sample, UNKNOWN_CRYSTAL_SYSTEM};
 use dos_data::symmetry::{CrystalSystem, SymmetryConfig};
 use dos_data::{Crystal, CrystalBatch};
 use dos_models::{AnyModel, DosModel, Task};
@@ -15,6 +15,7 @@ use crate::manifest::{PackageManifest, TargetScale};
 use crate::package::ModelPackage;
 use crate::prediction::Prediction;
 use crate::properties::PhononProperties;
+use dos_models::Check;
 
 /// Settings of a prediction call.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -74,7 +75,7 @@ pub struct PreparedStructure {
 pub struct Predictor {
     manifest: PackageManifest,
     models: Vec<AnyModel>,
-    graph: ValidGraphConfig,
+    graph: CheckedGraphConfig,
     symmetry: SymmetryConfig,
     device: Device,
     dtype: DType,
@@ -99,7 +100,7 @@ impl Predictor {
         let models = package.build_members(device)?;
         let dtype = package.manifest.members[0].model.precision().dtype();
         Ok(Self {
-            graph: package.manifest.graph.validate()?,
+            graph: package.manifest.graph.check()?,
             symmetry: package.manifest.symmetry.into(),
             models,
             device: device.clone(),
@@ -129,8 +130,8 @@ impl Predictor {
         &self.manifest.energy_grid
     }
 
-    /// The validated graph settings (featurisation, cutoff, neighbour cap).
-    pub fn graph(&self) -> &ValidGraphConfig {
+    /// The checked graph settings (featurisation, cutoff, neighbour cap).
+    pub fn graph(&self) -> &CheckedGraphConfig {
         &self.graph
     }
 

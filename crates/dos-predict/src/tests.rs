@@ -11,6 +11,7 @@ use dos_models::{AnyModel, ModelConfig, ModelKind, Task};
 use crate::manifest::{MemberManifest, MemberProvenance, Provenance};
 use crate::package::manifest_for;
 use crate::*;
+use dos_models::Check;
 
 fn tiny_config() -> ModelConfig {
     let mut cfg = ModelConfig::preset(ModelKind::DosTransformer, Task::Phonon, true);
@@ -25,7 +26,7 @@ fn tiny_config() -> ModelConfig {
 fn member_weights(cfg: &ModelConfig, seed: u64) -> HashMap<String, Tensor> {
     let varmap = VarMap::new();
     let vb = dos_nn::SeededVarMap::var_builder(&varmap, seed, DType::F32, &Device::Cpu);
-    AnyModel::new(&cfg.validate().unwrap(), vb).unwrap();
+    AnyModel::new(&cfg.check().unwrap(), vb).unwrap();
     let data = varmap.data().lock().unwrap();
     data.iter()
         .map(|(k, v)| (k.clone(), v.as_tensor().clone()))

@@ -27,7 +27,7 @@ pub struct ArchOverrides {
 }
 
 impl ArchOverrides {
-    /// Writes the overrides into `cfg` (validate `cfg` afterwards).
+    /// Writes the overrides into `cfg` (check `cfg` afterwards).
     pub fn apply(&self, cfg: &mut ModelConfig) {
         let half = |d: usize| (d / 2).max(1);
         match cfg {
@@ -85,6 +85,7 @@ impl ArchOverrides {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dos_config::Check;
     use dos_models::{ModelKind, Task};
 
     #[test]
@@ -100,7 +101,7 @@ mod tests {
                     branch_cross_layers: Some(2),
                 }
                 .apply(&mut cfg);
-                cfg.validate()
+                cfg.check()
                     .unwrap_or_else(|e| panic!("{kind} with d = {d}: {e}"));
                 let json = serde_json::to_value(&cfg).unwrap();
                 let text = json.to_string();

@@ -1,6 +1,7 @@
-//! [`TrainConfig`]: optimiser, schedule and stopping settings, validated once into
-//! [`ValidTrainConfig`].
+//! [`TrainConfig`]: optimiser, schedule and stopping settings, checked once into a
+//! `Checked<TrainConfig>` ([`Check::check`]).
 
+use dos_config::{Check, Checked};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
@@ -137,11 +138,19 @@ impl TrainConfig {
         }
     }
 
-    /// Checks every field's range.
-    ///
-    /// # Errors
-    /// [`TrainError::Config`] naming the first field out of range.
-    pub fn validate(&self) -> Result<ValidTrainConfig> {
+    /// The AdamW hyperparameters (`lr`, `beta1`, `beta2`, `eps`, `weight_decay`).
+    pub fn adamw(&self) -> candle_nn::ParamsAdamW {
+        candle_nn::ParamsAdamW {
+            lr: self.lr,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
+            weight_decay: self.weight_decay,
+        }
+    }
+
+    /// Every field's range.
+    fn check_fields(&self) -> Result<()> {
         fn bad(field: &'static str, message: impl Into<String>) -> TrainError {
             TrainError::Config {
                 field,
@@ -220,25 +229,20 @@ impl TrainConfig {
                 }
             }
         }
-        Ok(ValidTrainConfig(self.clone()))
+        Ok(())
     }
 }
 
-/// A [`TrainConfig`] whose fields passed [`TrainConfig::validate`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct ValidTrainConfig(TrainConfig);
+impl Check for TrainConfig {
+    type Checked = Checked<TrainConfig>;
+    type Error = TrainError;
 
-impl ValidTrainConfig {
-    /// The validated settings.
-    pub fn get(&self) -> &TrainConfig {
-        &self.0
-    }
-}
-
-impl std::ops::Deref for ValidTrainConfig {
-    type Target = TrainConfig;
-    fn deref(&self) -> &TrainConfig {
-        &self.0
+    /// Checks every field's range.
+    ///
+    /// # Errors
+    /// [`TrainError::Config`] naming the first field out of range.
+    fn check(&self) -> Result<Checked<TrainConfig>> {
+        Checked::after(self, Self::check_fields)
     }
 }
 
@@ -248,10 +252,10 @@ mod tests {
 
     #[test]
     fn paper_presets_validate() {
-        assert!(TrainConfig::paper_phonon().validate().is_ok());
+        assert!(TrainConfig::paper_phonon().check().is_ok());
         let e = TrainConfig::paper_electron();
         assert_eq!(e.batch_size, 8);
-        assert!(e.validate().is_ok());
+        assert!(e.check().is_ok());
     }
 
     #[test]
@@ -333,7 +337,7 @@ mod tests {
             ),
         ];
         for (cfg, want) in cases {
-            match cfg.validate() {
+            match cfg.check() {
                 Err(TrainError::Config { field, .. }) => assert_eq!(field, want),
                 other => panic!("expected a config error on {want}, got {other:?}"),
             }

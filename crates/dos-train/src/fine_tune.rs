@@ -11,10 +11,10 @@ use std::path::Path;
 use candle_core::{Device, IndexOp, Tensor};
 use candle_nn::VarMap;
 
-use crate::checkpoint::{load_into_varmap, load_tensors};
 use crate::config::Trainable;
 use crate::error::{Result, TrainError};
 use crate::run::{read_json, RunConfig, CONFIG_FILE, MODEL_DIR};
+use crate::training_state::{load_into_varmap, load_tensors};
 
 /// Loads the best weights of the run folder `run_dir` into `varmap` (same architecture) and
 /// gives every prompt row of a system the run did not train the mean of its trained rows.
@@ -54,7 +54,7 @@ pub fn read_run_config(run_dir: &Path) -> Result<RunConfig> {
 /// # Errors
 /// [`TrainError::Data`] when `trained` is empty or names a row out of range.
 pub fn fill_unseen_prompt_rows(varmap: &VarMap, trained: &[u32]) -> Result<()> {
-    let n_systems = dos_models::prompts::N_SYSTEMS;
+    let n_systems = dos_models::prompt_config::N_SYSTEMS;
     if trained.is_empty() || trained.iter().any(|&s| s as usize >= n_systems) {
         return Err(TrainError::Data(format!(
             "trained crystal systems {trained:?} must be a non-empty subset of 0..{n_systems}"
@@ -95,6 +95,7 @@ mod tests {
     use crate::run::{load_run, train_run, RunOptions};
     use crate::{generated_phonon_dataset, TrainConfig};
     use candle_core::DType;
+    use dos_config::Check;
     use dos_data::graph::GraphConfig;
     use dos_data::split::Split;
     use dos_models::{AnyModel, DosModel, ModelKind};
@@ -162,7 +163,7 @@ mod tests {
         let ft_split = split.fine_tune(50.0, 4).unwrap();
         let mut start_cfg = pre_run.config.model.clone();
         start_cfg.set_trained_systems(&(0..7).collect::<Vec<_>>());
-        let (start, vm) = AnyModel::build(&start_cfg.validate().unwrap(), &Device::Cpu).unwrap();
+        let (start, vm) = AnyModel::build(&start_cfg.check().unwrap(), &Device::Cpu).unwrap();
         init_from_run(&vm, &pre, &read_run_config(&pre).unwrap(), &Device::Cpu).unwrap();
         let held: Vec<&dos_data::graph::Sample> =
             split.test.iter().map(|&i| &data.samples[i]).collect();

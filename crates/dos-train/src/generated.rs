@@ -10,6 +10,7 @@ use dos_data::physics::random_crystal::RandomCrystalConfig;
 use dos_data::symmetry::SymmetryConfig;
 
 use crate::error::Result;
+use dos_config::Check;
 
 /// `n` random crystals (1 to `max_atoms` atoms, 1 to 3 species, any crystal system) with their
 /// spring-model phonon DOS on the benchmark grid (0..=1000 cm^-1, 51 points, max-normalised),
@@ -55,7 +56,7 @@ pub fn generated_phonon_dataset(
     Ok(Dataset::build(
         raw,
         energies,
-        &graph.validate()?,
+        &graph.check()?,
         &SymmetryConfig::default(),
     )?)
 }

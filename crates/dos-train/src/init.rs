@@ -2,7 +2,7 @@
 
 use candle_core::Device;
 use candle_nn::VarMap;
-use dos_models::config::Valid;
+use dos_config::Checked;
 use dos_models::{AnyModel, ModelConfig};
 use dos_nn::SeededVarMap;
 
@@ -10,7 +10,7 @@ use crate::error::Result;
 
 /// Builds the model of `cfg` on `device` with initial weights drawn from `seed`.
 pub fn build_seeded(
-    cfg: &Valid<ModelConfig>,
+    cfg: &Checked<ModelConfig>,
     device: &Device,
     seed: u64,
 ) -> Result<(AnyModel, VarMap)> {

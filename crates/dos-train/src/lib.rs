@@ -1,19 +1,20 @@
 //! dos-train: training, evaluation, early stopping, checkpoints and resume for dos-rs models.
 //!
-//! - [`TrainConfig`] (validated into [`ValidTrainConfig`]): AdamW settings (paper: lr 1e-4,
+//! - [`TrainConfig`] (checked once into a `Checked<TrainConfig>`): AdamW settings (paper: lr 1e-4,
 //!   weight decay 0.01), batch size, epochs, evaluation period, early-stopping patience (50),
 //!   seed, optional LR schedule ([`LrSchedule`]) and gradient clipping.
-//! - [`Trainer`]: the loop; [`BatchSource`] supplies batches; [`predict_all`] evaluates.
-//! - [`AdamW`]: the update of `candle_nn::AdamW` (checked equal in a test) with saveable moments,
-//!   so `--resume` restores the optimiser exactly. (`candle-optimisers` 0.10 does not build
-//!   with candle 0.11.)
+//! - [`Trainer`]: the loop; [`BatchSource`] supplies batches; [`predict_all`] evaluates;
+//!   [`Backward`] gives a model's loss with its gradients (DOSTransformer's two branches
+//!   back-propagated in parallel on the CPU).
+//! - The optimiser is [`dos_nn::FusedAdamW`] (the update of `candle_nn::AdamW`, checked
+//!   equal in a test, with saveable moments, so `--resume` restores it exactly;
+//!   `candle-optimisers` 0.10 does not build with candle 0.11), built by [`optimiser_for`].
 //! - Checkpoints and best weights are written atomically (temporary file + rename).
 #![warn(missing_docs)]
 
-pub mod adamw;
 pub mod arch;
+pub mod backward;
 pub mod cache;
-pub mod checkpoint;
 pub mod config;
 pub mod device;
 pub mod ensemble;
@@ -29,14 +30,15 @@ pub mod schedule;
 pub mod shuffle;
 pub mod source;
 pub mod trainer;
+pub mod training_state;
 pub mod weight_average;
 
-pub use adamw::{AdamW, AdamWParams};
 pub use arch::ArchOverrides;
+pub use backward::{branch_parallel_loss_and_grads, loss_and_grads_in_one_part, Backward};
 pub use cache::BatchCache;
-pub use checkpoint::TrainState;
-pub use config::{LrSchedule, TrainConfig, Trainable, ValidTrainConfig};
+pub use config::{LrSchedule, TrainConfig, Trainable};
 pub use device::default_device;
+pub use dos_config::{Check, Checked};
 pub use dos_nn::SeededVarMap;
 pub use ensemble::{evaluate_predictor, package_runs, EnsembleEvaluation, PackagedEnsemble};
 pub use error::{Result, TrainError};
@@ -47,5 +49,6 @@ pub use predict::{predict_all, Predictions};
 pub use run::{load_run, train_run, LoadedRun, RunConfig, RunMetrics, RunOptions, SplitMetrics};
 pub use schedule::LrScheduler;
 pub use source::{BatchSource, SampleSource};
-pub use trainer::{FitReport, MetricsFn, Trainer};
+pub use trainer::{optimiser_for, FitReport, MetricsFn, Trainer};
+pub use training_state::TrainState;
 pub use weight_average::WeightAverage;

@@ -67,7 +67,7 @@ pub fn truncate_log(path: &Path, epoch: usize) -> Result<()> {
     if !body.is_empty() {
         body.push('\n');
     }
-    crate::checkpoint::atomic_write(path, body.as_bytes())
+    crate::training_state::atomic_write(path, body.as_bytes())
 }
 
 #[cfg(test)]

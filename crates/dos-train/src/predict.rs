@@ -194,6 +194,7 @@ pub fn predict_all(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dos_config::Check;
 
     #[test]
     fn mean_rmse_is_per_crystal_then_averaged() {
@@ -219,7 +220,7 @@ mod tests {
         use dos_models::{AnyModel, ModelKind};
         let cfg = small_cfg(ModelKind::DosTransformer, 1);
         let data = crate::generated_phonon_dataset(11, 4, 2, &cfg.graph).unwrap();
-        let model_cfg = cfg.model.validate().unwrap();
+        let model_cfg = cfg.model.check().unwrap();
         let (model, _vm) = AnyModel::build(&model_cfg, &Device::Cpu).unwrap();
         let idx: Vec<usize> = (0..data.len()).collect();
         let src = SampleSource::subset(&data.samples, &idx, &Device::Cpu, DType::F32).unwrap();

@@ -24,7 +24,6 @@ use dos_metrics::MetricSummary;
 use dos_models::{AnyModel, DosModel, LoadedModel, ModelConfig, Task};
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::atomic_write_json;
 use crate::config::TrainConfig;
 use crate::error::{Result, TrainError};
 use crate::fine_tune::{init_from_run, read_run_config};
@@ -33,6 +32,8 @@ use crate::memory::peak_rss_bytes;
 use crate::predict::{predict_all, Predictions};
 use crate::source::SampleSource;
 use crate::trainer::Trainer;
+use crate::training_state::atomic_write_json;
+use dos_config::Check;
 
 /// `config.json` of a run folder.
 pub const CONFIG_FILE: &str = "config.json";
@@ -195,7 +196,7 @@ pub fn train_run(
     out: &Path,
     opts: &RunOptions,
 ) -> Result<RunMetrics> {
-    let train_cfg = cfg.train.validate()?;
+    let train_cfg = cfg.train.check()?;
     split.validate(data.len())?;
     if split.train.is_empty() {
         return Err(TrainError::Data("the training split is empty".into()));
@@ -234,7 +235,7 @@ pub fn train_run(
         &run_cfg.model,
     )?;
 
-    let valid_model = run_cfg.model.validate()?;
+    let valid_model = run_cfg.model.check()?;
     let (model, varmap) = match opts.init_seed {
         Some(seed) => build_seeded(&valid_model, &opts.device, seed)?,
         None => AnyModel::build(&valid_model, &opts.device)?,

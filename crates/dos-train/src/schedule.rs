@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{LrSchedule, ValidTrainConfig};
+use crate::config::{LrSchedule, TrainConfig};
+use dos_config::Checked;
 
 /// Learning-rate state: the rate of the next epoch, plus the plateau counters. Serialisable so
 /// that a resumed run continues the same schedule.
@@ -20,8 +21,8 @@ pub struct LrScheduler {
 }
 
 impl LrScheduler {
-    /// Scheduler for a validated config.
-    pub fn new(cfg: &ValidTrainConfig) -> Self {
+    /// Scheduler for a checked config.
+    pub fn new(cfg: &Checked<TrainConfig>) -> Self {
         Self {
             schedule: cfg.schedule,
             base_lr: cfg.lr,
@@ -73,6 +74,7 @@ impl LrScheduler {
 mod tests {
     use super::*;
     use crate::TrainConfig;
+    use dos_config::Check;
 
     #[test]
     fn cosine_starts_at_lr_and_ends_near_min() {
@@ -82,7 +84,7 @@ mod tests {
             schedule: LrSchedule::Cosine { min_lr: 1e-5 },
             ..Default::default()
         }
-        .validate()
+        .check()
         .unwrap();
         let s = LrScheduler::new(&cfg);
         assert_eq!(s.lr_for_epoch(1), 1e-3);
@@ -107,7 +109,7 @@ mod tests {
             },
             ..Default::default()
         }
-        .validate()
+        .check()
         .unwrap();
         let mut s = LrScheduler::new(&cfg);
         let mut lrs = vec![];

@@ -119,12 +119,13 @@ impl BatchSource for SampleSource<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dos_config::Check;
     use dos_data::graph::GraphConfig;
     use dos_data::Crystal;
 
     #[test]
     fn subset_batches_in_order_and_rejects_bad_indices() {
-        let cfg = GraphConfig::phonon().validate().unwrap();
+        let cfg = GraphConfig::phonon().check().unwrap();
         let l = [[3.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 3.0]];
         let samples: Vec<Sample> = (0..4)
             .map(|i| {

@@ -5,19 +5,17 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use candle_core::{DType, Tensor};
-use candle_nn::VarMap;
+use candle_core::{DType, Tensor, Var};
+use candle_nn::{Optimizer, ParamsAdamW, VarMap};
 use dos_models::DosModel;
+use dos_nn::FusedAdamW;
+
+use crate::backward::Backward;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
-use crate::adamw::{AdamW, AdamWParams};
 use crate::cache::BatchCache;
-use crate::checkpoint::{
-    load_checkpoint, load_into_varmap, load_tensors, save_checkpoint, save_tensors_atomic,
-    varmap_snapshot, TrainState,
-};
-use crate::config::ValidTrainConfig;
+use crate::config::TrainConfig;
 use crate::error::{Result, TrainError};
 use crate::log::{append_record, truncate_log, EpochRecord};
 use crate::memory::peak_rss_bytes;
@@ -25,7 +23,12 @@ use crate::predict::{predict_all, Predictions};
 use crate::schedule::LrScheduler;
 use crate::shuffle::epoch_order;
 use crate::source::BatchSource;
+use crate::training_state::{
+    load_checkpoint, load_into_varmap, load_tensors, save_checkpoint, save_tensors_atomic,
+    varmap_snapshot, TrainState,
+};
 use crate::weight_average::WeightAverage;
+use dos_config::Checked;
 
 /// File names inside a run folder written by the trainer.
 pub mod files {
@@ -70,7 +73,7 @@ pub struct FitReport {
 ///
 /// Each epoch visits the training crystals in the order [`epoch_order`] gives (seeded by
 /// `(seed, epoch)`), cuts it into `batch_size` chunks, and for each takes one AdamW step on
-/// `model.loss(batch)` (gradients from [`DosModel::loss_and_grads`], optionally clipped to a
+/// `model.loss(batch)` (gradients from [`Backward::loss_and_grads`], optionally clipped to a
 /// global L2 norm). Every `eval_every` epochs (and at the last) it predicts the validation
 /// split; a lower mean per-crystal RMSE saves the best weights. Training stops after `patience` epochs without improvement.
 /// Afterwards the `VarMap` holds the best weights. With
@@ -84,11 +87,12 @@ pub struct FitReport {
 /// is a function of (seed, epoch), so a resumed run repeats an uninterrupted one exactly
 /// (up to floating-point nondeterminism of the device).
 pub struct Trainer<'a> {
-    cfg: ValidTrainConfig,
-    model: &'a dyn DosModel,
-    inference_model: Option<&'a dyn DosModel>,
+    cfg: Checked<TrainConfig>,
+    model: &'a dyn Backward,
+    /// The model validated on: the trained one, or [`Trainer::with_inference_model`]'s.
+    eval_model: &'a dyn DosModel,
     varmap: &'a VarMap,
-    opt: AdamW,
+    opt: FusedAdamW,
     state: TrainState,
     run_dir: Option<PathBuf>,
     progress: bool,
@@ -98,22 +102,46 @@ pub struct Trainer<'a> {
     average: Option<WeightAverage>,
 }
 
+/// A [`FusedAdamW`] over the float variables of `varmap` whose name passes `keep`, sorted by
+/// name (a fixed order makes runs reproducible; e.g. only the prompt tables for prompt
+/// fine-tuning).
+///
+/// # Errors
+/// [`TrainError::Config`] (field `trainable`) when `varmap` has variables but none passes
+/// `keep`.
+pub fn optimiser_for(
+    varmap: &VarMap,
+    params: ParamsAdamW,
+    keep: impl Fn(&str) -> bool,
+) -> Result<FusedAdamW> {
+    let mut named: Vec<(String, Var)> = varmap
+        .data()
+        .lock()
+        .map_err(|_| TrainError::Data("VarMap lock poisoned".into()))?
+        .iter()
+        .filter(|(k, _)| keep(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if named.is_empty() && !varmap.all_vars().is_empty() {
+        return Err(TrainError::Config {
+            field: "trainable",
+            message: "no variable of the model is selected for training".into(),
+        });
+    }
+    named.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(FusedAdamW::from_named(named, params)?)
+}
+
 impl<'a> Trainer<'a> {
     /// A trainer for `model`, whose trainable variables are those of `varmap` that
     /// [`TrainConfig::trainable`](crate::TrainConfig::trainable) selects.
-    pub fn new(cfg: ValidTrainConfig, model: &'a dyn DosModel, varmap: &'a VarMap) -> Result<Self> {
+    pub fn new<M: Backward>(
+        cfg: Checked<TrainConfig>,
+        model: &'a M,
+        varmap: &'a VarMap,
+    ) -> Result<Self> {
         let trainable = cfg.trainable;
-        let opt = AdamW::new_filtered(
-            varmap,
-            AdamWParams {
-                lr: cfg.lr,
-                beta1: cfg.beta1,
-                beta2: cfg.beta2,
-                eps: cfg.eps,
-                weight_decay: cfg.weight_decay,
-            },
-            |name| trainable.includes(name),
-        )?;
+        let opt = optimiser_for(varmap, cfg.adamw(), |name| trainable.includes(name))?;
         let state = TrainState {
             epoch: 0,
             best_valid: None,
@@ -132,7 +160,7 @@ impl<'a> Trainer<'a> {
         Ok(Self {
             cfg,
             model,
-            inference_model: None,
+            eval_model: model,
             varmap,
             opt,
             state,
@@ -149,7 +177,7 @@ impl<'a> Trainer<'a> {
     /// ([`dos_models::AnyModel::detached`]), which records no autograd graph and so needs far
     /// less memory for inference.
     pub fn with_inference_model(mut self, model: &'a dyn DosModel) -> Self {
-        self.inference_model = Some(model);
+        self.eval_model = model;
         self
     }
 
@@ -380,7 +408,7 @@ impl<'a> Trainer<'a> {
             match valid {
                 Some(v) if is_eval => {
                     let preds = predict_all(
-                        self.inference_model.unwrap_or(self.model),
+                        self.eval_model,
                         v,
                         self.eval_batch_size,
                         Some(&mut valid_cache),
@@ -477,6 +505,7 @@ mod tests {
     use crate::config::TrainConfig;
     use candle_core::{Device, Module};
     use candle_nn::Init;
+    use dos_config::Check;
     use dos_data::CrystalBatch;
 
     /// Toy data: crystal i has one atom with feature vector x_i (F = 3) and target y_i (M = 4).
@@ -560,6 +589,8 @@ mod tests {
         }
     }
 
+    impl Backward for Linear {}
+
     fn linear(vm: &VarMap) -> Linear {
         let vb = dos_nn::SeededVarMap::var_builder(vm, 0, DType::F64, &Device::Cpu);
         let w = vb.get_with_hints((4, 3), "w", Init::Const(0.0)).unwrap();
@@ -584,7 +615,7 @@ mod tests {
         v
     }
 
-    fn cfg(epochs: usize, batch_size: usize) -> ValidTrainConfig {
+    fn cfg(epochs: usize, batch_size: usize) -> Checked<TrainConfig> {
         TrainConfig {
             epochs,
             batch_size,
@@ -595,7 +626,7 @@ mod tests {
             grad_clip: Some(10.0),
             ..Default::default()
         }
-        .validate()
+        .check()
         .unwrap()
     }
 
@@ -633,7 +664,7 @@ mod tests {
             patience: 3,
             ..cfg(100, 4).get().clone()
         }
-        .validate()
+        .check()
         .unwrap();
         let mut t = Trainer::new(c, &model, &vm).unwrap();
         let rep = t.fit(&train, Some(&valid)).unwrap();
@@ -642,12 +673,12 @@ mod tests {
         assert_eq!(rep.last_epoch, 4);
     }
 
-    fn with_ema(c: ValidTrainConfig, ema_decay: Option<f64>) -> ValidTrainConfig {
+    fn with_ema(c: Checked<TrainConfig>, ema_decay: Option<f64>) -> Checked<TrainConfig> {
         TrainConfig {
             ema_decay,
             ..c.get().clone()
         }
-        .validate()
+        .check()
         .unwrap()
     }
 
@@ -766,7 +797,7 @@ mod tests {
             lr: 0.1,
             ..cfg(3, 2).get().clone()
         }
-        .validate()
+        .check()
         .unwrap();
         let mut t = Trainer::new(other, &model, &vm)
             .unwrap()

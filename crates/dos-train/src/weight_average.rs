@@ -13,19 +13,20 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use candle_core::{bail, CpuStorage, InplaceOp2, Layout, Tensor};
+use candle_core::Tensor;
 use candle_nn::VarMap;
 
-use crate::checkpoint::{load_into_varmap, tensor_like, varmap_snapshot, varmap_tensors};
 use crate::error::{Result, TrainError};
+use crate::training_state::{load_into_varmap, tensor_like, varmap_snapshot, varmap_tensors};
 
 /// Key prefix of the averaged weights in a training checkpoint.
 pub const CHECKPOINT_PREFIX: &str = "ema.";
 
 /// Exponential moving average of every variable of a `VarMap` (see the module docs).
 ///
-/// On the CPU the average is updated in place (one pass per variable, no temporaries), so the
-/// type is not `Clone`: a clone would share, and see, the updates.
+/// On the CPU the average is updated in place ([`dos_nn::kernels::ema_update`]: one pass per
+/// variable, no temporaries), so the type is not `Clone`: a clone would share, and see, the
+/// updates.
 #[derive(Debug)]
 pub struct WeightAverage {
     decay: f64,
@@ -34,7 +35,7 @@ pub struct WeightAverage {
 
 impl WeightAverage {
     /// Starts the average at the current weights of `varmap`. `decay` must lie in (0, 1)
-    /// ([`TrainConfig::validate`](crate::TrainConfig::validate) checks it).
+    /// (checked with the [`TrainConfig`](crate::TrainConfig)).
     pub fn new(varmap: &VarMap, decay: f64) -> Result<Self> {
         Ok(Self {
             decay,
@@ -58,19 +59,7 @@ impl WeightAverage {
             let avg = self.average.get_mut(&name).ok_or_else(|| {
                 TrainError::Data(format!("variable `{name}` is not in the weight average"))
             })?;
-            let w = w.detach();
-            let in_place = avg.device().is_cpu()
-                && avg.is_contiguous()
-                && w.is_contiguous()
-                && avg.dtype() == w.dtype();
-            if in_place {
-                // One pass, no temporaries (the average is this type's own storage).
-                avg.inplace_op2(&w, &EmaStep { decay: d })?;
-            } else {
-                // Detached throughout: a tracked result would keep every earlier average
-                // alive through its autograd history (a model's worth of memory per step).
-                *avg = (avg.affine(d, 0.0)? + w.affine(1.0 - d, 0.0)?)?.detach();
-            }
+            dos_nn::kernels::ema_update(avg, &w, d)?;
         }
         Ok(())
     }
@@ -112,49 +101,6 @@ impl WeightAverage {
             let key = format!("{CHECKPOINT_PREFIX}{name}");
             // A copy: `update` writes the average in place.
             *avg = tensor_like(tensors, &key, "weight-average tensor", avg, path)?.copy()?;
-        }
-        Ok(())
-    }
-}
-
-/// `avg <- decay avg + (1 - decay) w`, in place on `avg` (the op's destination); rounds
-/// like the composed `avg.affine(decay, 0) + w.affine(1 - decay, 0)`.
-struct EmaStep {
-    decay: f64,
-}
-
-impl InplaceOp2 for EmaStep {
-    fn name(&self) -> &'static str {
-        "ema-step"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &mut CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> candle_core::Result<()> {
-        let (Some((a1, b1)), Some((a2, b2))) = (l1.contiguous_offsets(), l2.contiguous_offsets())
-        else {
-            bail!("ema-step: operands are not contiguous")
-        };
-        if b1 - a1 != b2 - a2 {
-            bail!("ema-step: {} averages for {} weights", b1 - a1, b2 - a2);
-        }
-        macro_rules! run {
-            ($avg:expr, $w:expr, $t:ty) => {{
-                let (d, c) = (self.decay as $t, (1.0 - self.decay) as $t);
-                $avg[a1..b1]
-                    .iter_mut()
-                    .zip(&$w[a2..b2])
-                    .for_each(|(a, &w)| *a = *a * d + w * c);
-            }};
-        }
-        match (s1, s2) {
-            (CpuStorage::F32(avg), CpuStorage::F32(w)) => run!(avg, w, f32),
-            (CpuStorage::F64(avg), CpuStorage::F64(w)) => run!(avg, w, f64),
-            _ => bail!("ema-step: f32 or f64 operands of one dtype expected"),
         }
         Ok(())
     }

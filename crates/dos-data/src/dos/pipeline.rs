@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use super::document::ElectronDosDocument;
 use super::savgol::savgol_filter_interp;
+use dos_config::Check;
+
 use crate::error::{DataError, Result};
 
 /// Settings of the electron DOS preparation.
@@ -51,9 +53,14 @@ impl ElectronDosPipeline {
             min_max_normalize: true,
         }
     }
+}
+
+impl Check for ElectronDosPipeline {
+    type Checked = CheckedElectronDosPipeline;
+    type Error = DataError;
 
     /// Checks the settings once; the returned value processes documents.
-    pub fn validate(&self) -> Result<ValidElectronDosPipeline> {
+    fn check(&self) -> Result<CheckedElectronDosPipeline> {
         let invalid = |field: &str, message: String| DataError::Invalid {
             field: format!("electron DOS pipeline {field}"),
             message,
@@ -100,7 +107,7 @@ impl ElectronDosPipeline {
             ));
         }
         let grid = (0..m).map(|j| self.e_min + j as f64 * self.step).collect();
-        Ok(ValidElectronDosPipeline {
+        Ok(CheckedElectronDosPipeline {
             cfg: self.clone(),
             grid,
         })
@@ -113,14 +120,14 @@ impl Default for ElectronDosPipeline {
     }
 }
 
-/// A validated [`ElectronDosPipeline`] with its energy grid.
+/// A checked [`ElectronDosPipeline`] with its energy grid (from [`Check::check`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct ValidElectronDosPipeline {
+pub struct CheckedElectronDosPipeline {
     cfg: ElectronDosPipeline,
     grid: Vec<f64>,
 }
 
-impl ValidElectronDosPipeline {
+impl CheckedElectronDosPipeline {
     /// The settings.
     pub fn config(&self) -> &ElectronDosPipeline {
         &self.cfg
@@ -214,7 +221,7 @@ mod tests {
 
     #[test]
     fn paper_grid_has_201_points() {
-        let p = ElectronDosPipeline::paper().validate().unwrap();
+        let p = ElectronDosPipeline::paper().check().unwrap();
         assert_eq!(p.n_points(), 201);
         assert_eq!(p.grid()[0], -5.0);
         assert!((p.grid()[100]).abs() < 1e-12);
@@ -242,7 +249,7 @@ mod tests {
             (193, 0.493734462246206),
             (200, 0.0),
         ];
-        let p = ElectronDosPipeline::paper().validate().unwrap();
+        let p = ElectronDosPipeline::paper().check().unwrap();
         let y = p.process(&synthetic_doc()).unwrap();
         assert_eq!(y.len(), 201);
         for (k, v) in expected {
@@ -271,7 +278,7 @@ mod tests {
             clamp_negative: true,
             min_max_normalize: false,
         };
-        let t = cfg.validate().unwrap().interpolate(&doc);
+        let t = cfg.check().unwrap().interpolate(&doc);
         // absolute energies -1, -0.5, 0, 0.5, 1, 1.5, 2, 2.5, 3
         assert_eq!(t, vec![0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 4.0, 0.0, 0.0]);
     }
@@ -290,7 +297,7 @@ mod tests {
         )
         .unwrap();
         let y = ElectronDosPipeline::paper()
-            .validate()
+            .check()
             .unwrap()
             .process(&doc)
             .unwrap();
@@ -327,7 +334,7 @@ mod tests {
             },
         ];
         for (i, c) in bad.iter().enumerate() {
-            assert!(c.validate().is_err(), "case {i} should fail");
+            assert!(c.check().is_err(), "case {i} should fail");
         }
     }
 }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::band_gap::{band_edges, GapOptions};
 use super::document::ElectronDosDocument;
-use super::pipeline::ValidElectronDosPipeline;
+use super::pipeline::CheckedElectronDosPipeline;
 use crate::error::Result;
 
 /// Net moment (muB per cell, see [`ElectronDosDocument::net_moment`]) above which a document
@@ -45,7 +45,7 @@ pub struct EdosSummary {
 /// `magnetic_tol` in muB per cell (see [`ElectronDosDocument::is_magnetic`]).
 pub fn summarize_document(
     doc: &ElectronDosDocument,
-    pipeline: &ValidElectronDosPipeline,
+    pipeline: &CheckedElectronDosPipeline,
     gap: &GapOptions,
     magnetic_tol: f64,
 ) -> Result<EdosSummary> {
@@ -66,6 +66,7 @@ pub fn summarize_document(
 mod tests {
     use super::*;
     use crate::dos::{read_dos_document, ElectronDosPipeline};
+    use crate::Check;
 
     #[test]
     fn summary_of_a_gapped_document_file() {
@@ -83,7 +84,7 @@ mod tests {
         let p = dir.path().join("mp-1.json");
         std::fs::write(&p, text.to_string()).unwrap();
         let doc = read_dos_document(&p).unwrap();
-        let pipe = ElectronDosPipeline::paper().validate().unwrap();
+        let pipe = ElectronDosPipeline::paper().check().unwrap();
         let s =
             summarize_document(&doc, &pipe, &GapOptions::default(), DEFAULT_MAGNETIC_TOL).unwrap();
         assert_eq!((s.grid.len(), s.dos.len()), (201, 201));

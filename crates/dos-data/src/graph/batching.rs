@@ -26,9 +26,10 @@ impl CrystalBatch {
     ///
     /// # Example
     /// ```
+    /// use dos_data::Check;
     /// use candle_core::{DType, Device};
     /// use dos_data::{graph::{GraphConfig, Sample}, Crystal, CrystalBatch};
-    /// let cfg = GraphConfig::phonon().validate().unwrap();
+    /// let cfg = GraphConfig::phonon().check().unwrap();
     /// let l = [[3.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 3.0]];
     /// let cu = Crystal::new(l, vec![29], vec![[0.0; 3]]).unwrap();
     /// let s = Sample::new("cu", cu, &cfg, 0, Some(vec![0.0; 51])).unwrap();
@@ -143,9 +144,10 @@ mod tests {
     use super::*;
     use crate::crystal::Crystal;
     use crate::graph::config::GraphConfig;
+    use crate::Check;
 
     fn samples() -> Vec<Sample> {
-        let cfg = GraphConfig::phonon().validate().unwrap();
+        let cfg = GraphConfig::phonon().check().unwrap();
         let a = 5.64;
         let fcc = [
             [0.0, a / 2.0, a / 2.0],
@@ -272,7 +274,7 @@ mod tests {
         );
         let b = CrystalBatch::from_samples(&[&no_target], &Device::Cpu, DType::F32).unwrap();
         assert!(b.targets.is_none());
-        let cfg = GraphConfig::electron().validate().unwrap();
+        let cfg = GraphConfig::electron().check().unwrap();
         let other = Sample::new("e", s[0].crystal.clone(), &cfg, 0, s[0].target.clone()).unwrap();
         assert!(CrystalBatch::from_samples(&[&s[0], &other], &Device::Cpu, DType::F32).is_err());
     }

@@ -1,6 +1,8 @@
 //! [`GraphConfig`]: how a crystal becomes a graph (neighbour search and featurisers), with the
 //! paper's phonon and electron presets.
 
+use dos_config::Check;
+
 use crate::error::{DataError, Result};
 use crate::graph::edge_features::{
     CutoffSphericalHarmonics, EdgeFeaturizer, GaussianDistance, RawVector,
@@ -69,24 +71,29 @@ impl GraphConfig {
             edge: EdgeFeatureKind::GaussianDistance(GaussianDistance::electron()),
         }
     }
+}
 
-    /// Check every field and build the featurisers.
+impl Check for GraphConfig {
+    type Checked = CheckedGraphConfig;
+    type Error = DataError;
+
+    /// Checks every field and builds the featurisers.
     ///
     /// # Errors
     /// [`DataError::Invalid`] naming the field (`cutoff`, `k_nearest`, `gaussian.*`).
-    pub fn validate(&self) -> Result<ValidGraphConfig> {
+    fn check(&self) -> Result<CheckedGraphConfig> {
         let neighbors = NeighborOptions {
             k_nearest: self.k_nearest,
             ..NeighborOptions::radius(self.cutoff)
         };
-        neighbors.validate()?;
+        neighbors.check()?;
         let node: Box<dyn NodeFeaturizer> = match self.node {
             NodeFeatureKind::MassOneHot => Box::new(MassOneHot::new()),
             NodeFeatureKind::ElementProperties => Box::new(ElementProperties::new()),
         };
         let edge: Box<dyn EdgeFeaturizer> = match self.edge {
             EdgeFeatureKind::GaussianDistance(g) => {
-                g.validate()?;
+                g.check()?;
                 Box::new(g)
             }
             EdgeFeatureKind::CutoffSphericalHarmonics => {
@@ -100,7 +107,7 @@ impl GraphConfig {
                 message: "featurisers must have width > 0".into(),
             });
         }
-        Ok(ValidGraphConfig {
+        Ok(CheckedGraphConfig {
             config: *self,
             neighbors,
             node,
@@ -109,16 +116,16 @@ impl GraphConfig {
     }
 }
 
-/// A checked [`GraphConfig`] with its featurisers built (from [`GraphConfig::validate`]).
+/// A checked [`GraphConfig`] with its featurisers built (from [`Check::check`]).
 #[derive(Debug)]
-pub struct ValidGraphConfig {
+pub struct CheckedGraphConfig {
     config: GraphConfig,
     neighbors: NeighborOptions,
     node: Box<dyn NodeFeaturizer>,
     edge: Box<dyn EdgeFeaturizer>,
 }
 
-impl ValidGraphConfig {
+impl CheckedGraphConfig {
     /// The configuration it was built from.
     pub fn config(&self) -> &GraphConfig {
         &self.config
@@ -156,9 +163,9 @@ mod tests {
 
     #[test]
     fn presets_validate_with_the_documented_widths_and_roundtrip_through_json() {
-        let p = GraphConfig::phonon().validate().unwrap();
+        let p = GraphConfig::phonon().check().unwrap();
         assert_eq!((p.node_dim(), p.edge_dim()), (118, 4));
-        let e = GraphConfig::electron().validate().unwrap();
+        let e = GraphConfig::electron().check().unwrap();
         assert_eq!((e.node_dim(), e.edge_dim()), (33, 41));
         for cfg in [GraphConfig::phonon(), GraphConfig::electron()] {
             let json = serde_json::to_string(&cfg).unwrap();
@@ -173,15 +180,13 @@ mod tests {
             cutoff: -1.0,
             ..GraphConfig::phonon()
         };
-        assert!(
-            matches!(cfg.validate(), Err(DataError::Invalid { field, .. }) if field == "cutoff")
-        );
+        assert!(matches!(cfg.check(), Err(DataError::Invalid { field, .. }) if field == "cutoff"));
         let cfg = GraphConfig {
             k_nearest: Some(0),
             ..GraphConfig::phonon()
         };
         assert!(
-            matches!(cfg.validate(), Err(DataError::Invalid { field, .. }) if field == "k_nearest")
+            matches!(cfg.check(), Err(DataError::Invalid { field, .. }) if field == "k_nearest")
         );
         let cfg = GraphConfig {
             edge: EdgeFeatureKind::GaussianDistance(GaussianDistance {
@@ -191,7 +196,7 @@ mod tests {
             ..GraphConfig::electron()
         };
         assert!(
-            matches!(cfg.validate(), Err(DataError::Invalid { field, .. }) if field == "gaussian.width")
+            matches!(cfg.check(), Err(DataError::Invalid { field, .. }) if field == "gaussian.width")
         );
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::crystal::Crystal;
 use crate::error::{DataError, Result};
-use crate::graph::config::ValidGraphConfig;
+use crate::graph::config::CheckedGraphConfig;
 use crate::graph::neighbor_list::neighbor_list_with;
 
 /// One crystal as a featurised directed graph, on the CPU in f64.
@@ -46,16 +46,17 @@ impl CrystalGraph {
     ///
     /// # Example
     /// ```
+    /// use dos_data::Check;
     /// use dos_data::{graph::{CrystalGraph, GraphConfig}, Crystal};
     /// let a = 5.64;
     /// let l = [[0.0, a / 2.0, a / 2.0], [a / 2.0, 0.0, a / 2.0], [a / 2.0, a / 2.0, 0.0]];
     /// let nacl = Crystal::from_fractional(l, vec![11, 17], &[[0.0; 3], [0.5; 3]]).unwrap();
-    /// let cfg = GraphConfig::phonon().validate().unwrap();
+    /// let cfg = GraphConfig::phonon().check().unwrap();
     /// let g = CrystalGraph::new(&nacl, &cfg).unwrap();
     /// assert_eq!((g.n_atoms, g.node_dim, g.edge_dim), (2, 118, 4));
     /// assert_eq!(g.n_edges(), 36); // 6 + 12 neighbours per atom within 4 A
     /// ```
-    pub fn new(crystal: &Crystal, config: &ValidGraphConfig) -> Result<Self> {
+    pub fn new(crystal: &Crystal, config: &CheckedGraphConfig) -> Result<Self> {
         let edges = neighbor_list_with(crystal, config.neighbor_options())?;
         let node_features = config.node_featurizer().features(crystal);
         let edge_features = config.edge_featurizer().features(crystal, &edges);
@@ -115,7 +116,7 @@ impl Sample {
     pub fn new(
         id: impl Into<String>,
         crystal: Crystal,
-        config: &ValidGraphConfig,
+        config: &CheckedGraphConfig,
         crystal_system: u8,
         target: Option<Vec<f64>>,
     ) -> Result<Self> {
@@ -166,6 +167,7 @@ impl Sample {
 mod tests {
     use super::*;
     use crate::graph::config::GraphConfig;
+    use crate::Check;
 
     fn skewed() -> Crystal {
         let l = [[2.1, 0.0, 0.0], [1.7, 1.9, 0.0], [-1.3, 0.8, 2.3]];
@@ -180,7 +182,7 @@ mod tests {
     #[test]
     fn graph_fields_agree_with_the_neighbor_list_and_featurizers() {
         for cfg in [GraphConfig::phonon(), GraphConfig::electron()] {
-            let cfg = cfg.validate().unwrap();
+            let cfg = cfg.check().unwrap();
             let c = skewed();
             let g = CrystalGraph::new(&c, &cfg).unwrap();
             let nl = neighbor_list_with(&c, cfg.neighbor_options()).unwrap();
@@ -192,13 +194,13 @@ mod tests {
             assert!(g.edge_features.iter().all(|x| x.is_finite()));
         }
         // electron preset: exactly 12 neighbours per atom (this cell is dense within 8 A)
-        let g = CrystalGraph::new(&skewed(), &GraphConfig::electron().validate().unwrap()).unwrap();
+        let g = CrystalGraph::new(&skewed(), &GraphConfig::electron().check().unwrap()).unwrap();
         assert_eq!(g.n_edges(), 36);
     }
 
     #[test]
     fn sample_rejects_bad_prompt_and_target() {
-        let cfg = GraphConfig::phonon().validate().unwrap();
+        let cfg = GraphConfig::phonon().check().unwrap();
         assert!(Sample::new("x", skewed(), &cfg, 8, None).is_err());
         assert!(Sample::new("x", skewed(), &cfg, 0, Some(vec![f64::NAN])).is_err());
         let s = Sample::new("x", skewed(), &cfg, 6, Some(vec![0.5; 51])).unwrap();

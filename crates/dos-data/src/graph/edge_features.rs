@@ -4,6 +4,8 @@
 use std::f64::consts::PI;
 
 use crate::crystal::Crystal;
+use dos_config::{Check, Checked};
+
 use crate::error::{DataError, Result};
 use crate::graph::neighbor_list::NeighborList;
 
@@ -51,7 +53,7 @@ impl GaussianDistance {
     ///
     /// # Errors
     /// [`DataError::Invalid`] naming the field.
-    pub fn validate(&self) -> Result<()> {
+    fn check_fields(&self) -> Result<()> {
         let bad = |field: &str, message: String| {
             Err(DataError::Invalid {
                 field: format!("gaussian.{field}"),
@@ -85,6 +87,16 @@ impl GaussianDistance {
     /// Number of centres K.
     pub fn n_centres(&self) -> usize {
         ((self.stop - self.start) / self.step).round() as usize + 1
+    }
+}
+
+impl Check for GaussianDistance {
+    type Checked = Checked<GaussianDistance>;
+    type Error = DataError;
+
+    /// Checks every field (see `check_fields`).
+    fn check(&self) -> Result<Checked<GaussianDistance>> {
+        Checked::after(self, Self::check_fields)
     }
 }
 
@@ -196,7 +208,7 @@ mod tests {
         // -> 41 [0.051015539326027 0.591185757778176 0.927163827811753 0.196788643858492]  (numpy 2.4, more digits
         //   with np.set_printoptions(precision=15))
         let g = GaussianDistance::electron();
-        g.validate().unwrap();
+        g.check().unwrap();
         assert_eq!(g.dim(), 41);
         let x = g.features(&dummy(), &one_edge([2.345, 0.0, 0.0]));
         let want = [
@@ -216,7 +228,7 @@ mod tests {
                 ..g
             },
         ] {
-            assert!(bad.validate().is_err());
+            assert!(bad.check().is_err());
         }
     }
 

@@ -9,7 +9,7 @@ pub mod edge_features;
 pub mod neighbor_list;
 pub mod node_features;
 
-pub use config::{EdgeFeatureKind, GraphConfig, NodeFeatureKind, ValidGraphConfig};
+pub use config::{CheckedGraphConfig, EdgeFeatureKind, GraphConfig, NodeFeatureKind};
 pub use crystal_graph::{CrystalGraph, Sample, N_CRYSTAL_SYSTEMS, UNKNOWN_CRYSTAL_SYSTEM};
 pub use edge_features::{
     smooth_cutoff, CutoffSphericalHarmonics, EdgeFeaturizer, GaussianDistance, RawVector,

@@ -2,6 +2,8 @@
 //! a cutoff, optionally capped to the k nearest neighbours of each centre.
 
 use crate::crystal::{inverse3, norm3, Crystal};
+use dos_config::{Check, Checked};
+
 use crate::error::{DataError, Result};
 
 /// Largest number of periodic images searched along one lattice direction (either side).
@@ -81,7 +83,7 @@ impl NeighborOptions {
     ///
     /// # Errors
     /// [`DataError::Invalid`] naming the field.
-    pub fn validate(&self) -> Result<()> {
+    fn check_fields(&self) -> Result<()> {
         if !(self.cutoff.is_finite() && self.cutoff > 0.0) {
             return Err(DataError::Invalid {
                 field: "cutoff".into(),
@@ -106,6 +108,16 @@ impl NeighborOptions {
             }
         }
         Ok(())
+    }
+}
+
+impl Check for NeighborOptions {
+    type Checked = Checked<NeighborOptions>;
+    type Error = DataError;
+
+    /// Checks every field (see `check_fields`).
+    fn check(&self) -> Result<Checked<NeighborOptions>> {
+        Checked::after(self, Self::check_fields)
     }
 }
 
@@ -196,14 +208,14 @@ pub fn neighbor_list(crystal: &Crystal, cutoff: f64) -> Result<NeighborList> {
 /// narrowed further to the chord of the cutoff sphere. Cost O(N² · images).
 ///
 /// # Errors
-/// [`DataError::Invalid`] when the options are invalid (see [`NeighborOptions::validate`]) or
+/// [`DataError::Invalid`] when the options are invalid (see [`Check::check`] of [`NeighborOptions`]) or
 /// the cutoff needs more than [`MAX_IMAGES_PER_DIRECTION`] images along a direction;
 /// [`DataError::LimitExceeded`] naming the crystal, the count and the limit when an atom has
 /// more than `max_neighbors_per_atom` atoms within the cutoff, the list would exceed
 /// `max_edges`, or the search more than [`MAX_SEARCH_STEPS`] (checked from the cell volume
 /// before allocating where possible, otherwise while building).
 pub fn neighbor_list_with(crystal: &Crystal, options: &NeighborOptions) -> Result<NeighborList> {
-    options.validate()?;
+    options.check()?;
     let cutoff = options.cutoff;
     let lattice = crystal.lattice();
     let inv = inverse3(lattice);
@@ -733,7 +745,7 @@ mod tests {
                 ..NeighborOptions::radius(4.0)
             },
         ] {
-            assert!(matches!(bad.validate(), Err(DataError::Invalid { .. })));
+            assert!(matches!(bad.check(), Err(DataError::Invalid { .. })));
         }
     }
 

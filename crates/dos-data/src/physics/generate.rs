@@ -405,6 +405,7 @@ mod tests {
     use super::*;
     use crate::dos::pipeline::ElectronDosPipeline;
     use crate::io::phonon_csv::read_phonon_csv;
+    use crate::Check;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]
@@ -513,7 +514,7 @@ mod tests {
                 &[b.band_gap.unwrap_or(0.0)]
             ));
         }
-        let pipeline = ElectronDosPipeline::paper().validate().unwrap();
+        let pipeline = ElectronDosPipeline::paper().check().unwrap();
         for r in &back {
             let y = pipeline.process(&r.document).unwrap();
             assert_eq!(y.len(), 201);

@@ -2,6 +2,8 @@
 
 use candle_core::{bail, CpuStorage, CustomOp1, CustomOp3, Layout, Result, Shape, Tensor};
 
+use super::{dispatch, slice, uses_cpu_kernel, Real};
+
 /// `z_e = hw[r_e, :, 0] + hw[s_e, :, 1] + c_e + bias` for every edge e (r receiver, s sender).
 ///
 /// `hw` holds the per-atom products of the first two weight blocks interleaved along its last
@@ -30,14 +32,8 @@ pub fn edge_sum(
             c.dims()
         );
     }
-    let fusable = hw.device().is_cpu()
-        && matches!(
-            hw.dtype(),
-            candle_core::DType::F32 | candle_core::DType::F64
-        )
-        && bias.is_some();
     let bias = match bias {
-        Some(b) if fusable => b,
+        Some(b) if uses_cpu_kernel(hw) => b,
         _ => {
             let p = hw.narrow(2, 0, 1)?.squeeze(2)?.contiguous()?;
             let q = hw.narrow(2, 1, 1)?.squeeze(2)?.contiguous()?;
@@ -81,15 +77,8 @@ struct EdgeSumOp {
     k: usize,
 }
 
-fn slice<'a, T>(v: &'a [T], l: &Layout) -> Result<&'a [T]> {
-    match l.contiguous_offsets() {
-        Some((a, b)) => Ok(&v[a..b]),
-        None => bail!("edge_sum: operand is not contiguous"),
-    }
-}
-
 impl EdgeSumOp {
-    fn fwd<T: Copy + std::ops::Add<Output = T>>(&self, hw: &[T], c: &[T], b: &[T]) -> Vec<T> {
+    fn fwd<T: Real>(&self, hw: &[T], c: &[T], b: &[T]) -> Vec<T> {
         let (h, k) = (self.h, self.k);
         let mut z = Vec::with_capacity(c.len());
         for ((&r, &s), crow) in self.recv.iter().zip(&self.send).zip(c.chunks_exact(h)) {
@@ -100,9 +89,9 @@ impl EdgeSumOp {
     }
 
     /// Packed backward `[d hw (N h K values), d bias (h values)]` from the output gradient.
-    fn bwd_kernel<T: Copy + Default + std::ops::AddAssign>(&self, g: &[T]) -> Vec<T> {
+    fn bwd_kernel<T: Real>(&self, g: &[T]) -> Vec<T> {
         let (h, k) = (self.h, self.k);
-        let mut out = vec![T::default(); self.n * h * k + h];
+        let mut out = vec![T::ZERO; self.n * h * k + h];
         for ((&r, &s), grow) in self.recv.iter().zip(&self.send).zip(g.chunks_exact(h)) {
             let (pr, qs) = (r as usize * h * k, s as usize * h * k);
             for (o, &gv) in grow.iter().enumerate() {
@@ -134,15 +123,12 @@ impl CustomOp3 for EdgeSumOp {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let out = match (s1, s2, s3) {
-            (CpuStorage::F32(a), CpuStorage::F32(c), CpuStorage::F32(b)) => {
-                CpuStorage::F32(self.fwd(slice(a, l1)?, slice(c, l2)?, slice(b, l3)?))
-            }
-            (CpuStorage::F64(a), CpuStorage::F64(c), CpuStorage::F64(b)) => {
-                CpuStorage::F64(self.fwd(slice(a, l1)?, slice(c, l2)?, slice(b, l3)?))
-            }
-            _ => bail!("edge_sum: f32 or f64 operands of one dtype expected"),
-        };
+        let n = self.name();
+        let out = dispatch!(n, (s1, s2, s3), |a, c, b| self.fwd(
+            slice(n, a, l1)?,
+            slice(n, c, l2)?,
+            slice(n, b, l3)?
+        ));
         Ok((out, Shape::from((self.recv.len(), self.h))))
     }
 
@@ -171,11 +157,8 @@ impl CustomOp1 for EdgeSumBwdOp<'_> {
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let out = match s {
-            CpuStorage::F32(g) => CpuStorage::F32(self.0.bwd_kernel(slice(g, l)?)),
-            CpuStorage::F64(g) => CpuStorage::F64(self.0.bwd_kernel(slice(g, l)?)),
-            _ => bail!("edge_sum: f32 or f64 gradient expected"),
-        };
+        let n = self.name();
+        let out = dispatch!(n, (s), |g| self.0.bwd_kernel(slice(n, g, l)?));
         let len = self.0.n * self.0.h * self.0.k + self.0.h;
         Ok((out, Shape::from(len)))
     }

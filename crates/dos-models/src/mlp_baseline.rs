@@ -6,12 +6,12 @@
 
 use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
+use dos_config::{Check, Checked};
 use dos_data::CrystalBatch;
 use dos_nn::EncoderMlp;
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::{sum_pool, BaselineHeadConfig, BaselineTail};
-use crate::config::Valid;
 use crate::loss::{batch_rmse, targets};
 use crate::{DosModel, Precision};
 
@@ -50,15 +50,50 @@ impl MlpConfig {
         }
     }
 
-    /// Checks every field once.
-    pub fn validate(&self) -> crate::Result<Valid<Self>> {
+    /// Every field; the parameter count is checked by [`Check::check`] on the built model.
+    fn check_fields(&self) -> crate::Result<()> {
         use crate::size_limits::{check_range, MAX_WIDTH};
         check_range("node_in", self.node_in, 1, MAX_WIDTH)?;
         check_range("hidden", self.hidden, 1, MAX_WIDTH)?;
-        self.head.validate("head")?;
-        let valid = Valid(self.clone());
-        crate::size_limits::check_parameter_count(|vb| Mlp::new(&valid, vb).map(|_| ()))?;
-        Ok(valid)
+        self.head.check_fields("head")?;
+        Ok(())
+    }
+}
+
+impl Check for MlpConfig {
+    type Checked = Checked<MlpConfig>;
+    type Error = crate::ModelError;
+
+    /// Checks every field once, then the parameter count of the model it describes (see
+    /// [`crate::size_limits`]); models are built from the returned [`Checked`] config.
+    fn check(&self) -> crate::Result<Checked<MlpConfig>> {
+        let checked = Checked::after(self, Self::check_fields)?;
+        crate::size_limits::check_parameter_count(|vb| Mlp::new(&checked, vb).map(|_| ()))?;
+        Ok(checked)
+    }
+}
+
+impl crate::ModelSettings for MlpConfig {
+    fn precision(&self) -> Precision {
+        self.precision
+    }
+    fn set_precision(&mut self, precision: Precision) {
+        self.precision = precision;
+    }
+    fn n_energies(&self) -> usize {
+        self.head.n_energies
+    }
+    fn input_widths(&self) -> (usize, Option<usize>) {
+        (self.node_in, None)
+    }
+    fn set_input_widths(&mut self, node_in: usize, _edge_in: usize) {
+        self.node_in = node_in;
+    }
+    fn prompts(&self) -> &crate::PromptConfig {
+        &self.head.prompts
+    }
+    fn prompts_mut(&mut self) -> &mut crate::PromptConfig {
+        &mut self.head.prompts
     }
 }
 
@@ -77,7 +112,7 @@ pub struct Mlp {
 
 impl Mlp {
     /// Builds (or loads) the model under `vb`.
-    pub fn new(cfg: &Valid<MlpConfig>, vb: VarBuilder) -> Result<Self> {
+    pub fn new(cfg: &Checked<MlpConfig>, vb: VarBuilder) -> Result<Self> {
         Ok(Self {
             encoder: EncoderMlp::new(cfg.node_in, cfg.hidden, vb.pp("encoder"))?,
             tail: BaselineTail::new(cfg.hidden, cfg.hidden, &cfg.head, vb.clone())?,

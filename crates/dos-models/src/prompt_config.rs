@@ -28,7 +28,7 @@ impl Default for PromptConfig {
 }
 
 impl PromptConfig {
-    pub(crate) fn validate(&self, field: &str) -> crate::Result<()> {
+    pub(crate) fn check_fields(&self, field: &str) -> crate::Result<()> {
         if self.trained_systems.is_empty() {
             return Err(crate::error::invalid(
                 &format!("{field}.trained_systems"),

@@ -1,5 +1,5 @@
 //! How DOSTransformer's cost scales (f32, CPU): time per crystal of inference (system branch,
-//! `DosModel::predict`) and of a training step (`DosModel::loss_and_grads`: the loss of both
+//! `DosModel::predict`) and of a training step (`dos_train::Backward::loss_and_grads`: the loss of both
 //! branches with its gradients, the branches on two threads; then the `dos_nn::FusedAdamW`
 //! update) against
 //!
@@ -18,7 +18,7 @@
 //! minimum, the least disturbed run, is the steadier estimate; the plots show it). Log-log
 //! slopes are least-squares fits of ln(time per crystal) on ln(x).
 //!
-//! Run: `cargo bench --bench scaling -- [--reps N] [--quick] [--out DIR]`
+//! Run: `cargo run --release --example scaling -- [--reps N] [--quick] [--out DIR]`
 //! (default 5 rounds, output `target/scaling`: `scaling.csv` and `scaling_<sweep>.png/.svg`).
 //! `--plot-from target/scaling/scaling.csv` redraws the plots of an earlier run;
 //! `--memory` prints the peak-RSS probe (see `memory_probe`).
@@ -31,10 +31,12 @@ use std::time::Instant;
 
 use candle_core::{DType, Device};
 use candle_nn::{Optimizer, ParamsAdamW};
+use dos::config::Check;
 use dos::data::CrystalBatch;
 use dos::models::synthetic::{batch_from_graphs, SplitMix64, SyntheticCrystal, SyntheticSpec};
 use dos::models::{AnyModel, DosModel, DosTransformerConfig, ModelConfig};
 use dos::nn::FusedAdamW;
+use dos::train::Backward;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -148,7 +150,7 @@ fn net_index(nets: &mut Vec<Net>, hidden: usize, n_energies: usize) -> Res<usize
         prompt_dim: hidden / 2,
         ..DosTransformerConfig::paper_phonon()
     })
-    .validate()?;
+    .check()?;
     let (model, varmap) = AnyModel::build(&cfg, &Device::Cpu)?;
     let opt = FusedAdamW::new(
         varmap.all_vars(),
@@ -574,8 +576,7 @@ fn memory_step(step: &str) -> Res<()> {
         }
         "infer32-plain" => {
             let b32 = crystals(7, 32, 51, 2023)?;
-            let cfg =
-                ModelConfig::DosTransformer(DosTransformerConfig::paper_phonon()).validate()?;
+            let cfg = ModelConfig::DosTransformer(DosTransformerConfig::paper_phonon()).check()?;
             let (_, varmap) = AnyModel::build(&cfg, &dev)?;
             // Detached views share the Vars' storage: no copy of the weights.
             let frozen: std::collections::HashMap<String, candle_core::Tensor> = varmap

@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
 use candle_nn::VarMap;
+use dos_nn::FusedAdamW;
 use serde::{Deserialize, Serialize};
 
-use crate::adamw::AdamW;
 use crate::config::TrainConfig;
 use crate::error::{Result, TrainError};
 use crate::schedule::LrScheduler;
@@ -179,12 +179,12 @@ pub fn load_tensors(path: &Path, device: &Device) -> Result<HashMap<String, Tens
 pub fn save_checkpoint(
     path: &Path,
     varmap: &VarMap,
-    opt: &AdamW,
+    opt: &FusedAdamW,
     average: Option<&WeightAverage>,
     state: &TrainState,
 ) -> Result<()> {
     let mut tensors = varmap_tensors(varmap, "model.")?;
-    tensors.extend(opt.state_tensors()?);
+    tensors.extend(optimiser_tensors(opt)?);
     if let Some(a) = average {
         tensors.extend(a.state_tensors());
     }
@@ -202,7 +202,7 @@ pub fn save_checkpoint(
 pub fn load_checkpoint(
     path: &Path,
     varmap: &VarMap,
-    opt: &mut AdamW,
+    opt: &mut FusedAdamW,
     average: Option<&mut WeightAverage>,
 ) -> Result<TrainState> {
     let device = varmap
@@ -221,19 +221,55 @@ pub fn load_checkpoint(
     let state: TrainState =
         serde_json::from_slice(&bytes).map_err(|e| TrainError::json(path, e))?;
     load_into_varmap(varmap, &tensors, "model.", path)?;
-    opt.load_state(&tensors, state.optimizer_steps, path)?;
+    load_optimiser_state(opt, &tensors, state.optimizer_steps, path)?;
     if let Some(a) = average {
         a.load_state(&tensors, path)?;
     }
     Ok(state)
 }
 
+/// The optimiser's moments as named tensors (`adam_m.<name>`, `adam_v.<name>`); copies, so
+/// later steps do not change them.
+pub(crate) fn optimiser_tensors(opt: &FusedAdamW) -> Result<HashMap<String, Tensor>> {
+    let mut out = HashMap::new();
+    for (name, (_, m, v)) in opt.names().zip(opt.moments()?) {
+        out.insert(format!("adam_m.{name}"), m);
+        out.insert(format!("adam_v.{name}"), v);
+    }
+    Ok(out)
+}
+
+/// Restores moments and step count saved by [`optimiser_tensors`] from checkpoint `tensors`
+/// (read from `path`).
+///
+/// # Errors
+/// [`TrainError::Checkpoint`] naming `path` when a moment is missing or has the wrong shape.
+fn load_optimiser_state(
+    opt: &mut FusedAdamW,
+    tensors: &HashMap<String, Tensor>,
+    step_t: usize,
+    path: &Path,
+) -> Result<()> {
+    let mut moments = Vec::new();
+    for (name, var) in opt.names().zip(opt.vars()) {
+        let load = |prefix: &str| {
+            let key = format!("{prefix}.{name}");
+            tensor_like(tensors, &key, "optimiser tensor", var.as_tensor(), path)
+        };
+        moments.push((load("adam_m")?, load("adam_v")?));
+    }
+    opt.set_state(step_t, &moments)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adamw::AdamWParams;
+    use crate::trainer::optimiser_for;
     use candle_core::DType;
     use candle_nn::Init;
+    use candle_nn::{Optimizer, ParamsAdamW};
+    use dos_config::Check;
 
     #[test]
     fn atomic_write_replaces_and_leaves_no_temp() {
@@ -266,17 +302,17 @@ mod tests {
                 &Device::Cpu,
             )
             .unwrap();
-        let params = AdamWParams {
+        let params = ParamsAdamW {
             lr: 0.1,
             beta1: 0.9,
             beta2: 0.999,
             eps: 1e-8,
             weight_decay: 0.01,
         };
-        let mut opt = AdamW::new(&vm, params).unwrap();
+        let mut opt = optimiser_for(&vm, params.clone(), |_| true).unwrap();
         opt.step(&w.sqr().unwrap().sum_all().unwrap().backward().unwrap())
             .unwrap();
-        let cfg = TrainConfig::default().validate().unwrap();
+        let cfg = TrainConfig::default().check().unwrap();
         let state = TrainState {
             epoch: 3,
             best_valid: Some(0.25),
@@ -301,15 +337,15 @@ mod tests {
                 &Device::Cpu,
             )
             .unwrap();
-        let mut opt2 = AdamW::new(&vm2, params).unwrap();
+        let mut opt2 = optimiser_for(&vm2, params.clone(), |_| true).unwrap();
         let back = load_checkpoint(&path, &vm2, &mut opt2, None).unwrap();
         assert_eq!(back, state);
         assert_eq!(w2.to_vec2::<f64>().unwrap(), saved);
         assert_eq!(opt2.step_count(), 1);
-        let m1 = opt.state_tensors().unwrap()["adam_m.layer.w"]
+        let m1 = optimiser_tensors(&opt).unwrap()["adam_m.layer.w"]
             .to_vec2::<f64>()
             .unwrap();
-        let m2 = opt2.state_tensors().unwrap()["adam_m.layer.w"]
+        let m2 = optimiser_tensors(&opt2).unwrap()["adam_m.layer.w"]
             .to_vec2::<f64>()
             .unwrap();
         assert_eq!(m1, m2);
@@ -324,7 +360,7 @@ mod tests {
             &Device::Cpu,
         )
         .unwrap();
-        let mut opt3 = AdamW::new(&vm3, params).unwrap();
+        let mut opt3 = optimiser_for(&vm3, params.clone(), |_| true).unwrap();
         let err = load_checkpoint(&path, &vm3, &mut opt3, None)
             .unwrap_err()
             .to_string();

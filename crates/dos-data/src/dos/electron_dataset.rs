@@ -6,9 +6,11 @@ use rayon::prelude::*;
 
 use super::band_gap::{band_gap, GapOptions};
 use super::document::{read_dos_document, ElectronDosDocument};
-use super::pipeline::{ElectronDosPipeline, ValidElectronDosPipeline};
+use super::pipeline::{CheckedElectronDosPipeline, ElectronDosPipeline};
 use super::summary::DEFAULT_MAGNETIC_TOL;
 use crate::crystal::Crystal;
+use dos_config::Check;
+
 use crate::error::{DataError, Result};
 
 /// One material to load: its id, its DOS document and, optionally, a separate structure file.
@@ -88,7 +90,7 @@ impl ElectronDatasetBuilder {
     where
         F: Fn(&ElectronEntry, &ElectronDosDocument) -> Result<Crystal> + Sync,
     {
-        let pipe: ValidElectronDosPipeline = self.pipeline.validate()?;
+        let pipe: CheckedElectronDosPipeline = self.pipeline.check()?;
         if !(self.magnetic_tol.is_finite() && self.magnetic_tol >= 0.0) {
             return Err(DataError::Invalid {
                 field: "magnetic_tol".into(),
