@@ -16,10 +16,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
+use dos_data::physics::electron_model::ElectronModel;
 use dos_data::physics::generate::{
     electron_records, phonon_records, write_electron_dataset, write_phonon_dataset, CrystalSource,
 };
-use dos_data::physics::electron_model::ElectronModel;
 use dos_data::physics::kgrid::MonkhorstPack;
 use dos_data::physics::phonon::PhononConfig;
 use dos_data::physics::random_crystal::RandomCrystalConfig;
@@ -362,10 +362,9 @@ mod tests {
                 max_species: 2,
             };
             run(args).unwrap();
-            let records = dos_data::physics::generate::read_electron_dataset(
-                out.join("electron_dos.jsonl"),
-            )
-            .unwrap();
+            let records =
+                dos_data::physics::generate::read_electron_dataset(out.join("electron_dos.jsonl"))
+                    .unwrap();
             assert_eq!(records.len(), 3);
             let settings: serde_json::Value = serde_json::from_str(
                 &std::fs::read_to_string(out.join("generate_config.json")).unwrap(),

@@ -7,10 +7,10 @@
 use std::time::Instant;
 
 use dos_data::dos::pipeline::ElectronDosPipeline;
+use dos_data::physics::electron_model::ElectronModel;
 use dos_data::physics::generate::{electron_records, phonon_records, CrystalSource};
 use dos_data::physics::phonon::{PhononConfig, SpringModel};
 use dos_data::physics::random_crystal::{random_crystal_seeded, RandomCrystalConfig};
-use dos_data::physics::electron_model::ElectronModel;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

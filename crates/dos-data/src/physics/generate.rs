@@ -21,9 +21,9 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde_json::{json, Value};
 
+use super::electron_model::ElectronModel;
 use super::phonon::{phonon_dos, PhononConfig};
 use super::random_crystal::{random_crystal_seeded, RandomCrystalConfig};
-use super::electron_model::ElectronModel;
 use crate::dos::document::ElectronDosDocument;
 use crate::error::{DataError, Result};
 use crate::io::phonon_csv::PhononRecord;
@@ -147,9 +147,7 @@ pub fn electron_records(
         .into_par_iter()
         .map(|i| {
             let (id, crystal) = source.get(i, seed)?;
-            let dos = model
-                .electron_dos(&crystal)
-                .map_err(|e| labelled(&id, e))?;
+            let dos = model.electron_dos(&crystal).map_err(|e| labelled(&id, e))?;
             let document = dos.to_document().map_err(|e| labelled(&id, e))?;
             let sym = analyze(&crystal, &SymmetryConfig::default()).ok();
             progress();

@@ -493,8 +493,12 @@ mod tests {
         let cfg = SlaterKosterConfig::default();
         // fcc Al, a = 4.05 Å (3 electrons per atom).
         let h = 4.05 / 2.0;
-        let al = Crystal::new([[0.0, h, h], [h, 0.0, h], [h, h, 0.0]], vec![13], vec![[0.0; 3]])
-            .unwrap();
+        let al = Crystal::new(
+            [[0.0, h, h], [h, 0.0, h], [h, h, 0.0]],
+            vec![13],
+            vec![[0.0; 3]],
+        )
+        .unwrap();
         // bcc Na, a = 4.23 Å.
         let h = 4.23 / 2.0;
         let na = Crystal::new(
@@ -507,9 +511,7 @@ mod tests {
             let d = electron_dos(&c, &cfg).unwrap();
             assert_eq!(d.occupation.band_gap, Some(0.0));
             // States at the Fermi level.
-            let i = d
-                .energies
-                .partition_point(|&e| e < d.occupation.efermi);
+            let i = d.energies.partition_point(|&e| e < d.occupation.efermi);
             assert!(d.densities[i] > 0.05, "{}", d.densities[i]);
         }
     }
@@ -518,14 +520,22 @@ mod tests {
     fn dos_integrates_to_twice_the_orbital_count() {
         // A low-symmetry cell with H (s only), a d-block atom and s-p atoms.
         let l = [[3.9, 0.1, 0.0], [0.2, 4.2, 0.0], [0.0, 0.3, 4.4]];
-        let f = [[0.0, 0.0, 0.0], [0.5, 0.45, 0.55], [0.2, 0.7, 0.1], [0.7, 0.1, 0.3]];
+        let f = [
+            [0.0, 0.0, 0.0],
+            [0.5, 0.45, 0.55],
+            [0.2, 0.7, 0.1],
+            [0.7, 0.1, 0.3],
+        ];
         let c = Crystal::from_fractional(l, vec![26, 8, 1, 14], &f).unwrap();
         let cfg = SlaterKosterConfig::default();
         let model = SlaterKosterModel::from_crystal(&c, &cfg).unwrap();
         assert_eq!(model.n_orbitals(), 13);
         assert_eq!(model.electrons, 2.0 + 6.0 + 1.0 + 4.0);
         let h = model.hamiltonian(&[0.3, -0.2, 0.7]);
-        assert!((&h - h.adjoint()).iter().all(|x| x.norm() < 1e-12), "Hermitian");
+        assert!(
+            (&h - h.adjoint()).iter().all(|x| x.norm() < 1e-12),
+            "Hermitian"
+        );
         let d = electron_dos(&c, &cfg).unwrap();
         let total: f64 = d.densities.iter().sum::<f64>() * cfg.energy_step;
         assert!((total - 26.0).abs() < 1e-6, "{total}");
@@ -534,7 +544,12 @@ mod tests {
     /// Conventional cubic cell (8 atoms) of the zincblende crystal.
     fn zincblende_conventional(za: u8, zc: u8, a: f64) -> Crystal {
         let l = [[a, 0.0, 0.0], [0.0, a, 0.0], [0.0, 0.0, a]];
-        let fcc = [[0.0, 0.0, 0.0], [0.0, 0.5, 0.5], [0.5, 0.0, 0.5], [0.5, 0.5, 0.0]];
+        let fcc = [
+            [0.0, 0.0, 0.0],
+            [0.0, 0.5, 0.5],
+            [0.5, 0.0, 0.5],
+            [0.5, 0.5, 0.0],
+        ];
         let mut f = Vec::new();
         let mut z = Vec::new();
         for p in fcc {
@@ -559,7 +574,12 @@ mod tests {
         // distinct modulo the fcc reciprocal lattice.
         let k = [0.31, -0.17, 0.52];
         let mut unfolded = Vec::new();
-        for g in [[0.0, 0.0, 0.0], [1.0, 1.0, 0.0], [1.0, 0.0, 1.0], [0.0, 1.0, 1.0]] {
+        for g in [
+            [0.0, 0.0, 0.0],
+            [1.0, 1.0, 0.0],
+            [1.0, 0.0, 1.0],
+            [0.0, 1.0, 1.0],
+        ] {
             let kg: [f64; 3] = std::array::from_fn(|i| k[i] + TAU / a * g[i]);
             unfolded.extend(mp.eigenvalues(&kg));
         }
@@ -593,9 +613,13 @@ mod tests {
     #[test]
     fn automatic_k_grid() {
         let cfg = SlaterKosterConfig::default();
-        assert_eq!(cfg.k_grid_for(zincblende(14, 14, 5.431).lattice()).n, [6; 3]);
         assert_eq!(
-            cfg.k_grid_for(zincblende_conventional(14, 14, 5.431).lattice()).n,
+            cfg.k_grid_for(zincblende(14, 14, 5.431).lattice()).n,
+            [6; 3]
+        );
+        assert_eq!(
+            cfg.k_grid_for(zincblende_conventional(14, 14, 5.431).lattice())
+                .n,
             [4; 3]
         );
         // Bands on the grid agree with the generic occupation for a gapped crystal.

@@ -185,7 +185,10 @@ mod tests {
         let ga = SpShell::from_z(31).unwrap();
         let as_ = SpShell::from_z(33).unwrap();
         assert_eq!((ga.eps_s, ga.eps_p, ga.electrons), (-11.37, Some(-4.90), 3));
-        assert_eq!((as_.eps_s, as_.eps_p, as_.electrons), (-17.33, Some(-7.91), 5));
+        assert_eq!(
+            (as_.eps_s, as_.eps_p, as_.electrons),
+            (-17.33, Some(-7.91), 5)
+        );
         let h = SpShell::from_z(1).unwrap();
         assert_eq!((h.n_orbitals(), h.electrons), (1, 1));
         assert_eq!(SpShell::from_z(2).unwrap().electrons, 2);
@@ -226,7 +229,11 @@ mod tests {
         // Fe: no table entry, eps_s from the ionisation energy (7.902 eV), 2 s electrons.
         let fe = SpShell::from_z(26).unwrap();
         assert!(!fe.tabulated);
-        assert!((fe.eps_s + S_OVER_IONISATION * 7.902).abs() < 1e-3, "{}", fe.eps_s);
+        assert!(
+            (fe.eps_s + S_OVER_IONISATION * 7.902).abs() < 1e-3,
+            "{}",
+            fe.eps_s
+        );
         assert!((fe.eps_p.unwrap() - P_OVER_S * fe.eps_s).abs() < 1e-12);
         assert_eq!(fe.electrons, 2);
         assert_eq!(SpShell::from_z(29).unwrap().electrons, 1); // Cu
