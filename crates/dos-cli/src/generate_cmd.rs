@@ -3,6 +3,8 @@
 //! ```text
 //! dos data generate --kind phonon --random 10000 --seed 0 --out data/synth-phonon
 //! dos data generate --kind electron --structures crystals/ --out data/synth-electron
+//! dos data generate --kind electron --structures benchmark --out data/bench-electron
+//! dos data generate --kind electron --model s --k-grid 6 --random 100 --out data/s-model
 //! ```
 //!
 //! Phonon output: `phonon_dos.csv` in the benchmark's format plus `idx_{train,valid,test}.txt`;
@@ -14,12 +16,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
+use dos_data::physics::electron_model::ElectronModel;
 use dos_data::physics::generate::{
     electron_records, phonon_records, write_electron_dataset, write_phonon_dataset, CrystalSource,
 };
 use dos_data::physics::kgrid::MonkhorstPack;
 use dos_data::physics::phonon::PhononConfig;
 use dos_data::physics::random_crystal::RandomCrystalConfig;
+use dos_data::physics::slater_koster::SlaterKosterConfig;
 use dos_data::physics::tight_binding::TightBindingConfig;
 use dos_data::symmetry::CrystalSystem;
 use dos_data::Crystal;
@@ -30,9 +34,21 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub enum Kind {
     /// Spring-model phonon DOS on the benchmark grid (51 points, 0..=1000 cm^-1).
     Phonon,
-    /// s-orbital tight-binding electron DOS documents (pymatgen `Dos.as_dict()`).
+    /// Tight-binding electron DOS documents (pymatgen `Dos.as_dict()`); see `--model`.
     Electron,
 }
+
+/// Which electron tight-binding model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModelArg {
+    /// s and p orbitals per atom, Harrison's term values and universal bond integrals.
+    Sp3,
+    /// One s orbital per atom (the earlier toy model, mostly metals).
+    S,
+}
+
+/// `--structures` value naming the embedded phonon benchmark's 1,522 crystals.
+pub const BENCHMARK: &str = "benchmark";
 
 /// Arguments of `dos data generate`.
 #[derive(Debug, Clone, Args)]
@@ -40,9 +56,10 @@ pub struct GenerateArgs {
     /// Which DOS to compute.
     #[arg(long, value_enum)]
     pub kind: Kind,
-    /// Structures to use: a phonon benchmark CSV, a JSON-lines file (pymatgen structures, or
-    /// objects with a "structure" and optional "id"), a single CIF/POSCAR/pymatgen JSON file,
-    /// or a directory of such files.
+    /// Structures to use: `benchmark` (the embedded phonon benchmark's 1,522 crystals), a
+    /// phonon benchmark CSV, a JSON-lines file (pymatgen structures, or objects with a
+    /// "structure" and optional "id"), a single CIF/POSCAR/pymatgen JSON file, or a directory
+    /// of such files.
     #[arg(long, conflicts_with = "random", required_unless_present = "random")]
     pub structures: Option<PathBuf>,
     /// Generate this many random crystals instead.
@@ -57,9 +74,16 @@ pub struct GenerateArgs {
     /// Phonon q-grid: `N` or `AxBxC`.
     #[arg(long, default_value = "4x4x4")]
     pub q_grid: String,
-    /// Electron k-grid: `N` or `AxBxC`.
-    #[arg(long, default_value = "6x6x6")]
-    pub k_grid: String,
+    /// Electron model.
+    #[arg(long, value_enum, default_value_t = ModelArg::Sp3)]
+    pub model: ModelArg,
+    /// Electron k-grid: `N` or `AxBxC` (default: 6x6x6 for `--model s`, automatic from
+    /// `--k-length` for `--model sp3`).
+    #[arg(long)]
+    pub k_grid: Option<String>,
+    /// sp3 model: length in Å of the automatic k-grid (`n_i = max(1, floor(L |b_i| + 0.5))`).
+    #[arg(long, default_value_t = 20.0)]
+    pub k_length: f64,
     /// Random crystals: only this crystal system (cubic, hexagonal, ..., triclinic).
     #[arg(long)]
     pub system: Option<String>,
@@ -127,6 +151,13 @@ fn read_jsonl(path: &Path) -> anyhow::Result<Vec<(String, Crystal)>> {
 
 /// Read the `--structures` input (see [`GenerateArgs::structures`]).
 fn read_structures(path: &Path) -> anyhow::Result<Vec<(String, Crystal)>> {
+    if path.as_os_str() == BENCHMARK && !path.exists() {
+        let text = dos_data::benchmark::phonon_csv_text()?;
+        return Ok(dos_data::io::phonon_csv::parse_phonon_csv(&text, path)?
+            .into_iter()
+            .map(|r| (r.id, r.crystal))
+            .collect());
+    }
     if path.is_dir() {
         let mut files: Vec<PathBuf> = std::fs::read_dir(path)
             .with_context(|| format!("listing {}", path.display()))?
@@ -211,10 +242,23 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
             )
         }
         Kind::Electron => {
-            let cfg = TightBindingConfig {
-                k_grid: parse_grid(&args.k_grid, "k-grid")?,
-                ..TightBindingConfig::default()
+            let k_grid = args
+                .k_grid
+                .as_deref()
+                .map(|g| parse_grid(g, "k-grid"))
+                .transpose()?;
+            let cfg = match args.model {
+                ModelArg::S => ElectronModel::S(TightBindingConfig {
+                    k_grid: k_grid.unwrap_or(MonkhorstPack::gamma(6)),
+                    ..TightBindingConfig::default()
+                }),
+                ModelArg::Sp3 => ElectronModel::Sp3(SlaterKosterConfig {
+                    k_grid,
+                    k_length: args.k_length,
+                    ..SlaterKosterConfig::default()
+                }),
             };
+            cfg.validate()?;
             let records = electron_records(&source, &cfg, args.seed, &tick)?;
             bar.finish();
             (
@@ -267,7 +311,9 @@ mod tests {
             seed: 3,
             out: dir.path().to_path_buf(),
             q_grid: "2".into(),
-            k_grid: "2".into(),
+            model: ModelArg::Sp3,
+            k_grid: None,
+            k_length: 20.0,
             system: Some("cubic".into()),
             max_atoms: 8,
             max_species: 3,
@@ -284,7 +330,9 @@ mod tests {
             seed: 3,
             out: out2.clone(),
             q_grid: "2".into(),
-            k_grid: "2".into(),
+            model: ModelArg::Sp3,
+            k_grid: None,
+            k_length: 20.0,
             system: None,
             max_atoms: 40,
             max_species: 7,
@@ -292,5 +340,37 @@ mod tests {
         run(args).unwrap();
         let again = dos_data::io::read_phonon_csv(out2.join("phonon_dos.csv")).unwrap();
         assert_eq!(records, again);
+    }
+
+    #[test]
+    fn electron_models_are_selectable_and_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        for (model, name) in [(ModelArg::Sp3, "sp3"), (ModelArg::S, "s")] {
+            let out = dir.path().join(name);
+            let args = GenerateArgs {
+                kind: Kind::Electron,
+                structures: None,
+                random: Some(3),
+                seed: 2,
+                out: out.clone(),
+                q_grid: "2".into(),
+                model,
+                k_grid: Some("2".into()),
+                k_length: 20.0,
+                system: Some("cubic".into()),
+                max_atoms: 6,
+                max_species: 2,
+            };
+            run(args).unwrap();
+            let records =
+                dos_data::physics::generate::read_electron_dataset(out.join("electron_dos.jsonl"))
+                    .unwrap();
+            assert_eq!(records.len(), 3);
+            let settings: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(out.join("generate_config.json")).unwrap(),
+            )
+            .unwrap();
+            assert_eq!(settings["model"]["model"], name);
+        }
     }
 }

@@ -2,15 +2,15 @@
 //!
 //! `cargo run --release -p dos-data --example physics_generate -- [N] [SEED]`
 //! (default N = 1000): N random crystals -> spring-model phonon DOS (4x4x4 q-grid) and N random
-//! crystals -> tight-binding electron DOS (6x6x6 k-grid), both in parallel with rayon.
+//! crystals -> sp3 tight-binding electron DOS (automatic k-grid), both in parallel with rayon.
 
 use std::time::Instant;
 
 use dos_data::dos::pipeline::ElectronDosPipeline;
+use dos_data::physics::electron_model::ElectronModel;
 use dos_data::physics::generate::{electron_records, phonon_records, CrystalSource};
 use dos_data::physics::phonon::{PhononConfig, SpringModel};
 use dos_data::physics::random_crystal::{random_crystal_seeded, RandomCrystalConfig};
-use dos_data::physics::tight_binding::TightBindingConfig;
 use dos_data::Check;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -83,7 +83,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("phonon DOS all zero in window: {zero_dos}");
 
     let t = Instant::now();
-    let electrons = electron_records(&source, &TightBindingConfig::default(), seed, &|| {})?;
+    let electrons = electron_records(&source, &ElectronModel::default(), seed, &|| {})?;
     let te = t.elapsed().as_secs_f64();
     println!(
         "electron: {n} crystals in {te:.1} s ({:.2} ms/crystal)",

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use dos_data::Check;
 use dos_data::dos::{
     read_dos_document, summarize_document, EdosSummary, ElectronDosDocument, ElectronDosPipeline,
     GapOptions, SpinSelection,
@@ -48,7 +49,7 @@ fn summarize(
     abs_tol: bool,
     magnetic_tol: f64,
 ) -> Result<EdosSummary, dos_data::DataError> {
-    let pipeline = ElectronDosPipeline::paper().validate()?;
+    let pipeline = ElectronDosPipeline::paper().check()?;
     let gap = GapOptions {
         tol: gap_tol,
         abs_tol,

@@ -21,9 +21,9 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde_json::{json, Value};
 
+use super::electron_model::ElectronModel;
 use super::phonon::{phonon_dos, PhononConfig};
 use super::random_crystal::{random_crystal_seeded, RandomCrystalConfig};
-use super::tight_binding::{electron_dos, TightBindingConfig};
 use crate::dos::document::ElectronDosDocument;
 use crate::error::{DataError, Result};
 use crate::io::phonon_csv::PhononRecord;
@@ -138,16 +138,16 @@ pub struct ElectronRecord {
 /// The first error met.
 pub fn electron_records(
     source: &CrystalSource,
-    cfg: &TightBindingConfig,
+    model: &ElectronModel,
     seed: u64,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Vec<ElectronRecord>> {
-    cfg.validate()?;
+    model.validate()?;
     (0..source.len())
         .into_par_iter()
         .map(|i| {
             let (id, crystal) = source.get(i, seed)?;
-            let dos = electron_dos(&crystal, cfg).map_err(|e| labelled(&id, e))?;
+            let dos = model.electron_dos(&crystal).map_err(|e| labelled(&id, e))?;
             let document = dos.to_document().map_err(|e| labelled(&id, e))?;
             let sym = analyze(&crystal, &SymmetryConfig::default()).ok();
             progress();
@@ -474,11 +474,11 @@ mod tests {
                 ..RandomCrystalConfig::default()
             },
         };
-        let cfg = TightBindingConfig {
-            k_grid: super::super::kgrid::MonkhorstPack::gamma(3),
-            ..TightBindingConfig::default()
-        };
-        let records = electron_records(&source, &cfg, 9, &|| {}).unwrap();
+        let model = ElectronModel::Sp3(super::super::slater_koster::SlaterKosterConfig {
+            k_grid: Some(super::super::kgrid::MonkhorstPack::gamma(3)),
+            ..Default::default()
+        });
+        let records = electron_records(&source, &model, 9, &|| {}).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = write_electron_dataset(dir.path(), &records, 9).unwrap();
         let back = read_electron_dataset(&path).unwrap();

@@ -8,6 +8,10 @@
 //! - [`phonon`]: harmonic Born-von Karman spring model -> phonon DOS in cm^-1;
 //! - [`tight_binding`]: s-orbital tight-binding model -> electron DOS, Fermi level, band gap,
 //!   written as a pymatgen `Dos.as_dict()` document;
+//! - [`term_values`]: Harrison's atomic s and p term values and s-p valence electron counts;
+//! - [`slater_koster`]: sp3 Slater-Koster model with Harrison's universal bond integrals (the
+//!   default electron model: semiconductors, ionic insulators and metals);
+//! - [`electron_model`]: the choice between the two electron models;
 //! - [`generate`]: parallel, deterministic generation of whole datasets (phonon CSV in the
 //!   benchmark's format, electron JSON lines) and an in-memory phonon dataset for examples.
 //!
@@ -16,10 +20,13 @@
 //! that depend on structure and chemistry in a learnable, reproducible way; they are not a
 //! substitute for DFT.
 
+pub mod electron_model;
 pub mod generate;
 pub mod kgrid;
 pub mod phonon;
 pub mod random_crystal;
+pub mod slater_koster;
 pub mod smearing;
 pub mod species;
+pub mod term_values;
 pub mod tight_binding;

@@ -352,23 +352,62 @@ impl TightBindingDos {
 pub fn electron_dos(crystal: &Crystal, cfg: &TightBindingConfig) -> Result<TightBindingDos> {
     let model = TightBindingModel::from_crystal(crystal, cfg)?;
     let (bands, weights) = model.bands(crystal.lattice(), &cfg.k_grid);
-    let occupation = occupation(&bands, &weights, model.electrons)?;
+    dos_from_bands(
+        &bands,
+        &weights,
+        model.electrons,
+        &DosGrid {
+            sigma: cfg.sigma,
+            energy_step: cfg.energy_step,
+            window: cfg.window,
+        },
+    )
+}
+
+/// Smearing and energy grid of an electron DOS built from bands.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DosGrid {
+    /// Gaussian smearing width, eV, > 0.
+    pub sigma: f64,
+    /// Grid spacing, eV, > 0.
+    pub energy_step: f64,
+    /// The grid covers at least `E_F ± window` eV.
+    pub window: f64,
+}
+
+/// Fermi level, gap and Gaussian DOS of spin-degenerate `bands` holding `electrons`
+/// electrons: the grid (a multiple of `energy_step`) covers every band `± 6 sigma` and at least
+/// `E_F ± window`; each level carries `2 w` states (spin times k-weight), so the DOS integrates
+/// to twice the number of bands.
+///
+/// # Shapes
+/// - `bands`: (P, N) ascending per row; `weights`: (P,) summing to 1
+///
+/// # Errors
+/// As [`occupation`].
+pub fn dos_from_bands(
+    bands: &[Vec<f64>],
+    weights: &[f64],
+    electrons: f64,
+    grid: &DosGrid,
+) -> Result<TightBindingDos> {
+    let occupation = occupation(bands, weights, electrons)?;
     let lo = bands.iter().flatten().copied().fold(f64::MAX, f64::min);
     let hi = bands.iter().flatten().copied().fold(f64::MIN, f64::max);
-    let pad = 6.0 * cfg.sigma;
-    let start = (lo - pad).min(occupation.efermi - cfg.window);
-    let end = (hi + pad).max(occupation.efermi + cfg.window);
-    let start = (start / cfg.energy_step).floor() * cfg.energy_step;
-    let len = ((end - start) / cfg.energy_step).ceil() as usize + 1;
-    let energies = super::smearing::linear_grid(start, cfg.energy_step, len);
+    let pad = 6.0 * grid.sigma;
+    let start = (lo - pad).min(occupation.efermi - grid.window);
+    let end = (hi + pad).max(occupation.efermi + grid.window);
+    let start = (start / grid.energy_step).floor() * grid.energy_step;
+    let len = ((end - start) / grid.energy_step).ceil() as usize + 1;
+    let energies = super::smearing::linear_grid(start, grid.energy_step, len);
     let levels: Vec<f64> = bands.iter().flatten().copied().collect();
     // Weight 2 w per level: spin degeneracy times the k-point weight.
     let level_weights: Vec<f64> = bands
         .iter()
-        .zip(&weights)
+        .zip(weights)
         .flat_map(|(b, &w)| std::iter::repeat_n(2.0 * w, b.len()))
         .collect();
-    let densities = gaussian_dos(&levels, &level_weights, &energies, cfg.sigma);
+    let densities = gaussian_dos(&levels, &level_weights, &energies, grid.sigma);
     Ok(TightBindingDos {
         occupation,
         energies,
