@@ -176,13 +176,10 @@ def _extract(blob: bytes, dest: str) -> str:
     return dest
 
 
-def convert(blob: bytes, name: str) -> dict:
-    """One tarball's bytes -> record (see module doc). Raises on any failure."""
+def phonopy_from_tarball(blob: bytes):
+    """(Phonopy object with force constants and NAC, has_born) from a tarball's bytes."""
     import phonopy
-    import spglib
 
-    t0 = time.time()
-    rec: dict = {"mp_id": mp_id_of(name), "tarball": os.path.basename(name)}
     with tempfile.TemporaryDirectory(prefix="phonondb-") as tmp:
         d = _extract(blob, tmp)
         with open(os.path.join(d, "phonopy.conf")) as f:
@@ -205,6 +202,17 @@ def convert(blob: bytes, name: str) -> dict:
         # Translational and permutation symmetrisation (phonopy's traditional one; half the
         # time of phonopy.load's default projector, which matters over 10,000 crystals).
         ph.symmetrize_force_constants()
+    return ph, has_born
+
+
+def convert(blob: bytes, name: str) -> dict:
+    """One tarball's bytes -> record (see module doc). Raises on any failure."""
+    import phonopy
+    import spglib
+
+    t0 = time.time()
+    rec: dict = {"mp_id": mp_id_of(name), "tarball": os.path.basename(name)}
+    ph, has_born = phonopy_from_tarball(blob)
     t_fc = time.time()
     ph.run_mesh(MESH_LENGTH, with_eigenvectors=False, is_gamma_center=True)
     mesh = ph.mesh

@@ -15,7 +15,7 @@ of crates/dos-metrics (errors.rs), on the 51 max-normalised points:
 with t the benchmark (DFPT, ABINIT) and p phonondb (finite displacements, VASP), then averaged
 over crystals; "MSE x10" is 10 * mean MSE_b. The table is printed overall and per crystal system
 (spglib on the benchmark's structure, symprec 0.01 and 5 degrees, the defaults of dos-data's
-SymmetryConfig). `--variants` also scores other reductions of the same phonondb DOS (no
+SymmetryConfig); `--only-split test` restricts it to the benchmark's test split. `--variants` also scores other reductions of the same phonondb DOS (no
 smoothing, other Savitzky-Golay windows) to show which processing matches the benchmark best.
 """
 
@@ -123,6 +123,11 @@ def main():
     ap.add_argument("--json", help="write per-crystal errors here")
     ap.add_argument("--variants", action="store_true")
     ap.add_argument(
+        "--only-split",
+        choices=["train", "valid", "test"],
+        help="only the benchmark's crystals in this split (idx_*.txt beside --benchmark)",
+    )
+    ap.add_argument(
         "--imag-drop-cm1",
         type=float,
         default=convert.IMAG_DROP_CM1,
@@ -131,6 +136,12 @@ def main():
     args = ap.parse_args()
 
     bench = read_benchmark(args.benchmark)
+    if args.only_split:
+        ids = list(bench)
+        idx_file = os.path.join(os.path.dirname(args.benchmark), f"idx_{args.only_split}.txt")
+        with open(idx_file) as f:
+            keep_ids = {ids[int(line)] for line in f if line.strip()}
+        bench = {i: v for i, v in bench.items() if i in keep_ids}
     recs = {}
     for r in read_shards(args.shards):
         recs[r["mp_id"]] = r  # a later line (a retry) wins
@@ -145,7 +156,9 @@ def main():
 
     variants = {"savgol101": convert.SAVGOL_WINDOW}
     if args.variants:
-        variants.update({"none": None, "savgol51": 51, "savgol151": 151, "savgol201": 201})
+        variants.update(
+            {f"savgol{w}": w for w in (51, 81, 91, 111, 121, 151, 201)} | {"none": None}
+        )
     rows = []
     for i in keep:
         t = bench[i]["phdos"]
@@ -185,6 +198,17 @@ def main():
         e = np.array([r["errors"] for r in rows])
         q = np.percentile(10 * e[:, 0], [50, 90])
         print(f"per-crystal MSE x10: median {q[0]:.3f}, 90th percentile {q[1]:.3f}")
+        top = np.sort(10 * e[:, 0])[::-1]
+        print(f"share of the summed MSE in the worst 5 % of crystals: {top[: len(top) // 20].sum() / top.sum():.2f}")
+        g = convert.GRID_CM1
+        p = np.array([convert.reduce_dos(np.array(recs[r["mp_id"]]["hr_dos"])) for r in rows])
+        t = np.array([bench[r["mp_id"]]["phdos"] for r in rows])
+        ratio = ((p * g).sum(1) / p.sum(1)) / ((t * g).sum(1) / t.sum(1))
+        print(
+            f"mean frequency phonondb / benchmark: median {np.median(ratio):.4f}, "
+            f"10-90 % {np.percentile(ratio, 10):.4f}-{np.percentile(ratio, 90):.4f}; "
+            f"points exactly 0: benchmark {np.mean(t == 0):.3f}, phonondb {np.mean(p == 0):.3f}"
+        )
         for flag in (True, False):
             sub = np.array([r["errors"] for r in rows if r["has_born"] == flag])
             if len(sub):
