@@ -1,6 +1,6 @@
 """Check convert.py's cheap DOS against phonopy's tetrahedron DOS on a sample of crystals.
 
-    python check_dos_method.py --mirror MIRROR.git --benchmark phonon_dos.csv.gz [--n 40]
+    python check_dos_method.py --mirror MIRROR.git --benchmark phonon_dos.csv.gz [--n 20]
 
 For N crystals drawn (seed 0) from the MP ids both sets hold, recomputes phonondb's DOS two
 ways from the same force constants: convert.py's (mesh length MESH_LENGTH, 1 cm^-1 histogram)
@@ -57,7 +57,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mirror", required=True)
     ap.add_argument("--benchmark", required=True)
-    ap.add_argument("--n", type=int, default=40)
+    ap.add_argument("--n", type=int, default=20)
     args = ap.parse_args()
     warnings.simplefilter("ignore")
 
