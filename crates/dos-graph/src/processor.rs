@@ -59,15 +59,8 @@ impl ProcessorLayer {
         let hw = h
             .matmul(&w.reshape((6 * d, d))?.t()?)?
             .reshape((n, 2 * d, 3))?;
-        // The b block as a strided view of W (CPU gemm takes the strides as they are; CUDA's
-        // matmul needs a contiguous operand, so copy the block there).
-        let w_b = w.narrow(1, 2 * d, d)?.t()?;
-        let w_b = if b.device().is_cpu() {
-            w_b
-        } else {
-            w_b.contiguous()?
-        };
-        let c = b.matmul(&w_b)?;
+        // The b block as a strided view of W, multiplied without a copy where the device allows.
+        let c = dos_nn::kernels::matmul_strided(b, &w.narrow(1, 2 * d, d)?.t()?)?;
         dos_nn::kernels::edge_sum(&hw, &c, fc1.bias(), senders, receivers)
     }
 

@@ -83,6 +83,21 @@ impl CustomOp1 for SumRowsOp {
     }
 }
 
+/// `x w` for a right operand `w` that may be a strided view (a transposed or narrowed block
+/// of a weight): on the CPU the matrix product takes the strides as they are (no copy);
+/// other devices' products need a contiguous operand, so `w` is copied there.
+///
+/// # Shapes
+/// - `x`: `(n, k)`; `w`: `(k, m)`
+/// - output: `(n, m)`
+pub fn matmul_strided(x: &Tensor, w: &Tensor) -> Result<Tensor> {
+    if w.device().is_cpu() {
+        x.matmul(w)
+    } else {
+        x.matmul(&w.contiguous()?)
+    }
+}
+
 /// `y = x W^T + b` for a `candle_nn::Linear`, with the rows of `x` flattened into one matrix
 /// product (same value as `Linear::forward`).
 ///

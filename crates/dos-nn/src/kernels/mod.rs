@@ -11,6 +11,7 @@
 //! backward, where it has one, is one more kernel.
 //!
 //! - [`layer_norm`], [`prelu`], [`add_bias`], [`linear`]: forward and backward kernels;
+//! - [`matmul_strided`]: a product with a strided (e.g. transposed, narrowed) right operand;
 //! - [`edge_sum`]: the gather-and-sum of the GNN edge MLP's first layer;
 //! - [`ema_update`]: an exponential moving average of weights, in place;
 //! - the AdamW update and gradient norm of [`crate::FusedAdamW`] (crate-private).
@@ -31,7 +32,7 @@ pub(crate) use adamw_op::{CHUNK, PARALLEL_MIN};
 pub use edge_sum_op::edge_sum;
 pub use ema_op::ema_update;
 pub use layer_norm_op::layer_norm;
-pub use linear_op::{add_bias, linear};
+pub use linear_op::{add_bias, linear, matmul_strided};
 pub use prelu_op::prelu;
 
 use candle_core::{bail, DType, Layout, Result, Tensor};
@@ -195,6 +196,22 @@ mod tests {
             |t| t[0].relu()? - t[0].neg()?.relu()?.broadcast_mul(t[1])?,
             1e-12,
         )
+    }
+
+    /// A narrowed, transposed right operand gives the product of its contiguous copy.
+    #[test]
+    fn matmul_strided_equals_contiguous_product() -> Result<()> {
+        let dev = Device::Cpu;
+        let x = Tensor::randn(0f64, 1., (5, 3), &dev)?;
+        let w = Tensor::randn(0f64, 1., (4, 9), &dev)?;
+        let block = w.narrow(1, 6, 3)?.t()?;
+        assert!(!block.is_contiguous());
+        let diff = max_abs_diff(
+            &matmul_strided(&x, &block)?,
+            &x.matmul(&block.contiguous()?)?,
+        )?;
+        assert!(diff < 1e-12, "{diff}");
+        Ok(())
     }
 
     #[test]
