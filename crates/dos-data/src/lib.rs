@@ -2,7 +2,8 @@
 //!
 //! Everything between a file on disk and a batch of tensors a model can take: the
 //! [`Crystal`] type, element data, readers, symmetry analysis, periodic neighbour lists and
-//! featurisers, [`CrystalBatch`], DOS documents and processing, datasets and splits.
+//! featurisers, [`CrystalBatch`], DOS documents and processing, datasets and splits. The
+//! physics generators (`physics`) are behind the default-off feature `physics`.
 
 pub mod batch;
 pub mod benchmark;
@@ -14,6 +15,7 @@ pub mod elements;
 pub mod error;
 pub mod graph;
 pub mod io;
+#[cfg(feature = "physics")]
 pub mod physics;
 pub mod split;
 pub mod symmetry;

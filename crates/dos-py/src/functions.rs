@@ -2,11 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use dos_data::Check;
 use dos_data::dos::{
     read_dos_document, summarize_document, EdosSummary, ElectronDosDocument, ElectronDosPipeline,
     GapOptions, SpinSelection,
 };
+use dos_data::Check;
 use numpy::{PyArray1, PyArray2, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
