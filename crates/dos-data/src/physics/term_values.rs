@@ -128,7 +128,7 @@ impl SpShell {
                 let ionisation = mendeleev::Element::list()
                     .get(usize::from(z) - 1)
                     .and_then(|m| m.ionization_energy())
-                    .map_or(DEFAULT_IONISATION, |x| f64::from(x.0));
+                    .map_or(DEFAULT_IONISATION, |x| x.0);
                 -S_OVER_IONISATION * ionisation
             },
             |r| r.1,
@@ -217,7 +217,7 @@ mod tests {
                     let i = mendeleev::Element::list()[usize::from(r.0) - 1]
                         .ionization_energy()
                         .unwrap();
-                    -r.1 / f64::from(i.0)
+                    -r.1 / i.0
                 })
                 .collect(),
         );
