@@ -6,7 +6,7 @@
 //! on-site energies `eps_s`, `eps_p` from Harrison's Solid State Table
 //! ([`super::term_values`]). Two-centre hoppings follow Slater and Koster (Phys. Rev. 94, 1498,
 //! 1954) with Harrison's universal bond integrals (W. A. Harrison, *Electronic Structure and
-//! the Properties of Solids*, Freeman 1980, Solid State Table; eq. 2-19):
+//! the Properties of Solids*, Freeman 1980, Solid State Table):
 //!
 //! `V_ll'm(d) = eta_ll'm hbar^2 / (m d^2) f(d)`, `hbar^2/m = 7.62 eV Å^2`,
 //! `eta_ss_sigma = -1.40`, `eta_sp_sigma = 1.84`, `eta_pp_sigma = 3.24`, `eta_pp_pi = -0.81`.
@@ -430,7 +430,7 @@ mod tests {
     #[test]
     fn universal_integrals() {
         // Harrison's Si values at d = 2.35 Å: V_ss = -1.93, V_sp = 2.54, V_pps = 4.47,
-        // V_ppp = -1.12 eV (his Table 3-1 rounds to these).
+        // V_ppp = -1.12 eV (to two decimals).
         let v = harrison_integrals(2.35);
         for (got, want) in v.iter().zip([-1.93, 2.54, 4.47, -1.12]) {
             assert!((got - want).abs() < 0.006, "{v:?}");
