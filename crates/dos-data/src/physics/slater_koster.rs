@@ -32,7 +32,7 @@
 //!
 //! Electrons: [`SpShell::electrons`] per atom (s + p valence electrons; d- and f-block atoms
 //! their `ns` electrons, see [`super::term_values`]). Fermi level and gap as in
-//! [`occupation`], on a Gamma-centred Monkhorst-Pack grid (by default `n_i = max(1,
+//! [`occupation`](super::tight_binding::occupation), on a Gamma-centred Monkhorst-Pack grid (by default `n_i = max(1,
 //! floor(k_length |b_i| + 0.5))`, `|b_i|` the reciprocal vector length without 2π, as VASP's
 //! automatic mode); Gaussian DOS as in [`dos_from_bands`], integrating to twice the orbital
 //! count.
