@@ -111,7 +111,9 @@ divided by the maximum. `structure` is phonopy's primitive cell of the published
 **Counts.** {c['processed']:,} of {c['tarballs']:,} tarballs processed; {c['converted']:,}
 converted, {c['failed']:,} failed ({reasons}); {c['dropped_imaginary']:,} dropped for a mode
 below -{c['imag_drop_cm1']:g} cm^-1 on the mesh (dynamically unstable at this level of theory);
-{c['dropped_zero_dos']:,} dropped for a DOS that is zero on 0..1000 cm^-1. {c['rows']:,} rows,
+{c['dropped_zero_dos']:,} dropped for a DOS that is zero on 0..1000 cm^-1;
+{c['dropped_listed']:,} left out by `scripts/phonondb/exclude.txt` (structures whose symmetry
+analysis dos-data refuses, so that the folder loads). {c['rows']:,} rows,
 {c['in_benchmark']:,} of them MP ids that the benchmark also holds.
 
 **Split** (`assemble.split_role`): MP ids in the benchmark's validation or test split are in no
@@ -135,6 +137,11 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--total", type=int, default=10034, help="tarballs in the source")
     ap.add_argument("--imag-drop-cm1", type=float, default=convert.IMAG_DROP_CM1)
+    ap.add_argument(
+        "--exclude",
+        default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "exclude.txt"),
+        help="lines `MP_ID reason`: crystals left out (the workspace's readers refuse them)",
+    )
     args = ap.parse_args()
 
     bench_csv = os.path.join(args.benchmark_dir, "phonon_dos.csv.gz")
@@ -152,9 +159,16 @@ def main():
     ok = {i: r for i, r in recs.items() if r["status"] == "ok"}
     failed = {i: r for i, r in recs.items() if r["status"] != "ok"}
     imag = {i for i, r in ok.items() if r["min_freq_cm1"] < -args.imag_drop_cm1}
+    excluded_ids = {}
+    if os.path.exists(args.exclude):
+        with open(args.exclude) as f:
+            for line in f:
+                if line.strip() and not line.startswith("#"):
+                    mp_id, _, reason = line.strip().partition(" ")
+                    excluded_ids[mp_id] = reason
     zero = set()
     rows = []
-    for i in sorted(set(ok) - imag, key=_mp_number):
+    for i in sorted(set(ok) - imag - set(excluded_ids), key=_mp_number):
         r = ok[i]
         try:
             dos = convert.reduce_dos(np.array(r["hr_dos"], dtype=float))
@@ -211,6 +225,7 @@ def main():
         "dropped_imaginary": len(imag),
         "imag_drop_cm1": args.imag_drop_cm1,
         "dropped_zero_dos": len(zero),
+        "dropped_listed": len(set(excluded_ids) & (set(ok) - imag)),
         "rows": len(rows),
         "in_benchmark": sum(i in bench_split for i, _, _ in rows),
         "excluded_benchmark_valid_test": excluded,

@@ -13,8 +13,9 @@ displacements) and, for polar crystals, `BORN` (dielectric tensor and Born charg
    mode on that mesh, `imag_fraction` the weighted fraction of modes below -IMAG_TOL_CM1;
 3. the total DOS on the high-resolution grid HR_GRID_CM1 (0..HR_MAX_CM1 cm^-1, step 1 cm^-1)
    as the weighted histogram of the mesh frequencies in 1 cm^-1 bins centred on the grid
-   (`mesh_dos`). The 101-point smoothing that follows makes this agree with phonopy's
-   tetrahedron DOS to MSE x10 ~ 1e-4 at a tenth of the cost (docs/phonondb.md);
+   (`mesh_dos`). After the 101-point smoothing that follows, this agrees with phonopy's
+   tetrahedron DOS on an 80 A mesh to MSE x10 3e-4 at a twentieth of the cost
+   (check_dos_method.py, docs/phonondb.md);
 4. `reduce_dos` (below): the benchmark's reduction to 51 max-normalised points.
 
 Imaginary modes are recorded, not filtered here: assemble.py and noise_floor.py drop crystals
