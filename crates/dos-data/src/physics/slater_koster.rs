@@ -39,9 +39,11 @@
 
 use nalgebra::{Complex, DMatrix};
 
-use super::kgrid::{to_cartesian, MonkhorstPack};
+use super::kgrid::MonkhorstPack;
 use super::term_values::SpShell;
-use super::tight_binding::{dos_from_bands, DosGrid, TightBindingDos};
+use super::tight_binding::{
+    bands_on_grid, dos_from_bands, sorted_eigenvalues, DosGrid, TightBindingDos,
+};
 use crate::crystal::inverse3;
 use crate::error::{DataError, Result};
 use crate::graph::neighbor_list;
@@ -305,14 +307,7 @@ impl SlaterKosterModel {
     /// # Shapes
     /// - returns `(M,)`
     pub fn eigenvalues(&self, k: &[f64; 3]) -> Vec<f64> {
-        let mut e: Vec<f64> = self
-            .hamiltonian(k)
-            .symmetric_eigenvalues()
-            .iter()
-            .copied()
-            .collect();
-        e.sort_by(f64::total_cmp);
-        e
+        sorted_eigenvalues(&self.hamiltonian(k))
     }
 
     /// Bands on a k-grid: one ascending row per irreducible point and the point weights.
@@ -324,10 +319,7 @@ impl SlaterKosterModel {
         lattice: &[[f64; 3]; 3],
         grid: &MonkhorstPack,
     ) -> (Vec<Vec<f64>>, Vec<f64>) {
-        grid.points()
-            .into_iter()
-            .map(|(f, w)| (self.eigenvalues(&to_cartesian(lattice, &f)), w))
-            .unzip()
+        bands_on_grid(lattice, grid, |k| self.eigenvalues(k))
     }
 }
 

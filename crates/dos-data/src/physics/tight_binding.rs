@@ -202,14 +202,7 @@ impl TightBindingModel {
     /// # Shapes
     /// - returns `(N,)`
     pub fn eigenvalues(&self, k: &[f64; 3]) -> Vec<f64> {
-        let mut e: Vec<f64> = self
-            .hamiltonian(k)
-            .symmetric_eigenvalues()
-            .iter()
-            .copied()
-            .collect();
-        e.sort_by(f64::total_cmp);
-        e
+        sorted_eigenvalues(&self.hamiltonian(k))
     }
 
     /// Bands on a k-grid: one ascending row of `N` energies per irreducible point, and the
@@ -222,11 +215,28 @@ impl TightBindingModel {
         lattice: &[[f64; 3]; 3],
         grid: &MonkhorstPack,
     ) -> (Vec<Vec<f64>>, Vec<f64>) {
-        grid.points()
-            .into_iter()
-            .map(|(f, w)| (self.eigenvalues(&to_cartesian(lattice, &f)), w))
-            .unzip()
+        bands_on_grid(lattice, grid, |k| self.eigenvalues(k))
     }
+}
+
+/// Ascending eigenvalues of a Hermitian Bloch matrix, eV.
+pub(crate) fn sorted_eigenvalues(h: &DMatrix<Complex<f64>>) -> Vec<f64> {
+    let mut e: Vec<f64> = h.symmetric_eigenvalues().iter().copied().collect();
+    e.sort_by(f64::total_cmp);
+    e
+}
+
+/// `eigenvalues` (bands at a Cartesian k) on the irreducible points of `grid`: one row per
+/// point, and the point weights (summing to 1).
+pub(crate) fn bands_on_grid(
+    lattice: &[[f64; 3]; 3],
+    grid: &MonkhorstPack,
+    eigenvalues: impl Fn(&[f64; 3]) -> Vec<f64>,
+) -> (Vec<Vec<f64>>, Vec<f64>) {
+    grid.points()
+        .into_iter()
+        .map(|(f, w)| (eigenvalues(&to_cartesian(lattice, &f)), w))
+        .unzip()
 }
 
 /// Fermi level and band gap of a set of bands (see the module documentation).
