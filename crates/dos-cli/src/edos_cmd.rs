@@ -12,11 +12,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use dos_data::dos::{
-    read_dos_document, summarize_document, EdosSummary, ElectronDosPipeline, GapOptions,
-    SpinSelection, DEFAULT_MAGNETIC_TOL,
-};
-use dos_data::Check;
+use dos_data::dos::{read_dos_document, summarize_paper, EdosSummary, DEFAULT_MAGNETIC_TOL};
 
 /// Output format of `dos data edos`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -55,16 +51,10 @@ pub struct EdosArgs {
 /// Processes the document named by `args` into an [`EdosSummary`] (paper pipeline).
 pub fn summarize(args: &EdosArgs) -> anyhow::Result<EdosSummary> {
     let doc = read_dos_document(&args.input)?;
-    let pipeline = ElectronDosPipeline::paper().check()?;
-    let gap = GapOptions {
-        tol: args.gap_tol,
-        abs_tol: args.abs_tol,
-        spin: SpinSelection::Total,
-    };
-    Ok(summarize_document(
+    Ok(summarize_paper(
         &doc,
-        &pipeline,
-        &gap,
+        args.gap_tol,
+        args.abs_tol,
         args.magnetic_tol,
     )?)
 }

@@ -2,11 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use dos_data::dos::{
-    read_dos_document, summarize_document, EdosSummary, ElectronDosDocument, ElectronDosPipeline,
-    GapOptions, SpinSelection,
-};
-use dos_data::Check;
+use dos_data::dos::{read_dos_document, summarize_paper, EdosSummary, ElectronDosDocument};
 use numpy::{PyArray1, PyArray2, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -41,23 +37,6 @@ pub fn read_structure(py: Python<'_>, path: PathBuf) -> PyResult<Bound<'_, PyDic
     Ok(d)
 }
 
-/// The paper's electron-DOS preparation of `doc` (201 points on -5..5 eV around the Fermi
-/// level, Savitzky-Golay 17/1, clamp, min-max) with its band gap and magnetism.
-fn summarize(
-    doc: &ElectronDosDocument,
-    gap_tol: f64,
-    abs_tol: bool,
-    magnetic_tol: f64,
-) -> Result<EdosSummary, dos_data::DataError> {
-    let pipeline = ElectronDosPipeline::paper().check()?;
-    let gap = GapOptions {
-        tol: gap_tol,
-        abs_tol,
-        spin: SpinSelection::Total,
-    };
-    summarize_document(doc, &pipeline, &gap, magnetic_tol)
-}
-
 fn summary_dict(py: Python<'_>, s: EdosSummary) -> PyResult<Bound<'_, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("grid", PyArray1::from_vec(py, s.grid))?;
@@ -71,8 +50,8 @@ fn summary_dict(py: Python<'_>, s: EdosSummary) -> PyResult<Bound<'_, PyDict>> {
     Ok(d)
 }
 
-/// [`summarize`] of a pymatgen `Dos` / `CompleteDos` document given as JSON text; `source`
-/// labels errors.
+/// [`summarize_paper`] (the paper's 201-point preparation, gap and magnetism) of a pymatgen
+/// `Dos` / `CompleteDos` document given as JSON text; `source` labels errors.
 #[pyfunction]
 #[pyo3(signature = (text, source, gap_tol, abs_tol, magnetic_tol))]
 pub fn process_electron_dos_json<'py>(
@@ -86,14 +65,14 @@ pub fn process_electron_dos_json<'py>(
     let summary = py.detach(|| {
         guarded("process_electron_dos", || {
             ElectronDosDocument::from_json_str(text, Path::new(source))
-                .and_then(|doc| summarize(&doc, gap_tol, abs_tol, magnetic_tol))
+                .and_then(|doc| summarize_paper(&doc, gap_tol, abs_tol, magnetic_tol))
                 .map_err(data_error)
         })
     })?;
     summary_dict(py, summary)
 }
 
-/// [`summarize`] of a pymatgen DOS document file.
+/// [`summarize_paper`] of a pymatgen DOS document file.
 #[pyfunction]
 #[pyo3(signature = (path, gap_tol, abs_tol, magnetic_tol))]
 pub fn process_electron_dos_file(
@@ -106,7 +85,7 @@ pub fn process_electron_dos_file(
     let summary = py.detach(|| {
         guarded("process_electron_dos", || {
             read_dos_document(&path)
-                .and_then(|doc| summarize(&doc, gap_tol, abs_tol, magnetic_tol))
+                .and_then(|doc| summarize_paper(&doc, gap_tol, abs_tol, magnetic_tol))
                 .map_err(data_error)
         })
     })?;

@@ -23,4 +23,4 @@ pub use electron_dataset::{
 };
 pub use pipeline::{CheckedElectronDosPipeline, ElectronDosPipeline};
 pub use savgol::savgol_filter_interp;
-pub use summary::{summarize_document, EdosSummary, DEFAULT_MAGNETIC_TOL};
+pub use summary::{summarize_document, summarize_paper, EdosSummary, DEFAULT_MAGNETIC_TOL};

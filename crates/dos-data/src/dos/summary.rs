@@ -62,6 +62,28 @@ pub fn summarize_document(
     })
 }
 
+/// [`summarize_document`] with the paper's pipeline ([`super::ElectronDosPipeline::paper`])
+/// and the total-spin gap at density tolerance `gap_tol` (relative to the mean DOS unless
+/// `abs_tol`): what `dos data edos` and Python's `process_electron_dos` report.
+///
+/// # Errors
+/// As [`summarize_document`].
+pub fn summarize_paper(
+    doc: &ElectronDosDocument,
+    gap_tol: f64,
+    abs_tol: bool,
+    magnetic_tol: f64,
+) -> Result<EdosSummary> {
+    use crate::Check;
+    let pipeline = super::ElectronDosPipeline::paper().check()?;
+    let gap = GapOptions {
+        tol: gap_tol,
+        abs_tol,
+        spin: super::SpinSelection::Total,
+    };
+    summarize_document(doc, &pipeline, &gap, magnetic_tol)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
