@@ -20,11 +20,9 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use dos::data::graph::GraphConfig;
 use dos::data::symmetry::SymmetryConfig;
-use dos::models::{ModelConfig, ModelKind, Task};
+use dos::models::{ArchOverrides, ModelConfig, ModelKind, Task};
 use dos::predict::{bundled, PredictOptions, Predictor};
-use dos::train::{
-    evaluate_predictor, train_run, ArchOverrides, LrSchedule, RunConfig, RunOptions, TrainConfig,
-};
+use dos::train::{evaluate_predictor, train_run, LrSchedule, RunConfig, RunOptions, TrainConfig};
 use plotters::prelude::*;
 
 /// The paper's Table 1 (phonon, with energy embeddings): MSE x10, MAE, R^2.

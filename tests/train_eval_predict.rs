@@ -4,11 +4,10 @@
 use candle_core::Device;
 use dos::data::graph::GraphConfig;
 use dos::data::split::Split;
-use dos::models::{ModelConfig, ModelKind, Task};
+use dos::models::{ArchOverrides, ModelConfig, ModelKind, Task};
 use dos::train::run::{evaluate_indices, read_json, METRICS_FILE};
 use dos::train::{
-    generated_phonon_dataset, load_run, train_run, ArchOverrides, RunConfig, RunMetrics,
-    RunOptions, TrainConfig,
+    generated_phonon_dataset, load_run, train_run, RunConfig, RunMetrics, RunOptions, TrainConfig,
 };
 
 #[test]

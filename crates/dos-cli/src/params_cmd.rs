@@ -22,10 +22,11 @@ pub fn run(args: ParamsArgs) -> Result<()> {
     let task = Task::from(args.task);
     println!("model\tenergy\tparameters");
     for kind in ModelKind::ALL {
-        let energies: &[bool] = match kind {
-            ModelKind::DosTransformer => &[true],
-            _ => &[true, false],
-        };
+        // A family that uses energy embeddings even when asked not to has no switch.
+        let switchable = !ModelConfig::preset(kind, task, false)
+            .settings()
+            .uses_energy();
+        let energies: &[bool] = if switchable { &[true, false] } else { &[true] };
         for &energy in energies {
             let cfg = ModelConfig::preset(kind, task, energy).check()?;
             let (_model, varmap) = AnyModel::build(&cfg, &Device::Cpu)?;

@@ -8,7 +8,7 @@ use clap::Args;
 use dos_train::{train_run, RunOptions};
 
 use crate::train_cmd::{
-    load_data, run_config, DataArgs, DtypeArg, ModelArg, OnOff, ScheduleArg, TrainArgs,
+    load_data, model_kind_parser, run_config, DataArgs, DtypeArg, OnOff, ScheduleArg, TrainArgs,
     TrainableArg,
 };
 
@@ -17,9 +17,9 @@ use crate::train_cmd::{
 pub struct SweepArgs {
     #[command(flatten)]
     pub data: DataArgs,
-    /// Model family.
-    #[arg(long, value_enum, default_value_t = ModelArg::Dostransformer)]
-    pub model: ModelArg,
+    /// Model family (as `dos train --model`).
+    #[arg(long, value_parser = model_kind_parser(), default_value = "dostransformer")]
+    pub model: dos_models::ModelKind,
     /// GNN layers L' to try.
     #[arg(long, num_args = 1.., default_values_t = [2usize, 3, 4])]
     pub gnn_layers: Vec<usize>,

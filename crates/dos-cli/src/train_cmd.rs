@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use clap::builder::TypedValueParser as _;
 use clap::{Args, ValueEnum};
 use dos_data::dataset::{Dataset, PhononDataset, RawSample};
 use dos_data::dos::pipeline::ElectronDosPipeline;
@@ -12,11 +13,11 @@ use dos_data::physics::generate::read_electron_dataset;
 use dos_data::split::Split;
 use dos_data::symmetry::SymmetryConfig;
 use dos_data::Check;
-use dos_models::{ModelConfig, ModelKind, Precision, Task};
+use dos_models::{ArchOverrides, ModelConfig, ModelKind, Precision, Task};
 use dos_train::run::{read_json, CONFIG_FILE};
 use dos_train::{
-    generated_phonon_dataset, memory, train_run, ArchOverrides, LrSchedule, RunConfig, RunOptions,
-    TrainConfig, Trainable,
+    generated_phonon_dataset, memory, train_run, LrSchedule, RunConfig, RunOptions, TrainConfig,
+    Trainable,
 };
 
 /// Which DOS to learn.
@@ -46,28 +47,10 @@ impl From<TaskArg> for Task {
     }
 }
 
-/// Model family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ModelArg {
-    /// DOSTransformer (GNN + energy cross/self-attention + crystal-system prompts).
-    Dostransformer,
-    /// Atom-wise MLP baseline.
-    Mlp,
-    /// Graph-network baseline.
-    GraphNetwork,
-    /// E(3)-equivariant baseline.
-    E3nnLite,
-}
-
-impl From<ModelArg> for ModelKind {
-    fn from(m: ModelArg) -> ModelKind {
-        match m {
-            ModelArg::Dostransformer => ModelKind::DosTransformer,
-            ModelArg::Mlp => ModelKind::Mlp,
-            ModelArg::GraphNetwork => ModelKind::GraphNetwork,
-            ModelArg::E3nnLite => ModelKind::E3nnLite,
-        }
-    }
+/// `--model`: a [`ModelKind`] by its config name (every kind dos-models has).
+pub fn model_kind_parser() -> impl clap::builder::TypedValueParser<Value = ModelKind> {
+    clap::builder::PossibleValuesParser::new(ModelKind::ALL.map(ModelKind::name))
+        .try_map(|name| name.parse::<ModelKind>())
 }
 
 /// On or off.
@@ -140,9 +123,10 @@ pub struct DataArgs {
 pub struct TrainArgs {
     #[command(flatten)]
     pub data: DataArgs,
-    /// Model family.
-    #[arg(long, value_enum, default_value_t = ModelArg::Dostransformer)]
-    pub model: ModelArg,
+    /// Model family: dostransformer (GNN + energy cross/self-attention + crystal-system
+    /// prompts), or the baselines mlp (atom-wise), graph-network, e3nn-lite (E(3)-equivariant).
+    #[arg(long, value_parser = model_kind_parser(), default_value = "dostransformer")]
+    pub model: ModelKind,
     /// Energy embeddings of the baselines (DOSTransformer always uses them).
     #[arg(long, value_enum, default_value_t = OnOff::On)]
     pub energy: OnOff,
@@ -394,7 +378,7 @@ fn load_electron(file: &Path, graph: &dos_data::graph::CheckedGraphConfig) -> Re
 /// The run configuration `args` describe, with the model's input widths taken from `data`.
 pub fn run_config(args: &TrainArgs, data: &Dataset, data_desc: String) -> Result<RunConfig> {
     let task: Task = args.data.task.into();
-    let mut model = ModelConfig::preset(args.model.into(), task, args.energy == OnOff::On);
+    let mut model = ModelConfig::preset(args.model, task, args.energy == OnOff::On);
     if let Some(s) = data.samples.first() {
         model.set_input_widths(s.graph.node_dim, s.graph.edge_dim);
     }

@@ -84,7 +84,11 @@ const MAX_HEADER_BYTES: u64 = 100_000_000;
 
 /// The tensor names of a safetensors file, from its header alone (8-byte little-endian
 /// length, then that many bytes of JSON keyed by tensor name).
-fn safetensors_names(path: &Path) -> Result<Vec<String>> {
+///
+/// # Errors
+/// [`ModelError::Io`] for an unreadable file, [`ModelError::Weights`] for a header that is
+/// too long for the file or not a JSON object.
+pub fn safetensors_names(path: &Path) -> Result<Vec<String>> {
     use std::io::Read;
     let weights_err = |message: String| ModelError::Weights {
         path: path.to_path_buf(),

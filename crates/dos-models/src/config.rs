@@ -8,7 +8,7 @@ use crate::e3nn_lite::E3nnLiteConfig;
 use crate::graph_network::GraphNetworkConfig;
 use crate::mlp_baseline::MlpConfig;
 use crate::prompt_config::PromptConfig;
-use crate::Precision;
+use crate::{ArchOverrides, Precision};
 
 /// What every model family's config says about itself: code over any model
 /// ([`ModelConfig`], packages, the trainer) reads these without a `match` per family.
@@ -28,6 +28,12 @@ pub trait ModelSettings {
     fn prompts(&self) -> &PromptConfig;
     /// Mutable [`ModelSettings::prompts`].
     fn prompts_mut(&mut self) -> &mut PromptConfig;
+    /// Whether the model uses learned energy embeddings (DOSTransformer always does; the
+    /// baselines when their head is switched on).
+    fn uses_energy(&self) -> bool;
+    /// Applies size overrides (`hidden` and the layer counts this family has; see
+    /// [`ArchOverrides`] for which widths follow d).
+    fn apply_arch(&mut self, overrides: &ArchOverrides);
 }
 
 /// The four model families (the CLI's `--model`).

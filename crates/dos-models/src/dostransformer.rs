@@ -237,6 +237,25 @@ impl crate::ModelSettings for DosTransformerConfig {
     fn prompts_mut(&mut self) -> &mut crate::PromptConfig {
         &mut self.prompts
     }
+    fn uses_energy(&self) -> bool {
+        true
+    }
+    fn apply_arch(&mut self, o: &crate::ArchOverrides) {
+        if let Some(d) = o.hidden {
+            self.hidden = d;
+            self.prompt_dim = crate::ArchOverrides::prompt_width(d);
+        }
+        for (value, field) in [
+            (o.gnn_layers, &mut self.gnn_layers),
+            (o.cross_layers, &mut self.cross_layers),
+            (o.self_layers, &mut self.self_layers),
+            (o.branch_cross_layers, &mut self.branch_cross_layers),
+        ] {
+            if let Some(l) = value {
+                *field = l;
+            }
+        }
+    }
 }
 
 /// DOSTransformer.

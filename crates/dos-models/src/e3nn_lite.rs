@@ -489,6 +489,24 @@ impl crate::ModelSettings for E3nnLiteConfig {
     fn prompts_mut(&mut self) -> &mut crate::PromptConfig {
         &mut self.head.prompts
     }
+    fn uses_energy(&self) -> bool {
+        self.head.energy
+    }
+    /// d sets the pooled width d, d/8 channels per irrep kind and a radial MLP of width d/4.
+    fn apply_arch(&mut self, o: &crate::ArchOverrides) {
+        if let Some(d) = o.hidden {
+            self.encoder.out_dim = d;
+            self.encoder.channels = (d / 8).max(1);
+            self.encoder.radial_hidden = (d / 4).max(1);
+        }
+        if let Some(l) = o.gnn_layers {
+            self.encoder.layers = l;
+        }
+        if let Some(d) = o.hidden {
+            self.head.head_hidden = d;
+            self.head.prompt_dim = crate::ArchOverrides::prompt_width(d);
+        }
+    }
 }
 
 /// E(3)-equivariant baseline: [`E3nnEncoder`] -> sum pooling -> [`crate::baseline::OutputHead`].

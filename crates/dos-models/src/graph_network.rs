@@ -128,6 +128,21 @@ impl crate::ModelSettings for GraphNetworkConfig {
     fn prompts_mut(&mut self) -> &mut crate::PromptConfig {
         &mut self.head.prompts
     }
+    fn uses_energy(&self) -> bool {
+        self.head.energy
+    }
+    fn apply_arch(&mut self, o: &crate::ArchOverrides) {
+        if let Some(d) = o.hidden {
+            self.hidden = d;
+        }
+        if let Some(l) = o.gnn_layers {
+            self.gnn_layers = l;
+        }
+        if let Some(d) = o.hidden {
+            self.head.head_hidden = d;
+            self.head.prompt_dim = crate::ArchOverrides::prompt_width(d);
+        }
+    }
 }
 
 /// Graph-network baseline.

@@ -27,6 +27,7 @@
 //! ```
 
 pub mod any_model;
+pub mod arch_overrides;
 pub mod baseline;
 pub mod checkpoint;
 pub mod config;
@@ -49,6 +50,7 @@ pub mod synthetic;
 mod testing;
 
 pub use any_model::AnyModel;
+pub use arch_overrides::ArchOverrides;
 pub use baseline::{BaselineHeadConfig, OutputHead, SystemInjection};
 pub use checkpoint::{load_checkpoint, parameter_count, save_checkpoint, LoadedModel};
 pub use config::{ModelConfig, ModelKind, ModelSettings, Task};

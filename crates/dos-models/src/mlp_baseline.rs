@@ -95,6 +95,18 @@ impl crate::ModelSettings for MlpConfig {
     fn prompts_mut(&mut self) -> &mut crate::PromptConfig {
         &mut self.head.prompts
     }
+    fn uses_energy(&self) -> bool {
+        self.head.energy
+    }
+    fn apply_arch(&mut self, o: &crate::ArchOverrides) {
+        if let Some(d) = o.hidden {
+            self.hidden = d;
+        }
+        if let Some(d) = o.hidden {
+            self.head.head_hidden = d;
+            self.head.prompt_dim = crate::ArchOverrides::prompt_width(d);
+        }
+    }
 }
 
 /// Atom-wise MLP baseline.

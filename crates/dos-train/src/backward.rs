@@ -48,12 +48,11 @@ impl Backward for DosTransformer {
 }
 
 impl Backward for AnyModel {
+    /// DOSTransformer's own [`Backward`]; every other family one `backward()`.
     fn loss_and_grads(&self, batch: &CrystalBatch) -> Result<(Tensor, SummedGrads)> {
         match self {
             AnyModel::DosTransformer(m) => m.loss_and_grads(batch),
-            AnyModel::Mlp(m) => m.loss_and_grads(batch),
-            AnyModel::GraphNetwork(m) => m.loss_and_grads(batch),
-            AnyModel::E3nnLite(m) => m.loss_and_grads(batch),
+            _ => loss_and_grads_in_one_part(self, batch),
         }
     }
 }

@@ -12,7 +12,6 @@
 //! - Checkpoints and best weights are written atomically (temporary file + rename).
 #![warn(missing_docs)]
 
-pub mod arch;
 pub mod backward;
 pub mod cache;
 pub mod config;
@@ -33,7 +32,6 @@ pub mod trainer;
 pub mod training_state;
 pub mod weight_average;
 
-pub use arch::ArchOverrides;
 pub use backward::{branch_parallel_loss_and_grads, loss_and_grads_in_one_part, Backward};
 pub use cache::BatchCache;
 pub use config::{LrSchedule, TrainConfig, Trainable};

@@ -125,16 +125,6 @@ pub struct RunOptions {
     pub data_sha256: Option<String>,
 }
 
-/// Energy-embedding flag of a model config (DOSTransformer always has them).
-pub fn uses_energy(cfg: &ModelConfig) -> bool {
-    match cfg {
-        ModelConfig::DosTransformer(_) => true,
-        ModelConfig::Mlp(c) => c.head.energy,
-        ModelConfig::GraphNetwork(c) => c.head.energy,
-        ModelConfig::E3nnLite(c) => c.head.energy,
-    }
-}
-
 fn system_name(index: u32) -> String {
     CrystalSystem::from_index(index as usize)
         .map(|s| s.name().to_string())
@@ -224,6 +214,15 @@ pub fn train_run(
                 out.display()
             )));
         }
+        // A run whose config was saved before a field existed: the checkpoint's weight names
+        // settle it, as loading a saved model does.
+        let checkpoint = out.join(crate::trainer::files::CHECKPOINT);
+        if checkpoint.is_file() {
+            let names = dos_models::checkpoint::safetensors_names(&checkpoint)?;
+            run_cfg
+                .model
+                .match_legacy_weights(names.iter().map(String::as_str));
+        }
     } else {
         std::fs::create_dir_all(out).map_err(|e| TrainError::io(out, e))?;
     }
@@ -286,7 +285,7 @@ pub fn train_run(
     let test_m = eval(&split.test)?;
     let metrics = RunMetrics {
         model: run_cfg.model.kind().name().to_string(),
-        energy: uses_energy(&run_cfg.model),
+        energy: run_cfg.model.settings().uses_energy(),
         parameters: dos_models::parameter_count(&varmap),
         train: train_m,
         valid: valid_m,
@@ -376,7 +375,8 @@ pub fn load_run(dir: &Path, device: &Device) -> Result<LoadedRun> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::{generated_phonon_dataset, ArchOverrides};
+    use crate::generated_phonon_dataset;
+    use dos_models::ArchOverrides;
     use dos_models::ModelKind;
 
     /// A one-layer, width-16 `kind` on generated phonon data, batch 4, lr 1e-3.
@@ -482,5 +482,58 @@ pub(crate) mod tests {
         let log = crate::log::read_log(&out.join("log.jsonl")).unwrap();
         assert_eq!(log.iter().map(|r| r.epoch).collect::<Vec<_>>(), vec![1, 2]);
         assert!(log[0].valid_metrics.as_ref().unwrap()["mse_x10"].is_number());
+    }
+
+    /// A DOSTransformer run saved before `separate_kv_norm` existed (config without the field,
+    /// which now reads as the preset's `false`; weights with separate key/value norms)
+    /// resumes: the checkpoint's weight names settle the field, and the rewritten config
+    /// records it.
+    #[test]
+    fn resume_of_a_run_saved_before_separate_kv_norm() {
+        let data = generated_phonon_dataset(12, 4, 3, &GraphConfig::phonon()).unwrap();
+        let split = Split::random_80_10_10(data.len(), 2);
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("run");
+        let opts = RunOptions {
+            device: Device::Cpu,
+            resume: false,
+            progress: false,
+            init_seed: Some(1),
+            init_from: None,
+            command: None,
+            data_sha256: None,
+        };
+        let mut cfg = small_cfg(ModelKind::DosTransformer, 1);
+        let dos_models::ModelConfig::DosTransformer(c) = &mut cfg.model else {
+            panic!("not a DOSTransformer config")
+        };
+        c.separate_kv_norm = true;
+        train_run(&cfg, &data, &split, &out, &opts).unwrap();
+
+        // The saved config as an older version wrote it.
+        let mut json: serde_json::Value = read_json(&out.join(CONFIG_FILE)).unwrap();
+        json["model"]
+            .as_object_mut()
+            .unwrap()
+            .remove("separate_kv_norm")
+            .expect("the field was saved");
+        let mut legacy: RunConfig = serde_json::from_value(json).unwrap();
+        legacy.train.epochs = 2;
+        let dos_models::ModelConfig::DosTransformer(c) = &legacy.model else {
+            panic!("kind changed")
+        };
+        assert!(!c.separate_kv_norm, "the missing field reads as the preset");
+
+        let resumed = RunOptions {
+            resume: true,
+            ..opts
+        };
+        let m = train_run(&legacy, &data, &split, &out, &resumed).unwrap();
+        assert_eq!(m.epochs, 2);
+        let saved: RunConfig = read_json(&out.join(CONFIG_FILE)).unwrap();
+        let dos_models::ModelConfig::DosTransformer(c) = &saved.model else {
+            panic!("kind changed")
+        };
+        assert!(c.separate_kv_norm, "the settled field is written back");
     }
 }

@@ -1,7 +1,7 @@
 //! [`ArchOverrides`]: change the size of any model config (hidden width d, layer counts L',
 //! L1, L2, L3) from the command line, a sweep or an example.
 
-use dos_models::ModelConfig;
+use crate::ModelConfig;
 use serde::{Deserialize, Serialize};
 
 /// Size settings applied on top of a preset; `None` keeps the preset's value.
@@ -27,66 +27,22 @@ pub struct ArchOverrides {
 }
 
 impl ArchOverrides {
-    /// Writes the overrides into `cfg` (check `cfg` afterwards).
+    /// Writes the overrides into `cfg` (check `cfg` afterwards); each family applies them in
+    /// its [`crate::ModelSettings::apply_arch`].
     pub fn apply(&self, cfg: &mut ModelConfig) {
-        let half = |d: usize| (d / 2).max(1);
-        match cfg {
-            ModelConfig::DosTransformer(c) => {
-                if let Some(d) = self.hidden {
-                    c.hidden = d;
-                    c.prompt_dim = half(d);
-                }
-                if let Some(l) = self.gnn_layers {
-                    c.gnn_layers = l;
-                }
-                if let Some(l) = self.cross_layers {
-                    c.cross_layers = l;
-                }
-                if let Some(l) = self.self_layers {
-                    c.self_layers = l;
-                }
-                if let Some(l) = self.branch_cross_layers {
-                    c.branch_cross_layers = l;
-                }
-            }
-            ModelConfig::Mlp(c) => {
-                if let Some(d) = self.hidden {
-                    c.hidden = d;
-                    c.head.head_hidden = d;
-                    c.head.prompt_dim = half(d);
-                }
-            }
-            ModelConfig::GraphNetwork(c) => {
-                if let Some(d) = self.hidden {
-                    c.hidden = d;
-                    c.head.head_hidden = d;
-                    c.head.prompt_dim = half(d);
-                }
-                if let Some(l) = self.gnn_layers {
-                    c.gnn_layers = l;
-                }
-            }
-            ModelConfig::E3nnLite(c) => {
-                if let Some(d) = self.hidden {
-                    c.encoder.out_dim = d;
-                    c.encoder.channels = (d / 8).max(1);
-                    c.encoder.radial_hidden = (d / 4).max(1);
-                    c.head.head_hidden = d;
-                    c.head.prompt_dim = half(d);
-                }
-                if let Some(l) = self.gnn_layers {
-                    c.encoder.layers = l;
-                }
-            }
-        }
+        cfg.settings_mut().apply_arch(self)
+    }
+
+    /// The prompt width the paper ties to a hidden width d: d/2, at least 1.
+    pub fn prompt_width(d: usize) -> usize {
+        (d / 2).max(1)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dos_config::Check;
-    use dos_models::{ModelKind, Task};
+    use crate::{Check, ModelKind, Task};
 
     #[test]
     fn every_kind_stays_valid_and_takes_the_width() {
