@@ -1,5 +1,7 @@
-//! What the three baselines share: the output head with or without energy embeddings, and
-//! crystal-system prompt injection (paper Table 9).
+//! What the three baselines share: [`Baseline`], an [`AtomEncoder`] followed by sum pooling,
+//! the output head with or without energy embeddings, and crystal-system prompt injection
+//! (paper Table 9). [`crate::Mlp`], [`crate::GraphNetwork`] and [`crate::E3nnLite`] differ
+//! only in their encoder.
 //!
 //! Energy off: `ŷ = fc2(PReLU(fc1(LN([g | p]))))`, fc2 with M outputs.
 //! Energy on: `ŷ_m = fc2(PReLU(fc1([E_m | LN([g | p])])))`, fc2 with one output, for each of the
@@ -16,7 +18,9 @@ use dos_data::CrystalBatch;
 use dos_nn::{LayerNorm, PRelu};
 use serde::{Deserialize, Serialize};
 
+use crate::loss::{batch_rmse, targets};
 use crate::prompt_config::PromptConfig;
+use crate::DosModel;
 
 /// Where a baseline receives the crystal-system prompt (paper Table 9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -64,6 +68,12 @@ impl BaselineHeadConfig {
             prompt_dim: 128,
             prompts: PromptConfig::default(),
         }
+    }
+
+    /// Sets the widths the paper ties to a hidden width d: head width d, prompt width d/2.
+    pub fn set_width(&mut self, d: usize) {
+        self.head_hidden = d;
+        self.prompt_dim = crate::ArchOverrides::prompt_width(d);
     }
 
     pub(crate) fn check_fields(&self, prefix: &str) -> crate::Result<()> {
@@ -222,6 +232,89 @@ impl BaselineTail {
 }
 
 /// Sum of atom rows per crystal: (N, d) -> (B, d).
-pub(crate) fn sum_pool(h: &Tensor, batch: &CrystalBatch) -> Result<Tensor> {
+fn sum_pool(h: &Tensor, batch: &CrystalBatch) -> Result<Tensor> {
     dos_graph::pool(h, &batch.node_crystal, batch.len(), dos_graph::Pooling::Sum)
 }
+
+/// The atom encoder of a baseline, the one part in which the baselines differ.
+pub trait AtomEncoder: Send + Sync {
+    /// Atom embeddings `(N, d)` of `batch`. `shift` holds the position-1 prompt of each atom's
+    /// crystal, `(N, d_prompt)`, when the baseline injects one; the encoder adds it where it
+    /// takes it (to its output, or to its input scalars).
+    fn encode(&self, batch: &CrystalBatch, shift: Option<&Tensor>) -> Result<Tensor>;
+}
+
+/// A baseline: `ŷ = head(Σ_i encoder(atoms)_i)` per crystal, with the crystal-system prompt
+/// injected at position 1 (into the encoder) or 2 (beside the pooled vector).
+///
+/// Parameter names: the encoder's (`encoder.*` or `gnn.*`), `prompts.*`, `head.*`.
+///
+/// # Shapes
+/// batch -> (B, M)
+#[derive(Debug, Clone)]
+pub struct Baseline<E> {
+    encoder: E,
+    tail: BaselineTail,
+    n_energies: usize,
+}
+
+impl<E> Baseline<E> {
+    /// The baseline of `encoder`, whose atom embeddings are `atom_dim` wide at the prompt's
+    /// position 1 and `pooled_dim` wide at its output, under `vb` (prompts and head).
+    pub(crate) fn with_encoder(
+        encoder: E,
+        atom_dim: usize,
+        pooled_dim: usize,
+        head: &BaselineHeadConfig,
+        vb: VarBuilder,
+    ) -> Result<Self> {
+        Ok(Self {
+            encoder,
+            tail: BaselineTail::new(atom_dim, pooled_dim, head, vb)?,
+            n_energies: head.n_energies,
+        })
+    }
+}
+
+impl<E: AtomEncoder> DosModel for Baseline<E> {
+    fn n_energies(&self) -> usize {
+        self.n_energies
+    }
+
+    fn predict(&self, batch: &CrystalBatch) -> Result<Tensor> {
+        let shift = self.tail.atom_prompts(batch)?;
+        let h = self.encoder.encode(batch, shift.as_ref())?;
+        self.tail.forward(&sum_pool(&h, batch)?, batch)
+    }
+
+    fn loss(&self, batch: &CrystalBatch) -> Result<Tensor> {
+        batch_rmse(&self.predict(batch)?, &targets(batch, self.n_energies)?)
+    }
+}
+
+/// The [`crate::ModelSettings`] methods every baseline config answers from its `head:
+/// BaselineHeadConfig` and `precision` fields; the config's impl adds `input_widths`,
+/// `set_input_widths` and `apply_arch`.
+macro_rules! baseline_head_settings {
+    () => {
+        fn precision(&self) -> crate::Precision {
+            self.precision
+        }
+        fn set_precision(&mut self, precision: crate::Precision) {
+            self.precision = precision;
+        }
+        fn n_energies(&self) -> usize {
+            self.head.n_energies
+        }
+        fn prompts(&self) -> &crate::PromptConfig {
+            &self.head.prompts
+        }
+        fn prompts_mut(&mut self) -> &mut crate::PromptConfig {
+            &mut self.head.prompts
+        }
+        fn uses_energy(&self) -> bool {
+            self.head.energy
+        }
+    };
+}
+pub(crate) use baseline_head_settings;

@@ -42,9 +42,8 @@ use dos_config::{Check, Checked};
 use dos_data::CrystalBatch;
 use serde::{Deserialize, Serialize};
 
-use crate::baseline::{sum_pool, BaselineHeadConfig, BaselineTail};
-use crate::loss::{batch_rmse, targets};
-use crate::{DosModel, Precision};
+use crate::baseline::{AtomEncoder, Baseline, BaselineHeadConfig};
+use crate::Precision;
 
 /// Radial basis expansion of an edge length ρ on `[0, r_c]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -468,29 +467,12 @@ impl Check for E3nnLiteConfig {
 }
 
 impl crate::ModelSettings for E3nnLiteConfig {
-    fn precision(&self) -> Precision {
-        self.precision
-    }
-    fn set_precision(&mut self, precision: Precision) {
-        self.precision = precision;
-    }
-    fn n_energies(&self) -> usize {
-        self.head.n_energies
-    }
+    crate::baseline::baseline_head_settings!();
     fn input_widths(&self) -> (usize, Option<usize>) {
         (self.encoder.node_in, None)
     }
     fn set_input_widths(&mut self, node_in: usize, _edge_in: usize) {
         self.encoder.node_in = node_in;
-    }
-    fn prompts(&self) -> &crate::PromptConfig {
-        &self.head.prompts
-    }
-    fn prompts_mut(&mut self) -> &mut crate::PromptConfig {
-        &mut self.head.prompts
-    }
-    fn uses_energy(&self) -> bool {
-        self.head.energy
     }
     /// d sets the pooled width d, d/8 channels per irrep kind and a radial MLP of width d/4.
     fn apply_arch(&mut self, o: &crate::ArchOverrides) {
@@ -498,71 +480,49 @@ impl crate::ModelSettings for E3nnLiteConfig {
             self.encoder.out_dim = d;
             self.encoder.channels = (d / 8).max(1);
             self.encoder.radial_hidden = (d / 4).max(1);
+            self.head.set_width(d);
         }
         if let Some(l) = o.gnn_layers {
             self.encoder.layers = l;
         }
-        if let Some(d) = o.hidden {
-            self.head.head_hidden = d;
-            self.head.prompt_dim = crate::ArchOverrides::prompt_width(d);
-        }
     }
 }
 
-/// E(3)-equivariant baseline: [`E3nnEncoder`] -> sum pooling -> [`crate::baseline::OutputHead`].
+/// E(3)-equivariant baseline: [`E3nnEncoder`] as the [`AtomEncoder`] of a [`Baseline`]
+/// (sum pooling, then [`crate::baseline::OutputHead`]).
 ///
 /// Parameter names: `encoder.*`, `prompts.*`, `head.*`.
 ///
 /// # Shapes
 /// batch -> (B, M)
-#[derive(Debug, Clone)]
-pub struct E3nnLite {
-    encoder: E3nnEncoder,
-    tail: BaselineTail,
-    n_energies: usize,
-}
+pub type E3nnLite = Baseline<E3nnEncoder>;
 
 impl E3nnLite {
     /// Builds (or loads) the model under `vb`.
     pub fn new(cfg: &Checked<E3nnLiteConfig>, vb: VarBuilder) -> Result<Self> {
-        Ok(Self {
-            encoder: E3nnEncoder::new(&cfg.encoder, vb.pp("encoder"))?,
-            tail: BaselineTail::new(
-                cfg.encoder.channels,
-                cfg.encoder.out_dim,
-                &cfg.head,
-                vb.clone(),
-            )?,
-            n_energies: cfg.head.n_energies,
-        })
+        let encoder = E3nnEncoder::new(&cfg.encoder, vb.pp("encoder"))?;
+        let (atom_dim, pooled_dim) = (cfg.encoder.channels, cfg.encoder.out_dim);
+        Baseline::with_encoder(encoder, atom_dim, pooled_dim, &cfg.head, vb)
     }
 }
 
-impl DosModel for E3nnLite {
-    fn n_energies(&self) -> usize {
-        self.n_energies
-    }
-
-    fn predict(&self, batch: &CrystalBatch) -> Result<Tensor> {
-        let shift = self.tail.atom_prompts(batch)?;
-        let h = self.encoder.forward(&E3nnInput {
+/// The position-1 prompt shifts the embedded scalars before the first equivariant layer.
+impl AtomEncoder for E3nnEncoder {
+    fn encode(&self, batch: &CrystalBatch, shift: Option<&Tensor>) -> Result<Tensor> {
+        self.forward(&E3nnInput {
             node_features: &batch.node_features,
             edge_vectors: &batch.edge_vectors,
             senders: &batch.senders,
             receivers: &batch.receivers,
-            scalar_shift: shift.as_ref(),
-        })?;
-        self.tail.forward(&sum_pool(&h, batch)?, batch)
-    }
-
-    fn loss(&self, batch: &CrystalBatch) -> Result<Tensor> {
-        batch_rmse(&self.predict(batch)?, &targets(batch, self.n_energies)?)
+            scalar_shift: shift,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::DosModel;
     use crate::synthetic::{
         batch_from_graphs, random_orthogonal, SplitMix64, SyntheticCrystal, SyntheticSpec,
     };

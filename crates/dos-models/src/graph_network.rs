@@ -11,9 +11,8 @@ use dos_data::CrystalBatch;
 use dos_graph::{Aggregation, Gnn, GnnConfig, GraphInput};
 use serde::{Deserialize, Serialize};
 
-use crate::baseline::{sum_pool, BaselineHeadConfig, BaselineTail};
-use crate::loss::{batch_rmse, targets};
-use crate::{DosModel, Precision};
+use crate::baseline::{AtomEncoder, Baseline, BaselineHeadConfig};
+use crate::Precision;
 
 /// Configuration of [`GraphNetwork`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -106,15 +105,7 @@ impl Check for GraphNetworkConfig {
 }
 
 impl crate::ModelSettings for GraphNetworkConfig {
-    fn precision(&self) -> Precision {
-        self.precision
-    }
-    fn set_precision(&mut self, precision: Precision) {
-        self.precision = precision;
-    }
-    fn n_energies(&self) -> usize {
-        self.head.n_energies
-    }
+    crate::baseline::baseline_head_settings!();
     fn input_widths(&self) -> (usize, Option<usize>) {
         (self.node_in, Some(self.edge_in))
     }
@@ -122,72 +113,46 @@ impl crate::ModelSettings for GraphNetworkConfig {
         self.node_in = node_in;
         self.edge_in = edge_in;
     }
-    fn prompts(&self) -> &crate::PromptConfig {
-        &self.head.prompts
-    }
-    fn prompts_mut(&mut self) -> &mut crate::PromptConfig {
-        &mut self.head.prompts
-    }
-    fn uses_energy(&self) -> bool {
-        self.head.energy
-    }
     fn apply_arch(&mut self, o: &crate::ArchOverrides) {
         if let Some(d) = o.hidden {
             self.hidden = d;
+            self.head.set_width(d);
         }
         if let Some(l) = o.gnn_layers {
             self.gnn_layers = l;
         }
-        if let Some(d) = o.hidden {
-            self.head.head_hidden = d;
-            self.head.prompt_dim = crate::ArchOverrides::prompt_width(d);
-        }
     }
 }
 
-/// Graph-network baseline.
+/// Graph-network baseline: DOSTransformer's [`Gnn`] as the [`AtomEncoder`] of a [`Baseline`].
 ///
 /// Parameter names: `gnn.*`, `prompts.*`, `head.*`.
 ///
 /// # Shapes
 /// batch -> (B, M)
-#[derive(Debug, Clone)]
-pub struct GraphNetwork {
-    gnn: Gnn,
-    tail: BaselineTail,
-    n_energies: usize,
-}
+pub type GraphNetwork = Baseline<Gnn>;
 
 impl GraphNetwork {
     /// Builds (or loads) the model under `vb`.
     pub fn new(cfg: &Checked<GraphNetworkConfig>, vb: VarBuilder) -> Result<Self> {
-        Ok(Self {
-            gnn: Gnn::new(&cfg.part(GraphNetworkConfig::gnn), vb.pp("gnn"))?,
-            tail: BaselineTail::new(cfg.hidden, cfg.hidden, &cfg.head, vb.clone())?,
-            n_energies: cfg.head.n_energies,
-        })
+        let gnn = Gnn::new(&cfg.part(GraphNetworkConfig::gnn), vb.pp("gnn"))?;
+        Baseline::with_encoder(gnn, cfg.hidden, cfg.hidden, &cfg.head, vb)
     }
 }
 
-impl DosModel for GraphNetwork {
-    fn n_energies(&self) -> usize {
-        self.n_energies
-    }
-
-    fn predict(&self, batch: &CrystalBatch) -> Result<Tensor> {
-        let mut h = self.gnn.forward(&GraphInput {
+/// The position-1 prompt is added to every row of the GNN's output (its encoder and processor
+/// run as one call).
+impl AtomEncoder for Gnn {
+    fn encode(&self, batch: &CrystalBatch, shift: Option<&Tensor>) -> Result<Tensor> {
+        let h = self.forward(&GraphInput {
             node_features: &batch.node_features,
             edge_features: &batch.edge_features,
             senders: &batch.senders,
             receivers: &batch.receivers,
         })?;
-        if let Some(p) = self.tail.atom_prompts(batch)? {
-            h = (h + p)?;
+        match shift {
+            Some(p) => h + p,
+            None => Ok(h),
         }
-        self.tail.forward(&sum_pool(&h, batch)?, batch)
-    }
-
-    fn loss(&self, batch: &CrystalBatch) -> Result<Tensor> {
-        batch_rmse(&self.predict(batch)?, &targets(batch, self.n_energies)?)
     }
 }

@@ -51,7 +51,7 @@ mod testing;
 
 pub use any_model::AnyModel;
 pub use arch_overrides::ArchOverrides;
-pub use baseline::{BaselineHeadConfig, OutputHead, SystemInjection};
+pub use baseline::{AtomEncoder, Baseline, BaselineHeadConfig, OutputHead, SystemInjection};
 pub use checkpoint::{load_checkpoint, parameter_count, save_checkpoint, LoadedModel};
 pub use config::{ModelConfig, ModelKind, ModelSettings, Task};
 pub use dos_attn::UnseenRule;

@@ -11,9 +11,8 @@ use dos_data::CrystalBatch;
 use dos_nn::EncoderMlp;
 use serde::{Deserialize, Serialize};
 
-use crate::baseline::{sum_pool, BaselineHeadConfig, BaselineTail};
-use crate::loss::{batch_rmse, targets};
-use crate::{DosModel, Precision};
+use crate::baseline::{AtomEncoder, Baseline, BaselineHeadConfig};
+use crate::Precision;
 
 /// Configuration of [`Mlp`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,79 +73,44 @@ impl Check for MlpConfig {
 }
 
 impl crate::ModelSettings for MlpConfig {
-    fn precision(&self) -> Precision {
-        self.precision
-    }
-    fn set_precision(&mut self, precision: Precision) {
-        self.precision = precision;
-    }
-    fn n_energies(&self) -> usize {
-        self.head.n_energies
-    }
+    crate::baseline::baseline_head_settings!();
     fn input_widths(&self) -> (usize, Option<usize>) {
         (self.node_in, None)
     }
     fn set_input_widths(&mut self, node_in: usize, _edge_in: usize) {
         self.node_in = node_in;
     }
-    fn prompts(&self) -> &crate::PromptConfig {
-        &self.head.prompts
-    }
-    fn prompts_mut(&mut self) -> &mut crate::PromptConfig {
-        &mut self.head.prompts
-    }
-    fn uses_energy(&self) -> bool {
-        self.head.energy
-    }
     fn apply_arch(&mut self, o: &crate::ArchOverrides) {
         if let Some(d) = o.hidden {
             self.hidden = d;
-        }
-        if let Some(d) = o.hidden {
-            self.head.head_hidden = d;
-            self.head.prompt_dim = crate::ArchOverrides::prompt_width(d);
+            self.head.set_width(d);
         }
     }
 }
 
-/// Atom-wise MLP baseline.
+/// Atom-wise MLP baseline: [`EncoderMlp`] as the [`AtomEncoder`] of a [`Baseline`].
 ///
 /// Parameter names: `encoder.*`, `prompts.*`, `head.*`.
 ///
 /// # Shapes
 /// batch -> (B, M)
-#[derive(Debug, Clone)]
-pub struct Mlp {
-    encoder: EncoderMlp,
-    tail: BaselineTail,
-    n_energies: usize,
-}
+pub type Mlp = Baseline<EncoderMlp>;
 
 impl Mlp {
     /// Builds (or loads) the model under `vb`.
     pub fn new(cfg: &Checked<MlpConfig>, vb: VarBuilder) -> Result<Self> {
-        Ok(Self {
-            encoder: EncoderMlp::new(cfg.node_in, cfg.hidden, vb.pp("encoder"))?,
-            tail: BaselineTail::new(cfg.hidden, cfg.hidden, &cfg.head, vb.clone())?,
-            n_energies: cfg.head.n_energies,
-        })
+        let encoder = EncoderMlp::new(cfg.node_in, cfg.hidden, vb.pp("encoder"))?;
+        Baseline::with_encoder(encoder, cfg.hidden, cfg.hidden, &cfg.head, vb)
     }
 }
 
-impl DosModel for Mlp {
-    fn n_energies(&self) -> usize {
-        self.n_energies
-    }
-
-    fn predict(&self, batch: &CrystalBatch) -> Result<Tensor> {
-        let mut h = self.encoder.forward(&batch.node_features)?;
-        if let Some(p) = self.tail.atom_prompts(batch)? {
-            h = (h + p)?;
+/// The position-1 prompt is added to every atom's embedding.
+impl AtomEncoder for EncoderMlp {
+    fn encode(&self, batch: &CrystalBatch, shift: Option<&Tensor>) -> Result<Tensor> {
+        let h = self.forward(&batch.node_features)?;
+        match shift {
+            Some(p) => h + p,
+            None => Ok(h),
         }
-        self.tail.forward(&sum_pool(&h, batch)?, batch)
-    }
-
-    fn loss(&self, batch: &CrystalBatch) -> Result<Tensor> {
-        batch_rmse(&self.predict(batch)?, &targets(batch, self.n_energies)?)
     }
 }

@@ -10,7 +10,7 @@ use candle_core::backprop::GradStore;
 use candle_core::{Result, Tensor, Var};
 use dos_data::CrystalBatch;
 use dos_models::loss::targets;
-use dos_models::{AnyModel, Branch, DosModel, DosTransformer, E3nnLite, GraphNetwork, Mlp, Trunk};
+use dos_models::{AnyModel, AtomEncoder, Baseline, Branch, DosModel, DosTransformer, Trunk};
 use dos_nn::SummedGrads;
 
 /// A model the trainer can take gradient steps on.
@@ -32,9 +32,7 @@ pub fn loss_and_grads_in_one_part<M: DosModel + ?Sized>(
     Ok((loss, grads.into()))
 }
 
-impl Backward for Mlp {}
-impl Backward for GraphNetwork {}
-impl Backward for E3nnLite {}
+impl<E: AtomEncoder> Backward for Baseline<E> {}
 
 impl Backward for DosTransformer {
     /// On the CPU the two branches back-propagate in parallel
