@@ -522,11 +522,11 @@ impl AtomEncoder for E3nnEncoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::DosModel;
     use crate::synthetic::{
         batch_from_graphs, random_orthogonal, SplitMix64, SyntheticCrystal, SyntheticSpec,
     };
     use crate::testing::{tiny_e3nn, CUTOFF, EDGE_IN, M, NODE_IN};
+    use crate::DosModel;
     use crate::SystemInjection;
     use candle_core::{DType, Device};
     use candle_nn::VarMap;

@@ -404,6 +404,19 @@ pub(crate) mod tests {
         }
     }
 
+    /// Fresh-run options on the CPU: no progress bar, initial weights of seed 1.
+    fn quiet_options() -> RunOptions {
+        RunOptions {
+            device: Device::Cpu,
+            resume: false,
+            progress: false,
+            init_seed: Some(1),
+            init_from: None,
+            command: None,
+            data_sha256: None,
+        }
+    }
+
     /// Train, write the folder, read it back: the reloaded best model scores the test split
     /// exactly as `metrics.json` says; resuming extends the same run.
     #[test]
@@ -412,15 +425,7 @@ pub(crate) mod tests {
         let split = Split::random_80_10_10(data.len(), 5);
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("run");
-        let opts = RunOptions {
-            device: Device::Cpu,
-            resume: false,
-            progress: false,
-            init_seed: Some(1),
-            init_from: None,
-            command: None,
-            data_sha256: None,
-        };
+        let opts = quiet_options();
         let cfg = small_cfg(ModelKind::GraphNetwork, 1);
         let m = train_run(&cfg, &data, &split, &out, &opts).unwrap();
         for f in [
@@ -494,15 +499,7 @@ pub(crate) mod tests {
         let split = Split::random_80_10_10(data.len(), 2);
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("run");
-        let opts = RunOptions {
-            device: Device::Cpu,
-            resume: false,
-            progress: false,
-            init_seed: Some(1),
-            init_from: None,
-            command: None,
-            data_sha256: None,
-        };
+        let opts = quiet_options();
         let mut cfg = small_cfg(ModelKind::DosTransformer, 1);
         let dos_models::ModelConfig::DosTransformer(c) = &mut cfg.model else {
             panic!("not a DOSTransformer config")
