@@ -26,6 +26,7 @@ use dos_data::physics::random_crystal::RandomCrystalConfig;
 use dos_data::physics::slater_koster::SlaterKosterConfig;
 use dos_data::physics::tight_binding::TightBindingConfig;
 use dos_data::symmetry::CrystalSystem;
+use dos_data::Check;
 use dos_data::Crystal;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -112,7 +113,7 @@ fn parse_grid(s: &str, what: &str) -> anyhow::Result<MonkhorstPack> {
         n,
         gamma_centred: true,
     };
-    grid.validate()?;
+    grid.check()?;
     Ok(grid)
 }
 
@@ -207,8 +208,10 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
                 max_species: args.max_species,
                 ..RandomCrystalConfig::default()
             };
-            config.validate()?;
-            CrystalSource::Random { n, config }
+            CrystalSource::Random {
+                n,
+                config: config.check()?,
+            }
         }
         (None, None) => bail!("give --structures FILE or --random N"),
     };
@@ -225,7 +228,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     });
     let tick = || bar.inc(1);
     let random_config = match &source {
-        CrystalSource::Random { config, .. } => serde_json::to_value(config)?,
+        CrystalSource::Random { config, .. } => serde_json::to_value(config.get())?,
         CrystalSource::Given(_) => serde_json::Value::Null,
     };
     let (path, model_config) = match args.kind {
@@ -234,7 +237,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
                 q_grid: parse_grid(&args.q_grid, "q-grid")?,
                 ..PhononConfig::default()
             };
-            let records = phonon_records(&source, &cfg, args.seed, &tick)?;
+            let records = phonon_records(&source, &cfg.check()?, args.seed, &tick)?;
             bar.finish();
             (
                 write_phonon_dataset(&args.out, &records, args.seed)?,
@@ -258,8 +261,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
                     ..SlaterKosterConfig::default()
                 }),
             };
-            cfg.validate()?;
-            let records = electron_records(&source, &cfg, args.seed, &tick)?;
+            let records = electron_records(&source, &cfg.check()?, args.seed, &tick)?;
             bar.finish();
             (
                 write_electron_dataset(&args.out, &records, args.seed)?,

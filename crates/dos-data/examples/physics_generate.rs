@@ -17,9 +17,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let n: usize = args.next().map_or(Ok(1000), |s| s.parse())?;
     let seed: u64 = args.next().map_or(Ok(0), |s| s.parse())?;
+    let random = RandomCrystalConfig::default().check()?;
     let source = CrystalSource::Random {
         n,
-        config: RandomCrystalConfig::default(),
+        config: random.clone(),
     };
     println!("threads: {}", rayon::current_num_threads());
 
@@ -27,7 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let crystals: Vec<_> = (0..n.min(200))
         .map(|i| {
             random_crystal_seeded(
-                &RandomCrystalConfig::default(),
+                &random,
                 dos_data::physics::generate::crystal_seed(seed, i as u64),
             )
         })
@@ -49,7 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .for_each(|c| per_system[c.system.index()] += 1);
     println!("per system (cubic..triclinic): {per_system:?}");
     // Highest frequency at Gamma and the zone corner, to check the 0..1000 cm^-1 window.
-    let cfg = PhononConfig::default();
+    let cfg = PhononConfig::default().check()?;
     let mut maxima: Vec<f64> = crystals
         .iter()
         .map(|c| {
@@ -83,7 +84,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("phonon DOS all zero in window: {zero_dos}");
 
     let t = Instant::now();
-    let electrons = electron_records(&source, &ElectronModel::default(), seed, &|| {})?;
+    let electrons = electron_records(&source, &ElectronModel::default().check()?, seed, &|| {})?;
     let te = t.elapsed().as_secs_f64();
     println!(
         "electron: {n} crystals in {te:.1} s ({:.2} ms/crystal)",

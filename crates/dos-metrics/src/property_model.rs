@@ -20,6 +20,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_finite, MetricsError, Result};
+use dos_data::{Check, Checked};
 
 /// Settings of [`PropertyRegressor::fit`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,7 +53,8 @@ impl PropertyRegressorConfig {
         }
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Every field.
+    fn check_fields(&self) -> Result<()> {
         let bad = |field, message: String| Err(MetricsError::Invalid { field, message });
         if self.hidden.contains(&0) {
             return bad(
@@ -79,6 +81,16 @@ impl PropertyRegressorConfig {
             );
         }
         Ok(())
+    }
+}
+
+impl Check for PropertyRegressorConfig {
+    type Checked = Checked<PropertyRegressorConfig>;
+    type Error = MetricsError;
+
+    /// Checks every field (see `check_fields`).
+    fn check(&self) -> Result<Checked<PropertyRegressorConfig>> {
+        Checked::after(self, Self::check_fields)
     }
 }
 
@@ -122,8 +134,11 @@ impl PropertyRegressor {
     /// Builds an untrained network (seeded PyTorch-style init: `U(-1/sqrt(fan_in),
     /// 1/sqrt(fan_in))` for weights and biases). Its parameters live in a [`VarMap`] with keys
     /// `layers.{i}.weight` / `layers.{i}.bias`.
-    pub fn new(in_dim: usize, cfg: &PropertyRegressorConfig, device: &Device) -> Result<Self> {
-        cfg.validate()?;
+    pub fn new(
+        in_dim: usize,
+        cfg: &Checked<PropertyRegressorConfig>,
+        device: &Device,
+    ) -> Result<Self> {
         if in_dim == 0 {
             return Err(MetricsError::Empty { what: "dos grid" });
         }
@@ -167,7 +182,11 @@ impl PropertyRegressor {
     ///
     /// # Shapes
     /// `true_dos: (B, M)`, `y: (B,)`.
-    pub fn fit(true_dos: &[Vec<f64>], y: &[f64], cfg: &PropertyRegressorConfig) -> Result<Self> {
+    pub fn fit(
+        true_dos: &[Vec<f64>],
+        y: &[f64],
+        cfg: &Checked<PropertyRegressorConfig>,
+    ) -> Result<Self> {
         if true_dos.is_empty() {
             return Err(MetricsError::Empty {
                 what: "training dos",
@@ -326,7 +345,7 @@ mod tests {
             epochs: 60,
             ..PropertyRegressorConfig::paper()
         };
-        let model = PropertyRegressor::fit(&x, &y, &cfg).unwrap();
+        let model = PropertyRegressor::fit(&x, &y, &cfg.check().unwrap()).unwrap();
         let (xt, yt) = synthetic(200, 51, 2);
         let pred = model.predict(&xt).unwrap();
         let err = scalar_errors(&pred, &yt).unwrap();
@@ -335,7 +354,7 @@ mod tests {
         assert!(err.mae < 0.01, "{err:?}");
         assert!(err.r2 > 0.9, "{err:?}");
         // Same seed, same model.
-        let again = PropertyRegressor::fit(&x, &y, &cfg)
+        let again = PropertyRegressor::fit(&x, &y, &cfg.check().unwrap())
             .unwrap()
             .predict(&xt)
             .unwrap();
@@ -348,7 +367,7 @@ mod tests {
             hidden: vec![5, 4],
             ..PropertyRegressorConfig::paper()
         };
-        let model = PropertyRegressor::new(6, &cfg, &Device::Cpu).unwrap();
+        let model = PropertyRegressor::new(6, &cfg.check().unwrap(), &Device::Cpu).unwrap();
         let (x, y) = synthetic(3, 6, 3);
         let x = to_matrix(&x, 6, &Device::Cpu).unwrap();
         let y = Tensor::from_vec(y, (3, 1), &Device::Cpu).unwrap();
@@ -372,7 +391,7 @@ mod tests {
     #[test]
     fn shapes_and_errors() {
         let cfg = PropertyRegressorConfig::paper();
-        let model = PropertyRegressor::new(4, &cfg, &Device::Cpu).unwrap();
+        let model = PropertyRegressor::new(4, &cfg.check().unwrap(), &Device::Cpu).unwrap();
         let x = Tensor::zeros((7, 4), DType::F64, &Device::Cpu).unwrap();
         assert_eq!(model.forward(&x).unwrap().dims(), &[7, 1]);
         assert_eq!(model.predict(&vec![vec![0.0; 4]; 3]).unwrap().len(), 3);
@@ -380,8 +399,11 @@ mod tests {
             model.predict(&[vec![0.0; 4], vec![0.0; 3]]),
             Err(MetricsError::LengthMismatch { index: 1, .. })
         ));
-        assert!(PropertyRegressor::fit(&[vec![0.0; 4]], &[1.0, 2.0], &cfg).is_err());
+        assert!(
+            PropertyRegressor::fit(&[vec![0.0; 4]], &[1.0, 2.0], &cfg.check().unwrap()).is_err()
+        );
         let bad = PropertyRegressorConfig { epochs: 0, ..cfg };
-        assert!(PropertyRegressor::new(4, &bad, &Device::Cpu).is_err());
+        let e = bad.check().expect_err("0 epochs are refused").to_string();
+        assert!(e.contains("epochs"), "{e}");
     }
 }

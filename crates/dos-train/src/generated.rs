@@ -30,9 +30,10 @@ pub fn generated_phonon_dataset(
             max_species: 3,
             max_atoms: max_atoms.max(1),
             ..RandomCrystalConfig::default()
-        },
+        }
+        .check()?,
     };
-    let records = phonon_records(&source, &PhononConfig::default(), seed, &|| {})?;
+    let records = phonon_records(&source, &PhononConfig::default().check()?, seed, &|| {})?;
     let energies = records
         .first()
         .map(|r| r.frequencies.clone())

@@ -2,8 +2,9 @@
 
 use super::slater_koster::SlaterKosterConfig;
 use super::tight_binding::{TightBindingConfig, TightBindingDos};
-use crate::error::Result;
+use crate::error::{DataError, Result};
 use crate::Crystal;
+use dos_config::{Check, Checked};
 
 /// Which tight-binding model computes an electron DOS, with its settings.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -22,26 +23,31 @@ impl Default for ElectronModel {
     }
 }
 
-impl ElectronModel {
-    /// Check the settings.
-    ///
-    /// # Errors
-    /// The first field out of range.
-    pub fn validate(&self) -> Result<()> {
-        match self {
-            Self::S(c) => c.validate(),
-            Self::Sp3(c) => c.validate(),
-        }
-    }
+impl Check for ElectronModel {
+    type Checked = Checked<ElectronModel>;
+    type Error = DataError;
 
-    /// Electron DOS, Fermi level and gap of `crystal`.
-    ///
-    /// # Errors
-    /// As the chosen model's `electron_dos`.
-    pub fn electron_dos(&self, crystal: &Crystal) -> Result<TightBindingDos> {
-        match self {
-            Self::S(c) => super::tight_binding::electron_dos(crystal, c),
-            Self::Sp3(c) => super::slater_koster::electron_dos(crystal, c),
+    /// Checks the chosen model's settings.
+    fn check(&self) -> Result<Checked<ElectronModel>> {
+        Checked::after(self, |m| match m {
+            Self::S(c) => c.check().map(|_| ()),
+            Self::Sp3(c) => c.check().map(|_| ()),
+        })
+    }
+}
+
+/// Electron DOS, Fermi level and gap of `crystal` under the chosen model.
+///
+/// # Errors
+/// As the chosen model's `electron_dos`.
+pub fn electron_dos(model: &Checked<ElectronModel>, crystal: &Crystal) -> Result<TightBindingDos> {
+    // Each arm's payload was checked by `ElectronModel::check`.
+    match model.get() {
+        ElectronModel::S(c) => {
+            super::tight_binding::electron_dos(crystal, &model.part(|_| c.clone()))
+        }
+        ElectronModel::Sp3(c) => {
+            super::slater_koster::electron_dos(crystal, &model.part(|_| c.clone()))
         }
     }
 }

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde_json::{json, Value};
 
-use super::electron_model::ElectronModel;
+use super::electron_model::{electron_dos, ElectronModel};
 use super::phonon::{phonon_dos, PhononConfig};
 use super::random_crystal::{random_crystal_seeded, RandomCrystalConfig};
 use crate::dos::document::ElectronDosDocument;
@@ -31,6 +31,7 @@ use crate::io::pymatgen::{crystal_to_pymatgen_value, pymatgen_value_to_crystal};
 use crate::split::Split;
 use crate::symmetry::{analyze, CrystalSystem, SymmetryConfig};
 use crate::Crystal;
+use dos_config::{Check, Checked};
 
 /// File name of a generated phonon dataset (the benchmark's name).
 pub const PHONON_FILE: &str = "phonon_dos.csv";
@@ -45,7 +46,7 @@ pub enum CrystalSource {
         /// Number of crystals.
         n: usize,
         /// How to draw them.
-        config: RandomCrystalConfig,
+        config: Checked<RandomCrystalConfig>,
     },
     /// Given crystals with their ids.
     Given(Vec<(String, Crystal)>),
@@ -93,11 +94,10 @@ pub fn crystal_seed(seed: u64, index: u64) -> u64 {
 /// The first error met (invalid configuration, a random crystal not found, bad element).
 pub fn phonon_records(
     source: &CrystalSource,
-    cfg: &PhononConfig,
+    cfg: &Checked<PhononConfig>,
     seed: u64,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Vec<PhononRecord>> {
-    cfg.validate()?;
     (0..source.len())
         .into_par_iter()
         .map(|i| {
@@ -138,16 +138,15 @@ pub struct ElectronRecord {
 /// The first error met.
 pub fn electron_records(
     source: &CrystalSource,
-    model: &ElectronModel,
+    model: &Checked<ElectronModel>,
     seed: u64,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Vec<ElectronRecord>> {
-    model.validate()?;
     (0..source.len())
         .into_par_iter()
         .map(|i| {
             let (id, crystal) = source.get(i, seed)?;
-            let dos = model.electron_dos(&crystal).map_err(|e| labelled(&id, e))?;
+            let dos = electron_dos(model, &crystal).map_err(|e| labelled(&id, e))?;
             let document = dos.to_document().map_err(|e| labelled(&id, e))?;
             let sym = analyze(&crystal, &SymmetryConfig::default()).ok();
             progress();
@@ -391,13 +390,14 @@ pub fn embedded_phonon_dataset(n: usize, seed: u64) -> Result<Vec<PhononRecord>>
         config: RandomCrystalConfig {
             max_atoms: 20,
             ..RandomCrystalConfig::default()
-        },
+        }
+        .check()?,
     };
     let cfg = PhononConfig {
         q_grid: super::kgrid::MonkhorstPack::gamma(3),
         ..PhononConfig::default()
     };
-    phonon_records(&source, &cfg, seed, &|| {})
+    phonon_records(&source, &cfg.check()?, seed, &|| {})
 }
 
 #[cfg(test)]
@@ -436,20 +436,25 @@ mod tests {
             config: RandomCrystalConfig {
                 max_atoms: 8,
                 ..RandomCrystalConfig::default()
-            },
+            }
+            .check()
+            .unwrap(),
         };
         let cfg = PhononConfig {
             q_grid: super::super::kgrid::MonkhorstPack::gamma(2),
             ..PhononConfig::default()
         };
         let done = AtomicUsize::new(0);
-        let records = phonon_records(&source, &cfg, 5, &|| {
+        let records = phonon_records(&source, &cfg.check().unwrap(), 5, &|| {
             done.fetch_add(1, Ordering::Relaxed);
         })
         .unwrap();
         assert_eq!(done.load(Ordering::Relaxed), 12);
         // Deterministic regardless of threads: same seed, same records.
-        assert_eq!(records, phonon_records(&source, &cfg, 5, &|| {}).unwrap());
+        assert_eq!(
+            records,
+            phonon_records(&source, &cfg.check().unwrap(), 5, &|| {}).unwrap()
+        );
         let dir = tempfile::tempdir().unwrap();
         let path = write_phonon_dataset(dir.path(), &records, 5).unwrap();
         let back = read_phonon_csv(&path).unwrap();
@@ -472,13 +477,15 @@ mod tests {
             config: RandomCrystalConfig {
                 max_atoms: 8,
                 ..RandomCrystalConfig::default()
-            },
+            }
+            .check()
+            .unwrap(),
         };
         let model = ElectronModel::Sp3(super::super::slater_koster::SlaterKosterConfig {
             k_grid: Some(super::super::kgrid::MonkhorstPack::gamma(3)),
             ..Default::default()
         });
-        let records = electron_records(&source, &model, 9, &|| {}).unwrap();
+        let records = electron_records(&source, &model.check().unwrap(), 9, &|| {}).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = write_electron_dataset(dir.path(), &records, 9).unwrap();
         let back = read_electron_dataset(&path).unwrap();

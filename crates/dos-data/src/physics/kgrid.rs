@@ -2,6 +2,7 @@
 
 use crate::crystal::inverse3;
 use crate::error::{DataError, Result};
+use dos_config::{Check, Checked};
 
 /// A Monkhorst-Pack grid of `n[0] x n[1] x n[2]` points in the first Brillouin zone.
 ///
@@ -17,6 +18,16 @@ pub struct MonkhorstPack {
     pub gamma_centred: bool,
 }
 
+impl Check for MonkhorstPack {
+    type Checked = Checked<MonkhorstPack>;
+    type Error = DataError;
+
+    /// Checks every field (see `check_fields`).
+    fn check(&self) -> Result<Checked<MonkhorstPack>> {
+        Checked::after(self, Self::check_fields)
+    }
+}
+
 impl MonkhorstPack {
     /// A Gamma-centred `n x n x n` grid.
     pub fn gamma(n: usize) -> Self {
@@ -26,11 +37,8 @@ impl MonkhorstPack {
         }
     }
 
-    /// Check that every division is in 1..=64.
-    ///
-    /// # Errors
-    /// [`DataError::Invalid`] naming the grid.
-    pub fn validate(&self) -> Result<()> {
+    /// Every division is in 1..=64.
+    pub(crate) fn check_fields(&self) -> Result<()> {
         if self.n.iter().any(|&n| !(1..=64).contains(&n)) {
             return Err(DataError::Invalid {
                 field: "k/q grid".into(),

@@ -35,6 +35,7 @@ use super::smearing::{gaussian_dos, linear_grid, max_normalise};
 use super::species::bonded_neighbors;
 use crate::error::{DataError, Result};
 use crate::Crystal;
+use dos_config::{Check, Checked};
 
 /// `sqrt(eV / (Å² amu))` expressed in cm^-1 (see the module documentation).
 pub const CM1_PER_SQRT_EV_A2_AMU: f64 = 521.470_898_372_506_6;
@@ -81,12 +82,19 @@ impl Default for PhononConfig {
     }
 }
 
+impl Check for PhononConfig {
+    type Checked = Checked<PhononConfig>;
+    type Error = DataError;
+
+    /// Checks every field (see `check_fields`).
+    fn check(&self) -> Result<Checked<PhononConfig>> {
+        Checked::after(self, Self::check_fields)
+    }
+}
+
 impl PhononConfig {
-    /// Check every field's range.
-    ///
-    /// # Errors
-    /// [`DataError::Invalid`] naming the first field out of range.
-    pub fn validate(&self) -> Result<()> {
+    /// Every field's range, the q-grid's included.
+    fn check_fields(&self) -> Result<()> {
         let bad = |field: &str, message: &str| {
             Err(DataError::Invalid {
                 field: format!("phonon.{field}"),
@@ -115,7 +123,7 @@ impl PhononConfig {
         if self.grid_len == 0 {
             return bad("grid_len", "must be >= 1");
         }
-        self.q_grid.validate()
+        self.q_grid.check_fields()
     }
 
     /// The output frequency grid, cm^-1.
@@ -156,8 +164,7 @@ impl SpringModel {
     ///
     /// # Errors
     /// Invalid configuration, or a cutoff the neighbour list rejects.
-    pub fn from_crystal(crystal: &Crystal, cfg: &PhononConfig) -> Result<Self> {
-        cfg.validate()?;
+    pub fn from_crystal(crystal: &Crystal, cfg: &Checked<PhononConfig>) -> Result<Self> {
         let (species, nl) = bonded_neighbors(crystal, cfg.cutoff_factor)?;
         let mut springs = Vec::with_capacity(nl.len());
         for e in 0..nl.len() {
@@ -265,15 +272,15 @@ pub struct PhononDos {
 ///
 /// # Example
 /// ```
-/// use dos_data::{physics::phonon::{phonon_dos, PhononConfig}, Crystal};
+/// use dos_data::{physics::phonon::{phonon_dos, PhononConfig}, Check, Crystal};
 /// let a = 5.64;
 /// let l = [[0.0, a / 2.0, a / 2.0], [a / 2.0, 0.0, a / 2.0], [a / 2.0, a / 2.0, 0.0]];
 /// let nacl = Crystal::from_fractional(l, vec![11, 17], &[[0.0; 3], [0.5; 3]]).unwrap();
-/// let dos = phonon_dos(&nacl, &PhononConfig::default()).unwrap();
+/// let dos = phonon_dos(&nacl, &PhononConfig::default().check().unwrap()).unwrap();
 /// assert_eq!(dos.dos.len(), 51);
 /// assert!((dos.dos.iter().cloned().fold(0.0, f64::max) - 1.0).abs() < 1e-12);
 /// ```
-pub fn phonon_dos(crystal: &Crystal, cfg: &PhononConfig) -> Result<PhononDos> {
+pub fn phonon_dos(crystal: &Crystal, cfg: &Checked<PhononConfig>) -> Result<PhononDos> {
     let model = SpringModel::from_crystal(crystal, cfg)?;
     let (freqs, weights) = model.spectrum(crystal.lattice(), &cfg.q_grid);
     let grid = cfg.grid();
@@ -357,7 +364,7 @@ mod tests {
             ..PhononConfig::default()
         };
         let c = simple_cubic(a, 29);
-        let model = SpringModel::from_crystal(&c, &cfg).unwrap();
+        let model = SpringModel::from_crystal(&c, &cfg.check().unwrap()).unwrap();
         assert_eq!(model.springs.len(), 6);
         let k = cfg.k0 * cu.electronegativity;
         let expected = 2.0 * (k / cu.mass).sqrt() * CM1_PER_SQRT_EV_A2_AMU;
@@ -400,7 +407,8 @@ mod tests {
     #[test]
     fn acoustic_modes_vanish_at_gamma_and_modes_are_stable() {
         for c in [rocksalt(), low_symmetry()] {
-            let model = SpringModel::from_crystal(&c, &PhononConfig::default()).unwrap();
+            let model =
+                SpringModel::from_crystal(&c, &PhononConfig::default().check().unwrap()).unwrap();
             let w = model.frequencies(&[0.0; 3]);
             assert_eq!(w.len(), 3 * c.n_atoms());
             assert!(w[..3].iter().all(|x| x.abs() < 1e-4), "{w:?}");
@@ -414,7 +422,7 @@ mod tests {
     fn total_modes_is_three_n() {
         let c = low_symmetry();
         let cfg = PhononConfig::default();
-        let model = SpringModel::from_crystal(&c, &cfg).unwrap();
+        let model = SpringModel::from_crystal(&c, &cfg.check().unwrap()).unwrap();
         let (freqs, weights) = model.spectrum(c.lattice(), &cfg.q_grid);
         let pts = cfg.q_grid.points().len();
         assert_eq!(freqs.len(), pts * 12);
@@ -427,7 +435,7 @@ mod tests {
 
     #[test]
     fn dos_is_max_normalised_on_the_benchmark_grid() {
-        let d = phonon_dos(&rocksalt(), &PhononConfig::default()).unwrap();
+        let d = phonon_dos(&rocksalt(), &PhononConfig::default().check().unwrap()).unwrap();
         assert_eq!(d.frequencies.len(), 51);
         assert_eq!((d.frequencies[0], d.frequencies[50]), (0.0, 1000.0));
         let max = d.dos.iter().copied().fold(0.0, f64::max);
@@ -437,6 +445,7 @@ mod tests {
             sigma: -1.0,
             ..PhononConfig::default()
         };
-        assert!(phonon_dos(&rocksalt(), &bad).is_err());
+        let e = bad.check().expect_err("sigma < 0 is refused").to_string();
+        assert!(e.contains("sigma"), "{e}");
     }
 }

@@ -30,6 +30,7 @@ use crate::crystal::{frac_to_cart, norm3};
 use crate::error::{DataError, Result};
 use crate::symmetry::{analyze, CrystalSystem, SymmetryConfig};
 use crate::Crystal;
+use dos_config::{Check, Checked};
 
 /// Elements drawn by default: Z = 1..=83 without the noble gases, Tc, Pm and the lanthanides
 /// after La (the benchmark's range; noble gases have no Pauling electronegativity).
@@ -79,12 +80,19 @@ impl Default for RandomCrystalConfig {
     }
 }
 
+impl Check for RandomCrystalConfig {
+    type Checked = Checked<RandomCrystalConfig>;
+    type Error = DataError;
+
+    /// Checks every field (see `check_fields`).
+    fn check(&self) -> Result<Checked<RandomCrystalConfig>> {
+        Checked::after(self, Self::check_fields)
+    }
+}
+
 impl RandomCrystalConfig {
-    /// Check every field.
-    ///
-    /// # Errors
-    /// [`DataError::Invalid`] naming the first bad field.
-    pub fn validate(&self) -> Result<()> {
+    /// Every field.
+    fn check_fields(&self) -> Result<()> {
         let bad = |field: &str, message: String| {
             Err(DataError::Invalid {
                 field: format!("random_crystal.{field}"),
@@ -153,13 +161,18 @@ pub struct RandomCrystal {
 /// # Example
 /// ```
 /// use dos_data::physics::random_crystal::{random_crystal_seeded, RandomCrystalConfig};
+/// use dos_data::Check;
 /// use dos_data::symmetry::CrystalSystem;
 /// let cfg = RandomCrystalConfig { system: Some(CrystalSystem::Hexagonal.index()), ..Default::default() };
+/// let cfg = cfg.check().unwrap();
 /// let c = random_crystal_seeded(&cfg, 7).unwrap();
 /// assert_eq!(c.system, CrystalSystem::Hexagonal);
 /// assert_eq!(c, random_crystal_seeded(&cfg, 7).unwrap());
 /// ```
-pub fn random_crystal_seeded(cfg: &RandomCrystalConfig, seed: u64) -> Result<RandomCrystal> {
+pub fn random_crystal_seeded(
+    cfg: &Checked<RandomCrystalConfig>,
+    seed: u64,
+) -> Result<RandomCrystal> {
     random_crystal(cfg, &mut ChaCha8Rng::seed_from_u64(seed))
 }
 
@@ -167,8 +180,10 @@ pub fn random_crystal_seeded(cfg: &RandomCrystalConfig, seed: u64) -> Result<Ran
 ///
 /// # Errors
 /// Invalid configuration, or no valid crystal within `max_attempts`.
-pub fn random_crystal<R: Rng>(cfg: &RandomCrystalConfig, rng: &mut R) -> Result<RandomCrystal> {
-    cfg.validate()?;
+pub fn random_crystal<R: Rng>(
+    cfg: &Checked<RandomCrystalConfig>,
+    rng: &mut R,
+) -> Result<RandomCrystal> {
     let sym_cfg = SymmetryConfig::default();
     // Drawn once, not per attempt: systems that are harder to hit must not be under-sampled.
     let system = match cfg.system {
@@ -554,7 +569,7 @@ mod tests {
                 ..RandomCrystalConfig::default()
             };
             for seed in 0..4 {
-                let c = random_crystal_seeded(&cfg, seed).unwrap();
+                let c = random_crystal_seeded(&cfg.check().unwrap(), seed).unwrap();
                 assert_eq!(c.system, system);
                 // Independent re-analysis of the returned structure.
                 let found = analyze(&c.crystal, &SymmetryConfig::default()).unwrap();
@@ -568,8 +583,11 @@ mod tests {
     fn contacts_are_sensible_and_seeds_reproduce() {
         let cfg = RandomCrystalConfig::default();
         for seed in 0..6 {
-            let c = random_crystal_seeded(&cfg, seed).unwrap();
-            assert_eq!(c, random_crystal_seeded(&cfg, seed).unwrap());
+            let c = random_crystal_seeded(&cfg.check().unwrap(), seed).unwrap();
+            assert_eq!(
+                c,
+                random_crystal_seeded(&cfg.check().unwrap(), seed).unwrap()
+            );
             let species = Species::for_atoms(c.crystal.numbers()).unwrap();
             let nl = crate::graph::neighbor_list(&c.crystal, 8.0).unwrap();
             let mut shortest = f64::MAX;
@@ -586,13 +604,14 @@ mod tests {
             assert!((1..=7).contains(&n_species) && c.crystal.n_atoms() <= 40);
         }
         assert_ne!(
-            random_crystal_seeded(&cfg, 1).unwrap(),
-            random_crystal_seeded(&cfg, 2).unwrap()
+            random_crystal_seeded(&cfg.check().unwrap(), 1).unwrap(),
+            random_crystal_seeded(&cfg.check().unwrap(), 2).unwrap()
         );
         let bad = RandomCrystalConfig {
             max_species: 8,
             ..RandomCrystalConfig::default()
         };
-        assert!(random_crystal_seeded(&bad, 0).is_err());
+        let e = bad.check().expect_err("8 species are refused").to_string();
+        assert!(e.contains("max_species"), "{e}");
     }
 }

@@ -48,6 +48,7 @@ use crate::crystal::inverse3;
 use crate::error::{DataError, Result};
 use crate::graph::neighbor_list;
 use crate::Crystal;
+use dos_config::{Check, Checked};
 
 /// `hbar^2 / m_e` in eV Å^2 (Harrison's value).
 pub const HBAR2_OVER_M: f64 = 7.62;
@@ -93,12 +94,19 @@ impl Default for SlaterKosterConfig {
 /// Largest automatic k-grid division.
 const MAX_AUTO_DIVISIONS: usize = 24;
 
+impl Check for SlaterKosterConfig {
+    type Checked = Checked<SlaterKosterConfig>;
+    type Error = DataError;
+
+    /// Checks every field (see `check_fields`).
+    fn check(&self) -> Result<Checked<SlaterKosterConfig>> {
+        Checked::after(self, Self::check_fields)
+    }
+}
+
 impl SlaterKosterConfig {
-    /// Check every field's range.
-    ///
-    /// # Errors
-    /// [`DataError::Invalid`] naming the first field out of range.
-    pub fn validate(&self) -> Result<()> {
+    /// Every field's range, a fixed k-grid's included.
+    fn check_fields(&self) -> Result<()> {
         let pos = |x: f64| x.is_finite() && x > 0.0;
         let checks = [
             (
@@ -125,7 +133,9 @@ impl SlaterKosterConfig {
                 message: "out of range (see SlaterKosterConfig docs)".into(),
             });
         }
-        self.k_grid.as_ref().map_or(Ok(()), MonkhorstPack::validate)
+        self.k_grid
+            .as_ref()
+            .map_or(Ok(()), MonkhorstPack::check_fields)
     }
 
     /// The k-grid for a crystal with `lattice` (rows are lattice vectors, Å).
@@ -204,8 +214,7 @@ impl SlaterKosterModel {
     ///
     /// # Errors
     /// Invalid configuration, an unknown element, or a neighbour search the limits reject.
-    pub fn from_crystal(crystal: &Crystal, cfg: &SlaterKosterConfig) -> Result<Self> {
-        cfg.validate()?;
+    pub fn from_crystal(crystal: &Crystal, cfg: &Checked<SlaterKosterConfig>) -> Result<Self> {
         let shells = crystal
             .numbers()
             .iter()
@@ -330,15 +339,18 @@ impl SlaterKosterModel {
 ///
 /// # Example
 /// ```
-/// use dos_data::{physics::slater_koster::{electron_dos, SlaterKosterConfig}, Crystal};
+/// use dos_data::{physics::slater_koster::{electron_dos, SlaterKosterConfig}, Check, Crystal};
 /// // Rock-salt NaCl, primitive cell: an ionic insulator.
 /// let h = 5.64 / 2.0;
 /// let l = [[0.0, h, h], [h, 0.0, h], [h, h, 0.0]];
 /// let c = Crystal::from_fractional(l, vec![11, 17], &[[0.0; 3], [0.5; 3]]).unwrap();
-/// let dos = electron_dos(&c, &SlaterKosterConfig::default()).unwrap();
+/// let dos = electron_dos(&c, &SlaterKosterConfig::default().check().unwrap()).unwrap();
 /// assert!(dos.occupation.band_gap.unwrap() > 3.0);
 /// ```
-pub fn electron_dos(crystal: &Crystal, cfg: &SlaterKosterConfig) -> Result<TightBindingDos> {
+pub fn electron_dos(
+    crystal: &Crystal,
+    cfg: &Checked<SlaterKosterConfig>,
+) -> Result<TightBindingDos> {
     let model = SlaterKosterModel::from_crystal(crystal, cfg)?;
     let grid = cfg.k_grid_for(crystal.lattice());
     let (bands, weights) = model.bands(crystal.lattice(), &grid);
@@ -393,7 +405,9 @@ mod tests {
     /// 4/3 (V_pp_sigma - V_pp_pi))`.
     fn check_gamma_and_x(za: u8, zc: u8, a: f64) {
         let c = zincblende(za, zc, a);
-        let model = SlaterKosterModel::from_crystal(&c, &SlaterKosterConfig::default()).unwrap();
+        let model =
+            SlaterKosterModel::from_crystal(&c, &SlaterKosterConfig::default().check().unwrap())
+                .unwrap();
         assert_eq!(model.bonds.len(), 8, "4 bonds per atom");
         let [ss, sp, pps, ppp] = harrison_integrals(a * 3f64.sqrt() / 4.0);
         let (sa, sc) = (SpShell::from_z(za).unwrap(), SpShell::from_z(zc).unwrap());
@@ -434,7 +448,11 @@ mod tests {
     }
 
     fn gap(c: &Crystal, cfg: &SlaterKosterConfig) -> f64 {
-        electron_dos(c, cfg).unwrap().occupation.band_gap.unwrap()
+        electron_dos(c, &cfg.check().unwrap())
+            .unwrap()
+            .occupation
+            .band_gap
+            .unwrap()
     }
 
     /// Gap between the top of the bonding p level and the antibonding s level at Gamma:
@@ -500,7 +518,7 @@ mod tests {
         )
         .unwrap();
         for c in [al, na] {
-            let d = electron_dos(&c, &cfg).unwrap();
+            let d = electron_dos(&c, &cfg.check().unwrap()).unwrap();
             assert_eq!(d.occupation.band_gap, Some(0.0));
             // States at the Fermi level.
             let i = d.energies.partition_point(|&e| e < d.occupation.efermi);
@@ -520,7 +538,7 @@ mod tests {
         ];
         let c = Crystal::from_fractional(l, vec![26, 8, 1, 14], &f).unwrap();
         let cfg = SlaterKosterConfig::default();
-        let model = SlaterKosterModel::from_crystal(&c, &cfg).unwrap();
+        let model = SlaterKosterModel::from_crystal(&c, &cfg.check().unwrap()).unwrap();
         assert_eq!(model.n_orbitals(), 13);
         assert_eq!(model.electrons, 2.0 + 6.0 + 1.0 + 4.0);
         let h = model.hamiltonian(&[0.3, -0.2, 0.7]);
@@ -528,7 +546,7 @@ mod tests {
             (&h - h.adjoint()).iter().all(|x| x.norm() < 1e-12),
             "Hermitian"
         );
-        let d = electron_dos(&c, &cfg).unwrap();
+        let d = electron_dos(&c, &cfg.check().unwrap()).unwrap();
         let total: f64 = d.densities.iter().sum::<f64>() * cfg.energy_step;
         assert!((total - 26.0).abs() < 1e-6, "{total}");
     }
@@ -559,8 +577,8 @@ mod tests {
         let prim = zincblende(za, zc, a);
         let conv = zincblende_conventional(za, zc, a);
         let cfg = SlaterKosterConfig::default();
-        let mp = SlaterKosterModel::from_crystal(&prim, &cfg).unwrap();
-        let mc = SlaterKosterModel::from_crystal(&conv, &cfg).unwrap();
+        let mp = SlaterKosterModel::from_crystal(&prim, &cfg.check().unwrap()).unwrap();
+        let mc = SlaterKosterModel::from_crystal(&conv, &cfg.check().unwrap()).unwrap();
         // Exact: the conventional bands at k are the primitive bands at k + G for the four
         // conventional reciprocal vectors G = 2π/a (0,0,0), (1,1,0), (1,0,1), (0,1,1) that are
         // distinct modulo the fcc reciprocal lattice.
@@ -583,7 +601,7 @@ mod tests {
                 sigma: 0.3,
                 ..SlaterKosterConfig::default()
             };
-            let d = electron_dos(c, &cfg).unwrap();
+            let d = electron_dos(c, &cfg.check().unwrap()).unwrap();
             (d, c.n_atoms() as f64)
         };
         let (dp, np) = dos(&prim, 16);
@@ -616,7 +634,7 @@ mod tests {
         );
         // Bands on the grid agree with the generic occupation for a gapped crystal.
         let c = rocksalt(11, 17, 5.64);
-        let m = SlaterKosterModel::from_crystal(&c, &cfg).unwrap();
+        let m = SlaterKosterModel::from_crystal(&c, &cfg.check().unwrap()).unwrap();
         let (b, w) = m.bands(c.lattice(), &cfg.k_grid_for(c.lattice()));
         let occ = occupation(&b, &w, m.electrons).unwrap();
         assert!(occ.band_gap.unwrap() > 0.0);

@@ -42,6 +42,7 @@ use super::species::bonded_neighbors;
 use crate::dos::document::ElectronDosDocument;
 use crate::error::{DataError, Result};
 use crate::Crystal;
+use dos_config::{Check, Checked};
 
 /// Settings of the tight-binding model and of the DOS it produces.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -83,12 +84,19 @@ impl Default for TightBindingConfig {
     }
 }
 
+impl Check for TightBindingConfig {
+    type Checked = Checked<TightBindingConfig>;
+    type Error = DataError;
+
+    /// Checks every field (see `check_fields`).
+    fn check(&self) -> Result<Checked<TightBindingConfig>> {
+        Checked::after(self, Self::check_fields)
+    }
+}
+
 impl TightBindingConfig {
-    /// Check every field's range.
-    ///
-    /// # Errors
-    /// [`DataError::Invalid`] naming the first field out of range.
-    pub fn validate(&self) -> Result<()> {
+    /// Every field's range, the k-grid's included.
+    fn check_fields(&self) -> Result<()> {
         let pos = |x: f64| x.is_finite() && x > 0.0;
         let checks = [
             ("t0", pos(self.t0)),
@@ -114,7 +122,7 @@ impl TightBindingConfig {
                 message: "out of range (see TightBindingConfig docs)".into(),
             });
         }
-        self.k_grid.validate()
+        self.k_grid.check_fields()
     }
 }
 
@@ -147,8 +155,7 @@ impl TightBindingModel {
     ///
     /// # Errors
     /// Invalid configuration, or a cutoff the neighbour list rejects.
-    pub fn from_crystal(crystal: &Crystal, cfg: &TightBindingConfig) -> Result<Self> {
-        cfg.validate()?;
+    pub fn from_crystal(crystal: &Crystal, cfg: &Checked<TightBindingConfig>) -> Result<Self> {
         let (species, nl) = bonded_neighbors(crystal, cfg.cutoff_factor)?;
         let mut hoppings = Vec::with_capacity(nl.len());
         for e in 0..nl.len() {
@@ -352,14 +359,17 @@ impl TightBindingDos {
 ///
 /// # Example
 /// ```
-/// use dos_data::{physics::tight_binding::{electron_dos, TightBindingConfig}, Crystal};
+/// use dos_data::{physics::tight_binding::{electron_dos, TightBindingConfig}, Check, Crystal};
 /// let l = [[3.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 3.0]];
 /// let c = Crystal::from_fractional(l, vec![55, 17], &[[0.0; 3], [0.5; 3]]).unwrap();
-/// let dos = electron_dos(&c, &TightBindingConfig::default()).unwrap();
+/// let dos = electron_dos(&c, &TightBindingConfig::default().check().unwrap()).unwrap();
 /// let doc = dos.to_document().unwrap();
 /// assert_eq!(doc.efermi, dos.occupation.efermi);
 /// ```
-pub fn electron_dos(crystal: &Crystal, cfg: &TightBindingConfig) -> Result<TightBindingDos> {
+pub fn electron_dos(
+    crystal: &Crystal,
+    cfg: &Checked<TightBindingConfig>,
+) -> Result<TightBindingDos> {
     let model = TightBindingModel::from_crystal(crystal, cfg)?;
     let (bands, weights) = model.bands(crystal.lattice(), &cfg.k_grid);
     dos_from_bands(
@@ -438,7 +448,7 @@ mod tests {
         let l = [[a, 0.0, 0.0], [0.0, a, 0.0], [0.0, 0.0, a]];
         let c = Crystal::new(l, vec![29], vec![[0.0; 3]]).unwrap();
         let cfg = TightBindingConfig::default();
-        let model = TightBindingModel::from_crystal(&c, &cfg).unwrap();
+        let model = TightBindingModel::from_crystal(&c, &cfg.check().unwrap()).unwrap();
         assert_eq!(model.hoppings.len(), 6);
         let t = cfg.t0 * (-0.1 / cfg.decay_length).exp();
         let (bands, _) = model.bands(&l, &MonkhorstPack::gamma(4));
@@ -522,7 +532,7 @@ mod tests {
             [a / 2.0, a / 2.0, 0.0],
         ];
         let c = Crystal::from_fractional(l, vec![11, 17], &[[0.0; 3], [0.5; 3]]).unwrap();
-        let d = electron_dos(&c, &TightBindingConfig::default()).unwrap();
+        let d = electron_dos(&c, &TightBindingConfig::default().check().unwrap()).unwrap();
         let gap = d.occupation.band_gap.unwrap();
         assert!(gap > 1.0, "{gap}");
         // E_F at the valence-band maximum: no states in (E_F, E_F + gap) beyond the smearing.
@@ -544,14 +554,16 @@ mod tests {
         let f = [[0.0, 0.0, 0.0], [0.5, 0.45, 0.55], [0.2, 0.7, 0.1]];
         let c = Crystal::from_fractional(l, vec![11, 17, 8], &f).unwrap();
         let cfg = TightBindingConfig::default();
-        let d = electron_dos(&c, &cfg).unwrap();
+        let d = electron_dos(&c, &cfg.check().unwrap()).unwrap();
         // Both spins: 2 states per orbital.
         let total: f64 = d.densities.iter().sum::<f64>() * cfg.energy_step;
         assert!((total - 6.0).abs() < 1e-6, "{total}");
         assert!(d.energies[0] <= d.occupation.efermi - cfg.window);
         assert!(*d.energies.last().unwrap() >= d.occupation.efermi + cfg.window);
         // Electrons 2 f: Na 2/8, Cl 14/8, O 12/8.
-        let electrons = TightBindingModel::from_crystal(&c, &cfg).unwrap().electrons;
+        let electrons = TightBindingModel::from_crystal(&c, &cfg.check().unwrap())
+            .unwrap()
+            .electrons;
         assert!((electrons - 3.5).abs() < 1e-12);
         let doc = d.to_document().unwrap();
         let json = doc.to_json_value();
