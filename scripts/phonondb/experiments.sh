@@ -10,7 +10,7 @@
 # time (JOBS). The recipe is the benchmark's (scripts/phonon_accuracy.sh: d 128, batch 8, lr 5e-4
 # cosine, weight decay 0.3, weight average 0.999, gradient clip 1), with the epoch count set so
 # that a run takes about as many optimiser steps as the benchmark recipe's 150 epochs
-# (EPOCHS_LARGE, default 25, for training sets with phonondb in them: 630-780 steps per epoch
+# (EPOCHS_LARGE, default 20, for training sets with phonondb in them: 630-780 steps per epoch
 # against 149). Early stopping and model choice use the benchmark's validation split.
 # An interrupted run resumes from its checkpoint; a finished one (metrics.json) is skipped.
 set -euo pipefail
@@ -24,7 +24,7 @@ if [ ${#RUNS[@]} -eq 0 ]; then
   done
 fi
 JOBS=${JOBS:-2}
-EPOCHS_LARGE=${EPOCHS_LARGE:-25}
+EPOCHS_LARGE=${EPOCHS_LARGE:-20}
 
 [ -f "$W/data/phonon_dos.csv.gz" ] || python3 scripts/phonondb/experiment_data.py "$W"
 if [ ! -x "$W/dos" ]; then
