@@ -1,5 +1,6 @@
-//! The pretrained phonon model compiled into the crate: an ensemble of DOSTransformer members
-//! trained on the phonon benchmark's training split, with a calibrated spread. Its model card
+//! The pretrained phonon model compiled into the crate: an ensemble of five DOSTransformer
+//! members trained on the phonon benchmark's training split and on phonondb, with a calibrated
+//! spread. Its model card
 //! is `models/phonon-dostransformer/README.md` beside this crate; `scripts/train_bundled_model.sh`
 //! rebuilds it.
 
@@ -88,5 +89,27 @@ mod tests {
         // Dulong-Petit bounds the heat capacity by 3R = 24.94 J/(mol K).
         let cv = props.heat_capacity_j_per_mol_k.mean;
         assert!(cv > 10.0 && cv < 24.95, "{cv}");
+    }
+
+    /// The previous bundled package (v1, `models/phonon-dostransformer-v1/` at the repository
+    /// root) still loads by path and predicts NaCl as the current one does, within the spread.
+    #[cfg(dos_bundled_model)]
+    #[test]
+    fn previous_bundled_version_loads_by_path() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../models/phonon-dostransformer-v1");
+        let v1 = Predictor::load(&dir, &Device::Cpu).unwrap();
+        assert_eq!(v1.n_members(), 3);
+        let v2 = Predictor::bundled(&Device::Cpu).unwrap();
+        let c = dos_data::io::cif::parse_cif(EXAMPLE_CIF, "NaCl.cif".as_ref()).unwrap();
+        let a = v1
+            .predict_one("NaCl", c.clone(), &Default::default())
+            .unwrap();
+        let b = v2.predict_one("NaCl", c, &Default::default()).unwrap();
+        assert_eq!(a.mean.len(), b.mean.len());
+        let std = b.std.unwrap();
+        for ((x, y), s) in a.mean.iter().zip(&b.mean).zip(&std) {
+            assert!((x - y).abs() <= 3.0 * s + 0.05, "{x} vs {y} (std {s})");
+        }
     }
 }
