@@ -25,8 +25,12 @@ def test_heat_capacity_and_entropy_match_pymatgen(predictor, crystal, temperatur
     # pymatgen: J/(K mol-cell); ours: per mole of atoms.
     cv = pdos.cv(temperature) / p.n_atoms
     s = pdos.entropy(temperature) / p.n_atoms
-    assert cv == pytest.approx(p.properties.heat_capacity_j_per_mol_k.mean, rel=0.01)
-    assert s == pytest.approx(p.properties.entropy_j_per_mol_k.mean, rel=0.01)
+    # Ours is the mean of the members' properties, pymatgen's the property of the mean DOS; the
+    # two differ by the curvature of the formulas over the members' spread (Al, where the
+    # members disagree most: 0.3 of a 1-2 J/(mol K) spread), so the spread widens the 1 %.
+    hc, ent = p.properties.heat_capacity_j_per_mol_k, p.properties.entropy_j_per_mol_k
+    assert cv == pytest.approx(hc.mean, rel=0.01, abs=0.5 * hc.std)
+    assert s == pytest.approx(ent.mean, rel=0.01, abs=0.5 * ent.std)
     area = np.trapz(pdos.densities, pdos.frequencies) if hasattr(np, "trapz") else np.trapezoid(pdos.densities, pdos.frequencies)
     assert area == pytest.approx(3 * p.n_atoms, rel=1e-9)
 
