@@ -5,7 +5,9 @@ model per experiment, with the noise floor between the two DFT methods as a dash
 
 WORK_DIR is scripts/phonondb/experiments.sh's folder: runs/<experiment>-<model>-<seed>/
 metrics.json (seed-0 runs), and ensembles from results/<experiment>-<name>.json written by
-`dos eval --format json` (bench_to_bench: the bundled model on the benchmark, for reference). Needs matplotlib.
+`dos eval --model PACKAGE --format json` (docs/results.md used "bench_to_bench-v1, benchmark
+only.json", "bench_to_db-v1, benchmark only.json" and "both_to_bench-v2, bundled.json").
+Needs matplotlib.
 """
 
 import glob
