@@ -1,8 +1,7 @@
 //! The pretrained phonon model compiled into the crate: an ensemble of five DOSTransformer
 //! members trained on the phonon benchmark's training split and on phonondb, with a calibrated
-//! spread. Its model card
-//! is `models/phonon-dostransformer/README.md` beside this crate; `scripts/train_bundled_model.sh`
-//! rebuilds it.
+//! spread. Its model card is `models/phonon-dostransformer/README.md` beside this crate;
+//! `scripts/train_bundled_model.sh` rebuilds it.
 
 use candle_core::Device;
 
