@@ -26,12 +26,12 @@ use crate::{AttentionConfig, AttnError, DotProductAttention, FeedForward};
 /// - output: `(B, M, d)`
 #[derive(Debug, Clone)]
 pub struct CrossAttention {
-    norm_q: LayerNorm,
-    norm_kv: Option<LayerNorm>,
-    attn: DotProductAttention,
-    norm_ffn: LayerNorm,
-    ffn: FeedForward,
-    dim: usize,
+    pub(crate) norm_q: LayerNorm,
+    pub(crate) norm_kv: Option<LayerNorm>,
+    pub(crate) attn: DotProductAttention,
+    pub(crate) norm_ffn: LayerNorm,
+    pub(crate) ffn: FeedForward,
+    pub(crate) dim: usize,
 }
 
 impl CrossAttention {
@@ -111,8 +111,8 @@ impl CrossAttention {
 /// ```
 #[derive(Debug, Clone)]
 pub struct CrossAttentionStack {
-    layers: Vec<CrossAttention>,
-    final_norm: LayerNorm,
+    pub(crate) layers: Vec<CrossAttention>,
+    pub(crate) final_norm: LayerNorm,
 }
 
 impl CrossAttentionStack {

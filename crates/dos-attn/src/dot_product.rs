@@ -89,6 +89,11 @@ impl DotProductAttention {
         }
     }
 
+    /// Whether the block has learned projections (otherwise Q, K, V are its inputs).
+    pub fn has_projections(&self) -> bool {
+        self.proj.is_some()
+    }
+
     /// Attention weights `softmax(Q K^T / sqrt(d_h))`, `(B, heads, M, N)`; masked keys get 0.
     pub fn weights(&self, q: &Tensor, k: &Tensor, key_mask: Option<&Tensor>) -> Result<Tensor> {
         let (q, k, _) = self.qkv(q, k, k)?;

@@ -26,6 +26,18 @@ impl FeedForward {
     }
 }
 
+impl FeedForward {
+    /// The first layer, `Linear(d, mult d)`.
+    pub fn fc1(&self) -> &Linear {
+        &self.fc1
+    }
+
+    /// The second layer, `Linear(mult d, d)`.
+    pub fn fc2(&self) -> &Linear {
+        &self.fc2
+    }
+}
+
 impl Module for FeedForward {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         linear(&self.fc2, &linear(&self.fc1, x)?.relu()?)

@@ -5,6 +5,8 @@
 //! - [`CrossAttention`] / [`CrossAttentionStack`]: energy tokens attend to the atoms of their
 //!   crystal, with padded atoms masked out;
 //! - [`SelfAttention`] / [`SelfAttentionStack`]: energy tokens attend to each other;
+//! - [`HostStack`]: a hand-written forward and backward pass of the released stacks on the
+//!   CPU (no autograd graph), tested against the candle modules;
 //! - [`EnergyEmbedding`]: the learned `(M, d)` table of energy tokens;
 //! - [`CrystalSystemPrompts`] with [`UnseenSystems`]: the `(7, d_prompt)` prompt table and
 //!   the rule for crystal systems absent from training.
@@ -16,6 +18,7 @@ pub mod dot_product;
 pub mod energy_embedding;
 pub mod error;
 pub mod feed_forward;
+pub mod host_stack;
 pub mod self_attention;
 
 pub use config::AttentionConfig;
@@ -26,4 +29,5 @@ pub use dot_product::DotProductAttention;
 pub use energy_embedding::EnergyEmbedding;
 pub use error::AttnError;
 pub use feed_forward::FeedForward;
+pub use host_stack::{HostDims, HostKeys, HostStack, HostStackTape};
 pub use self_attention::{SelfAttention, SelfAttentionStack};

@@ -20,11 +20,11 @@ use crate::{AttentionConfig, AttnError, DotProductAttention, FeedForward};
 /// - output: `(B, M, d)`
 #[derive(Debug, Clone)]
 pub struct SelfAttention {
-    norm: LayerNorm,
-    attn: DotProductAttention,
-    norm_ffn: LayerNorm,
-    ffn: FeedForward,
-    dim: usize,
+    pub(crate) norm: LayerNorm,
+    pub(crate) attn: DotProductAttention,
+    pub(crate) norm_ffn: LayerNorm,
+    pub(crate) ffn: FeedForward,
+    pub(crate) dim: usize,
 }
 
 impl SelfAttention {
@@ -68,8 +68,8 @@ impl SelfAttention {
 /// - output: `(B, M, d)`
 #[derive(Debug, Clone)]
 pub struct SelfAttentionStack {
-    layers: Vec<SelfAttention>,
-    final_norm: LayerNorm,
+    pub(crate) layers: Vec<SelfAttention>,
+    pub(crate) final_norm: LayerNorm,
 }
 
 impl SelfAttentionStack {

@@ -144,12 +144,23 @@ impl FusedAdamW {
     /// moments, exactly as if the gradients had been scaled beforehand. Variables without a
     /// gradient are left untouched.
     pub fn step_scaled(&mut self, grads: &SummedGrads, grad_scale: f64) -> Result<()> {
-        let parts: Vec<&GradStore> = grads.parts().iter().collect();
-        self.step_parts(&parts, grad_scale)
+        self.step_with(|v| grads.terms(v), grad_scale)
     }
 
     /// [`FusedAdamW::step_scaled`] with the gradient `Σ_k parts[k]`.
     pub fn step_parts(&mut self, parts: &[&GradStore], grad_scale: f64) -> Result<()> {
+        self.step_with(
+            |v| parts.iter().filter_map(|p| p.get(v)).collect(),
+            grad_scale,
+        )
+    }
+
+    /// One step with the gradient terms of each variable given by `terms_of`.
+    fn step_with<'g>(
+        &mut self,
+        terms_of: impl Fn(&Tensor) -> Vec<&'g Tensor>,
+        grad_scale: f64,
+    ) -> Result<()> {
         self.step_t += 1;
         let p = &self.params;
         let t = self.step_t as i32;
@@ -164,10 +175,7 @@ impl FusedAdamW {
             grad_scale,
         };
         for slot in self.vars.iter_mut() {
-            let terms: Vec<&Tensor> = parts
-                .iter()
-                .filter_map(|p| p.get(slot.var.as_tensor()))
-                .collect();
+            let terms = terms_of(slot.var.as_tensor());
             if !terms.is_empty() {
                 adamw_update(&slot.var, &mut slot.moments, &terms, &c)?;
             }

@@ -42,6 +42,11 @@ impl LayerNorm {
         &self.weight
     }
 
+    /// The epsilon added to the variance.
+    pub fn eps(&self) -> f64 {
+        self.eps
+    }
+
     /// Shift `bias`, shape `(dim,)`.
     pub fn bias(&self) -> &Tensor {
         &self.bias

@@ -8,6 +8,8 @@
 //! - [`FusedAdamW`]: AdamW updating named parameters in place (no temporaries on the CPU),
 //!   with moments that can be checkpointed;
 //! - [`SummedGrads`]: the gradients of a loss back-propagated in several parts;
+//! - [`host`]: slice kernels (matrix products, LayerNorm) for hand-written forward and
+//!   backward passes on the CPU;
 //! - [`kernels`]: the CPU kernels (LayerNorm, PReLU, linear, the GNN edge sum, weight
 //!   averaging, the AdamW update), each with its fallback on other devices;
 //! - [`prefer_serial_elementwise`]: keeps candle's spinning element-wise thread pool off
@@ -23,6 +25,7 @@
 pub mod adamw;
 pub mod error;
 pub mod gradcheck;
+pub mod host;
 pub mod kernels;
 pub mod layer_norm;
 pub mod masked_softmax;

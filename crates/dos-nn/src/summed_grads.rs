@@ -1,10 +1,13 @@
-//! [`SummedGrads`]: the gradients of one loss, given as a sum of several [`GradStore`]s.
+//! [`SummedGrads`]: the gradients of one loss, given as a sum of several parts.
+
+use std::collections::HashMap;
 
 use candle_core::backprop::GradStore;
-use candle_core::{Result, Tensor};
+use candle_core::{Result, Tensor, TensorId};
 
-/// The gradients of a loss, `dL/dθ = Σ_k part_k[θ]`, as several [`GradStore`]s that are
-/// never added together in memory.
+/// The gradients of a loss, `dL/dθ = Σ_k part_k[θ]`, as several [`GradStore`]s (and maps
+/// from parameter id to gradient, the output of a hand-written backward pass,
+/// [`crate::host::HostGrads`]) that are never added together in memory.
 ///
 /// A loss whose graph splits into parts that are back-propagated separately (for example two
 /// branches on two threads, each from its own copy of the shared activations, and the shared
@@ -15,22 +18,46 @@ use candle_core::{Result, Tensor};
 #[derive(Debug)]
 pub struct SummedGrads {
     parts: Vec<GradStore>,
+    maps: Vec<HashMap<TensorId, Tensor>>,
 }
 
 impl SummedGrads {
     /// Gradients given as the sum of `parts`.
     pub fn new(parts: Vec<GradStore>) -> Self {
-        Self { parts }
+        Self {
+            parts,
+            maps: Vec::new(),
+        }
     }
 
-    /// The stores, in the order given.
+    /// Adds a part given as gradients keyed by the parameter's id.
+    pub fn push_map(&mut self, map: HashMap<TensorId, Tensor>) {
+        self.maps.push(map);
+    }
+
+    /// The number of parts (stores and maps).
+    pub fn len(&self) -> usize {
+        self.parts.len() + self.maps.len()
+    }
+
+    /// Whether there is no part at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The [`GradStore`] parts, in the order given (not the maps).
     pub fn parts(&self) -> &[GradStore] {
         &self.parts
     }
 
     /// The gradient terms of `var`, one per part that has one (empty: no gradient).
     pub fn terms(&self, var: &Tensor) -> Vec<&Tensor> {
-        self.parts.iter().filter_map(|p| p.get(var)).collect()
+        let id = var.id();
+        self.parts
+            .iter()
+            .filter_map(|p| p.get(var))
+            .chain(self.maps.iter().filter_map(|m| m.get(&id)))
+            .collect()
     }
 
     /// The gradient of `var` as one tensor (the terms added up), or `None` when no part has
@@ -82,6 +109,11 @@ mod tests {
         assert_eq!(gb, [6.0]);
         let c = Var::new(&[0.0f64], &dev)?;
         assert!(g.terms(&c).is_empty());
+        // A map part adds one more term.
+        let mut g = g;
+        g.push_map([(b.id(), Tensor::new(&[1.0f64], &dev)?)].into());
+        assert_eq!(g.len(), 3);
+        assert_eq!(g.sum(&b)?.expect("gradient of b").to_vec1::<f64>()?, [7.0]);
         assert!(g.sum(&c)?.is_none());
         Ok(())
     }

@@ -44,8 +44,8 @@ pub fn uses_cpu_kernel(x: &Tensor) -> bool {
     x.device().is_cpu() && matches!(x.dtype(), DType::F32 | DType::F64)
 }
 
-/// f32 / f64 arithmetic for the kernels.
-pub(crate) trait Real:
+/// f32 / f64 arithmetic for the kernels (implemented for exactly those two types).
+pub trait Real:
     Copy
     + Send
     + Sync
@@ -55,13 +55,17 @@ pub(crate) trait Real:
     + std::ops::Mul<Output = Self>
     + std::ops::Div<Output = Self>
     + std::ops::AddAssign
+    + std::ops::MulAssign
 {
+    /// 0.
     const ZERO: Self;
+    /// 1.
     const ONE: Self;
     /// `x` rounded to this type.
     fn of(x: f64) -> Self;
     /// The value as f64 (exact).
     fn to_f64(self) -> f64;
+    /// The square root.
     fn sqrt(self) -> Self;
 }
 

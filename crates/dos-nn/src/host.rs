@@ -1,0 +1,489 @@
+//! Slice kernels for hand-written forward and backward passes on the CPU.
+//!
+//! A candle graph records one node per operation, allocates every intermediate and every
+//! gradient (zero-filled), and adds a parameter's gradient terms with element-wise passes.
+//! A pass written by hand over plain slices avoids all of that: this module gives it
+//!
+//! - [`matmul`]: `C (+)= A B` where `A` and `B` are [`MatView`]s of row-major slices
+//!   (transposed and column-block views cost nothing) and `C` may be accumulated into, so a
+//!   weight gradient is summed over a batch in the product itself (faer's kernels);
+//! - [`layer_norm_forward`] / [`layer_norm_backward`]: LayerNorm keeping the normalised rows
+//!   and `1/std` for the backward pass;
+//! - [`HostGrads`]: the gradients a hand-written backward pass accumulates, per parameter;
+//! - [`HostTensor`]: read access to a CPU tensor's values without a copy;
+//! - [`HostFloat`]: the float types (f32, f64) these kernels run on.
+//!
+//! Every function checks the shapes it is given against the slices' lengths and returns an
+//! error rather than panicking.
+
+use std::collections::HashMap;
+
+use candle_core::{bail, DType, Device, Result, Storage, StorageRef, Tensor, TensorId, WithDType};
+
+pub use crate::kernels::Real;
+
+/// A float type of the hand-written passes: f32 or f64.
+pub trait HostFloat: Real + WithDType {
+    /// `dst (m × n, row-major) = [dst +] a b`, on `threads` threads (1: the calling thread).
+    #[doc(hidden)]
+    fn faer_matmul(
+        dst: &mut [Self],
+        a: MatView<Self>,
+        b: MatView<Self>,
+        accumulate: bool,
+        threads: usize,
+    );
+}
+
+macro_rules! host_float {
+    ($t:ty) => {
+        impl HostFloat for $t {
+            fn faer_matmul(
+                dst: &mut [Self],
+                a: MatView<Self>,
+                b: MatView<Self>,
+                accumulate: bool,
+                threads: usize,
+            ) {
+                let (m, n) = (a.rows(), b.cols());
+                let c = faer::MatMut::from_row_major_slice_mut(dst, m, n);
+                let accum = if accumulate {
+                    faer::Accum::Add
+                } else {
+                    faer::Accum::Replace
+                };
+                let par = if threads > 1 {
+                    faer::Par::rayon(threads)
+                } else {
+                    faer::Par::Seq
+                };
+                faer::linalg::matmul::matmul(c, accum, a.faer(), b.faer(), 1.0, par);
+            }
+        }
+    };
+}
+host_float!(f32);
+host_float!(f64);
+
+/// A matrix view of a row-major slice: `rows × cols` entries, consecutive rows `stride`
+/// apart, optionally transposed. Built with [`MatView::new`], then [`MatView::cols_block`]
+/// and [`MatView::t`].
+#[derive(Debug, Clone, Copy)]
+pub struct MatView<'a, T> {
+    data: &'a [T],
+    /// Rows and columns of the stored (untransposed) block.
+    stored: (usize, usize),
+    stride: usize,
+    transposed: bool,
+}
+
+impl<'a, T: HostFloat> MatView<'a, T> {
+    /// The `rows × cols` row-major matrix in `data` (which must hold exactly that many values).
+    pub fn new(data: &'a [T], rows: usize, cols: usize) -> Result<Self> {
+        if rows.checked_mul(cols) != Some(data.len()) {
+            bail!(
+                "host matrix: {} values do not form a {rows} x {cols} matrix",
+                data.len()
+            );
+        }
+        Ok(Self {
+            data,
+            stored: (rows, cols),
+            stride: cols,
+            transposed: false,
+        })
+    }
+
+    /// Columns `start..start + n` of an untransposed view.
+    pub fn cols_block(self, start: usize, n: usize) -> Result<Self> {
+        let (rows, cols) = self.stored;
+        if self.transposed || start + n > cols {
+            bail!(
+                "host matrix: columns {start}..{} of a {rows} x {cols} matrix",
+                start + n
+            );
+        }
+        let end = if rows == 0 || n == 0 {
+            start
+        } else {
+            (rows - 1) * self.stride + start + n
+        };
+        Ok(Self {
+            data: &self.data[start.min(self.data.len())..end.max(start).min(self.data.len())],
+            stored: (rows, n),
+            ..self
+        })
+    }
+
+    /// The transpose (no copy).
+    pub fn t(self) -> Self {
+        Self {
+            transposed: !self.transposed,
+            ..self
+        }
+    }
+
+    /// Rows of the matrix as seen (after any transpose).
+    pub fn rows(&self) -> usize {
+        if self.transposed {
+            self.stored.1
+        } else {
+            self.stored.0
+        }
+    }
+
+    /// Columns of the matrix as seen.
+    pub fn cols(&self) -> usize {
+        if self.transposed {
+            self.stored.0
+        } else {
+            self.stored.1
+        }
+    }
+
+    fn faer(&self) -> faer::MatRef<'a, T> {
+        let (r, c) = self.stored;
+        let m = faer::MatRef::from_row_major_slice_with_stride(self.data, r, c, self.stride);
+        if self.transposed {
+            m.transpose()
+        } else {
+            m
+        }
+    }
+}
+
+/// `dst = a b`, or `dst += a b` when `accumulate`; `dst` is the row-major
+/// `a.rows() × b.cols()` result. `threads` > 1 splits the product over rayon's pool.
+pub fn matmul<T: HostFloat>(
+    dst: &mut [T],
+    a: MatView<T>,
+    b: MatView<T>,
+    accumulate: bool,
+    threads: usize,
+) -> Result<()> {
+    if a.cols() != b.rows() || dst.len() != a.rows() * b.cols() {
+        bail!(
+            "host matmul: ({} x {}) times ({} x {}) into {} values",
+            a.rows(),
+            a.cols(),
+            b.rows(),
+            b.cols(),
+            dst.len()
+        );
+    }
+    // faer's views check their extent; an empty stored block has no extent to check.
+    for v in [&a, &b] {
+        let (r, c) = v.stored;
+        let need = if r == 0 || c == 0 {
+            0
+        } else {
+            (r - 1) * v.stride + c
+        };
+        if v.data.len() < need || (r > 0 && c > v.stride) {
+            bail!(
+                "host matmul: a view of {} values is too short",
+                v.data.len()
+            );
+        }
+    }
+    if dst.is_empty() {
+        return Ok(());
+    }
+    T::faer_matmul(dst, a, b, accumulate, threads);
+    Ok(())
+}
+
+/// LayerNorm over rows of width `d = weight.len()`,
+/// `y = (x - mean) / sqrt(var + eps) * weight + bias` (biased variance). Returns `y`, the
+/// normalised rows `x̂` and the per-row `1/sqrt(var + eps)` that [`layer_norm_backward`]
+/// takes.
+pub fn layer_norm_forward<T: HostFloat>(
+    x: &[T],
+    weight: &[T],
+    bias: &[T],
+    eps: f64,
+) -> Result<(Vec<T>, Vec<T>, Vec<T>)> {
+    let d = weight.len();
+    if d == 0 || bias.len() != d || x.len() % d != 0 {
+        bail!("host layer norm: {} values in rows of {d}", x.len());
+    }
+    let n = T::of(d as f64);
+    let mut y = Vec::with_capacity(x.len());
+    let mut xhat = Vec::with_capacity(x.len());
+    let mut rstd = Vec::with_capacity(x.len() / d);
+    for row in x.chunks_exact(d) {
+        let mut s = T::ZERO;
+        row.iter().for_each(|&v| s += v);
+        let mean = s / n;
+        let mut q = T::ZERO;
+        row.iter().for_each(|&v| q += (v - mean) * (v - mean));
+        let r = T::ONE / (q / n + T::of(eps)).sqrt();
+        rstd.push(r);
+        for ((&v, &w), &b) in row.iter().zip(weight).zip(bias) {
+            let h = (v - mean) * r;
+            xhat.push(h);
+            y.push(h * w + b);
+        }
+    }
+    Ok((y, xhat, rstd))
+}
+
+/// Backward pass of [`layer_norm_forward`] for the output gradient `dy`: adds
+/// `dx = rstd (dy w - mean(dy w) - x̂ mean(dy w x̂))` into `dx`, and `Σ dy x̂`, `Σ dy` over the
+/// rows into `dweight`, `dbias`.
+pub fn layer_norm_backward<T: HostFloat>(
+    xhat: &[T],
+    rstd: &[T],
+    weight: &[T],
+    dy: &[T],
+    dx: &mut [T],
+    dweight: &mut [T],
+    dbias: &mut [T],
+) -> Result<()> {
+    let d = weight.len();
+    if d == 0
+        || xhat.len() != rstd.len() * d
+        || dy.len() != xhat.len()
+        || dx.len() != xhat.len()
+        || dweight.len() != d
+        || dbias.len() != d
+    {
+        bail!("host layer norm backward: inconsistent lengths");
+    }
+    let n = T::of(d as f64);
+    for (((h, g), out), &r) in xhat
+        .chunks_exact(d)
+        .zip(dy.chunks_exact(d))
+        .zip(dx.chunks_exact_mut(d))
+        .zip(rstd)
+    {
+        let (mut s1, mut s2) = (T::ZERO, T::ZERO);
+        for k in 0..d {
+            let gy = g[k] * weight[k];
+            s1 += gy;
+            s2 += gy * h[k];
+            dweight[k] += g[k] * h[k];
+            dbias[k] += g[k];
+        }
+        let (m1, m2) = (s1 / n, s2 / n);
+        for k in 0..d {
+            out[k] += r * (g[k] * weight[k] - m1 - h[k] * m2);
+        }
+    }
+    Ok(())
+}
+
+/// `Σ_rows x` into `acc` (rows of width `acc.len()`), the gradient of a broadcast bias.
+pub fn add_row_sums<T: HostFloat>(x: &[T], acc: &mut [T]) {
+    let d = acc.len().max(1);
+    for row in x.chunks_exact(d) {
+        acc.iter_mut().zip(row).for_each(|(a, &v)| *a += v);
+    }
+}
+
+/// Read access to the values of a contiguous CPU tensor of dtype `T`, without a copy.
+///
+/// Holds the tensor's storage read lock while alive.
+pub struct HostTensor<'a, T> {
+    guard: StorageRef<'a>,
+    range: (usize, usize),
+    _t: std::marker::PhantomData<T>,
+}
+
+impl<'a, T: HostFloat> HostTensor<'a, T> {
+    /// The values of `t`, or an error when it is not a contiguous CPU tensor of dtype `T`.
+    pub fn new(t: &'a Tensor) -> Result<Self> {
+        let (guard, layout) = t.storage_and_layout();
+        let Some(range) = layout.contiguous_offsets() else {
+            bail!("host tensor: not contiguous");
+        };
+        match &*guard {
+            Storage::Cpu(s) if s.as_slice::<T>().is_ok() => {}
+            _ => bail!("host tensor: a CPU tensor of dtype {:?} expected", T::DTYPE),
+        }
+        Ok(Self {
+            guard,
+            range,
+            _t: std::marker::PhantomData,
+        })
+    }
+
+    /// The values.
+    pub fn as_slice(&self) -> &[T] {
+        match &*self.guard {
+            Storage::Cpu(s) => match s.as_slice::<T>() {
+                Ok(v) => &v[self.range.0..self.range.1],
+                Err(_) => &[],
+            },
+            _ => &[],
+        }
+    }
+}
+
+/// Gradients accumulated by a hand-written backward pass: one buffer per parameter
+/// tensor, zero until first touched, turned into tensors keyed by the parameter's id
+/// ([`HostGrads::into_map`]) for [`crate::SummedGrads`].
+#[derive(Debug)]
+pub struct HostGrads<T> {
+    entries: Vec<(Tensor, Vec<T>)>,
+    index: HashMap<TensorId, usize>,
+}
+
+impl<T: HostFloat> Default for HostGrads<T> {
+    fn default() -> Self {
+        Self {
+            entries: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+}
+
+impl<T: HostFloat> HostGrads<T> {
+    /// The gradient buffer of `param` (its element count, zero the first time).
+    pub fn slot(&mut self, param: &Tensor) -> &mut [T] {
+        let k = *self.index.entry(param.id()).or_insert_with(|| {
+            self.entries
+                .push((param.clone(), vec![T::ZERO; param.elem_count()]));
+            self.entries.len() - 1
+        });
+        &mut self.entries[k].1
+    }
+
+    /// Adds `g` into the gradient of `param`.
+    pub fn add(&mut self, param: &Tensor, g: &[T]) -> Result<()> {
+        let slot = self.slot(param);
+        if slot.len() != g.len() {
+            bail!(
+                "host gradient: {} values for a tensor of {}",
+                g.len(),
+                slot.len()
+            );
+        }
+        slot.iter_mut().zip(g).for_each(|(a, &v)| *a += v);
+        Ok(())
+    }
+
+    /// The gradients as tensors shaped like their parameters, keyed by the parameter id.
+    pub fn into_map(self) -> Result<HashMap<TensorId, Tensor>> {
+        self.entries
+            .into_iter()
+            .map(|(p, g)| Ok((p.id(), Tensor::from_vec(g, p.shape(), &Device::Cpu)?)))
+            .collect()
+    }
+}
+
+/// A CPU tensor of `shape` owning `values`.
+pub fn tensor_of<T: HostFloat>(values: Vec<T>, shape: &[usize]) -> Result<Tensor> {
+    Tensor::from_vec(values, shape, &Device::Cpu)
+}
+
+/// Whether hand-written passes run for tensors like `x`: on the CPU, in f32 or f64.
+pub fn host_dtype(x: &Tensor) -> Option<DType> {
+    (x.device().is_cpu() && matches!(x.dtype(), DType::F32 | DType::F64)).then(|| x.dtype())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(a: &[f64], ar: usize, ac: usize, b: &[f64], bc: usize) -> Vec<f64> {
+        let mut c = vec![0.0; ar * bc];
+        for i in 0..ar {
+            for j in 0..bc {
+                c[i * bc + j] = (0..ac).map(|k| a[i * ac + k] * b[k * bc + j]).sum();
+            }
+        }
+        c
+    }
+
+    fn transpose(a: &[f64], r: usize, c: usize) -> Vec<f64> {
+        (0..c)
+            .flat_map(|j| (0..r).map(move |i| a[i * c + j]))
+            .collect()
+    }
+
+    #[test]
+    fn matmul_of_transposed_and_column_block_views_equals_naive() -> Result<()> {
+        let a: Vec<f64> = (0..15).map(|v| (v as f64 * 0.37).sin()).collect(); // 3 x 5
+        let w: Vec<f64> = (0..28).map(|v| (v as f64 * 0.11).cos()).collect(); // 4 x 7
+        let wr = &w;
+        let block: Vec<f64> = (0..4)
+            .flat_map(|i| (2..7).map(move |j| wr[i * 7 + j]))
+            .collect(); // w[:, 2..7], 4 x 5
+                        // a (3 x 5) times the block transposed (5 x 4), written over and accumulated.
+        let want = naive(&a, 3, 5, &transpose(&block, 4, 5), 4);
+        let wt = MatView::new(&w, 4, 7)?.cols_block(2, 5)?.t();
+        let mut c = vec![7.0; 12];
+        matmul(&mut c, MatView::new(&a, 3, 5)?, wt, false, 1)?;
+        assert!(c.iter().zip(&want).all(|(x, y)| (x - y).abs() < 1e-12));
+        let mut c = vec![1.0; 12];
+        matmul(&mut c, MatView::new(&a, 3, 5)?, wt, true, 2)?;
+        assert!(c
+            .iter()
+            .zip(&want)
+            .all(|(x, y)| (x - 1.0 - y).abs() < 1e-12));
+        // A transposed left operand: a^T (5 x 3) times b (3 x 2).
+        let b: Vec<f64> = (0..6).map(|v| v as f64 - 2.5).collect();
+        let mut c = vec![0.0; 10];
+        matmul(
+            &mut c,
+            MatView::new(&a, 3, 5)?.t(),
+            MatView::new(&b, 3, 2)?,
+            false,
+            1,
+        )?;
+        let want = naive(&transpose(&a, 3, 5), 5, 3, &b, 2);
+        assert!(c.iter().zip(&want).all(|(x, y)| (x - y).abs() < 1e-12));
+        Ok(())
+    }
+
+    #[test]
+    fn mismatched_shapes_are_errors_not_panics() -> Result<()> {
+        let a = vec![1.0f64; 6];
+        assert!(MatView::new(&a, 4, 2).is_err());
+        let v = MatView::new(&a, 2, 3)?;
+        assert!(v.cols_block(2, 2).is_err());
+        let mut c = vec![0.0; 4];
+        assert!(matmul(&mut c, v, v, false, 1).is_err());
+        assert!(matmul(&mut c[..3], v, v.t(), false, 1).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn layer_norm_matches_the_fused_kernel_values_and_gradients() -> Result<()> {
+        use candle_core::Var;
+        let dev = Device::Cpu;
+        let x = Var::from_tensor(&Tensor::randn(0f64, 2., (5, 7), &dev)?)?;
+        let w = Var::from_tensor(&Tensor::randn(1f64, 0.5, 7, &dev)?)?;
+        let b = Var::from_tensor(&Tensor::randn(0f64, 0.5, 7, &dev)?)?;
+        let c = Tensor::randn(0f64, 1., (5, 7), &dev)?;
+        let y = crate::kernels::layer_norm(&x, &w, &b, 1e-5)?;
+        let g = (&y * &c)?.sum_all()?.backward()?;
+        let xs = x.flatten_all()?.to_vec1::<f64>()?;
+        let (ws, bs) = (w.to_vec1::<f64>()?, b.to_vec1::<f64>()?);
+        let (yh, xhat, rstd) = layer_norm_forward(&xs, &ws, &bs, 1e-5)?;
+        let close = |a: &[f64], t: &Tensor| -> Result<bool> {
+            let t = t.flatten_all()?.to_vec1::<f64>()?;
+            Ok(a.iter().zip(&t).all(|(p, q)| (p - q).abs() < 1e-12) && a.len() == t.len())
+        };
+        assert!(close(&yh, &y)?);
+        let (mut dx, mut dw, mut db) = (vec![0.0; 35], vec![0.0; 7], vec![0.0; 7]);
+        let cs = c.flatten_all()?.to_vec1::<f64>()?;
+        layer_norm_backward(&xhat, &rstd, &ws, &cs, &mut dx, &mut dw, &mut db)?;
+        assert!(close(&dx, g.get(x.as_tensor()).expect("dx"))?);
+        assert!(close(&dw, g.get(w.as_tensor()).expect("dw"))?);
+        assert!(close(&db, g.get(b.as_tensor()).expect("db"))?);
+        Ok(())
+    }
+
+    #[test]
+    fn host_tensor_reads_values_and_rejects_other_dtypes() -> Result<()> {
+        let t = Tensor::new(&[[1f32, 2.], [3., 4.]], &Device::Cpu)?;
+        assert_eq!(HostTensor::<f32>::new(&t)?.as_slice(), &[1., 2., 3., 4.]);
+        assert!(HostTensor::<f64>::new(&t).is_err());
+        assert!(HostTensor::<f32>::new(&t.t()?).is_err());
+        let n = t.narrow(0, 1, 1)?;
+        assert_eq!(HostTensor::<f32>::new(&n)?.as_slice(), &[3., 4.]);
+        Ok(())
+    }
+}
