@@ -20,12 +20,8 @@
 //!   0 padding)
 //! - output: `(B·M, d)`
 
-use candle_core::{bail, Result, Tensor};
-use dos_nn::host::{
-    add_row_sums, layer_norm_backward, layer_norm_forward, matmul, HostFloat, HostGrads,
-    HostTensor, MatView, Real,
-};
-use dos_nn::LayerNorm;
+use candle_core::{bail, Result};
+use dos_nn::host::{matmul, HostFloat, HostGrads, HostLinear, HostNorm, MatView, NormTape, Real};
 
 use crate::{CrossAttentionStack, SelfAttentionStack};
 
@@ -50,123 +46,6 @@ pub struct HostKeys<'a, T> {
     pub mask: &'a [T],
     /// Atoms per crystal N (padded).
     pub n: usize,
-}
-
-/// A LayerNorm's borrowed weights.
-struct HostNorm<'a, T> {
-    weight: HostTensor<'a, T>,
-    bias: HostTensor<'a, T>,
-    params: (&'a Tensor, &'a Tensor),
-    eps: f64,
-}
-
-impl<'a, T: HostFloat> HostNorm<'a, T> {
-    fn new(ln: &'a LayerNorm) -> Result<Self> {
-        Ok(Self {
-            weight: HostTensor::new(ln.weight())?,
-            bias: HostTensor::new(ln.bias())?,
-            params: (ln.weight(), ln.bias()),
-            eps: ln.eps(),
-        })
-    }
-
-    fn forward(&self, x: &[T]) -> Result<NormTape<T>> {
-        let (y, xhat, rstd) =
-            layer_norm_forward(x, self.weight.as_slice(), self.bias.as_slice(), self.eps)?;
-        Ok(NormTape { y, xhat, rstd })
-    }
-
-    /// Adds the input gradient into `dx` and the weight gradients into `grads`.
-    fn backward(
-        &self,
-        tape: &NormTape<T>,
-        dy: &[T],
-        dx: &mut [T],
-        grads: &mut HostGrads<T>,
-    ) -> Result<()> {
-        let d = self.weight.as_slice().len();
-        let (mut dw, mut db) = (vec![T::ZERO; d], vec![T::ZERO; d]);
-        layer_norm_backward(
-            &tape.xhat,
-            &tape.rstd,
-            self.weight.as_slice(),
-            dy,
-            dx,
-            &mut dw,
-            &mut db,
-        )?;
-        grads.add(self.params.0, &dw)?;
-        grads.add(self.params.1, &db)
-    }
-}
-
-/// A LayerNorm's output with what its backward pass needs.
-#[derive(Debug)]
-struct NormTape<T> {
-    y: Vec<T>,
-    xhat: Vec<T>,
-    rstd: Vec<T>,
-}
-
-/// A linear layer's borrowed weights, `y = x Wᵀ + b`, W `(out, in)`.
-struct HostLinear<'a, T> {
-    weight: HostTensor<'a, T>,
-    bias: HostTensor<'a, T>,
-    params: (&'a Tensor, &'a Tensor),
-    out: usize,
-    inp: usize,
-}
-
-impl<'a, T: HostFloat> HostLinear<'a, T> {
-    fn new(lin: &'a candle_nn::Linear) -> Result<Option<Self>> {
-        let Some(b) = lin.bias() else {
-            return Ok(None);
-        };
-        let (out, inp) = lin.weight().dims2()?;
-        Ok(Some(Self {
-            weight: HostTensor::new(lin.weight())?,
-            bias: HostTensor::new(b)?,
-            params: (lin.weight(), b),
-            out,
-            inp,
-        }))
-    }
-
-    fn w(&self) -> Result<MatView<'_, T>> {
-        MatView::new(self.weight.as_slice(), self.out, self.inp)
-    }
-
-    /// `x Wᵀ + b` for `rows` rows.
-    fn forward(&self, x: &[T], rows: usize) -> Result<Vec<T>> {
-        let mut y = vec![T::ZERO; rows * self.out];
-        matmul(
-            &mut y,
-            MatView::new(x, rows, self.inp)?,
-            self.w()?.t(),
-            false,
-            1,
-        )?;
-        let b = self.bias.as_slice();
-        y.chunks_exact_mut(self.out)
-            .for_each(|r| r.iter_mut().zip(b).for_each(|(v, &b)| *v += b));
-        Ok(y)
-    }
-
-    /// Weight gradients of `dy` for input `x` into `grads`; returns `dx = dy W`.
-    fn backward(&self, x: &[T], dy: &[T], rows: usize, grads: &mut HostGrads<T>) -> Result<Vec<T>> {
-        let dyv = MatView::new(dy, rows, self.out)?;
-        matmul(
-            grads.slot(self.params.0),
-            dyv.t(),
-            MatView::new(x, rows, self.inp)?,
-            true,
-            1,
-        )?;
-        add_row_sums(dy, grads.slot(self.params.1));
-        let mut dx = vec![T::ZERO; rows * self.inp];
-        matmul(&mut dx, dyv, self.w()?, false, 1)?;
-        Ok(dx)
-    }
 }
 
 /// One pre-LN block's borrowed weights.
@@ -216,9 +95,10 @@ impl CrossAttentionStack {
             if l.attn.has_projections() {
                 return Ok(None);
             }
-            let (Some(fc1), Some(fc2)) =
-                (HostLinear::new(l.ffn.fc1())?, HostLinear::new(l.ffn.fc2())?)
-            else {
+            let (Some(fc1), Some(fc2)) = (
+                HostLinear::with_bias(l.ffn.fc1())?,
+                HostLinear::with_bias(l.ffn.fc2())?,
+            ) else {
                 return Ok(None);
             };
             blocks.push(HostBlock {
@@ -246,9 +126,10 @@ impl SelfAttentionStack {
             if l.attn.has_projections() {
                 return Ok(None);
             }
-            let (Some(fc1), Some(fc2)) =
-                (HostLinear::new(l.ffn.fc1())?, HostLinear::new(l.ffn.fc2())?)
-            else {
+            let (Some(fc1), Some(fc2)) = (
+                HostLinear::with_bias(l.ffn.fc1())?,
+                HostLinear::with_bias(l.ffn.fc2())?,
+            ) else {
                 return Ok(None);
             };
             blocks.push(HostBlock {
@@ -468,7 +349,7 @@ impl<T: HostFloat> HostStack<'_, T> {
 mod tests {
     use super::*;
     use crate::AttentionConfig;
-    use candle_core::{DType, Device, Var};
+    use candle_core::{DType, Device, Tensor, Var};
     use candle_nn::VarMap;
     use dos_config::Check;
     use dos_nn::gradcheck::max_abs_diff;

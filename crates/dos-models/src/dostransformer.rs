@@ -269,19 +269,19 @@ impl crate::ModelSettings for DosTransformerConfig {
 /// - [`DosModel::predict`], [`DosTransformer::forward_branches`]: (B, M)
 #[derive(Debug, Clone)]
 pub struct DosTransformer {
-    gnn: Gnn,
-    energy: EnergyEmbedding,
-    cross: CrossAttentionStack,
-    pool_linear: Linear,
-    phi_global: Linear,
-    phi_system: Linear,
-    prompts: CrystalSystemPrompts,
-    self_attn: SelfAttentionStack,
-    branch_cross: CrossAttentionStack,
-    phi_pred: Linear,
-    prompt_cfg: PromptConfig,
-    n_energies: usize,
-    beta: f64,
+    pub(crate) gnn: Gnn,
+    pub(crate) energy: EnergyEmbedding,
+    pub(crate) cross: CrossAttentionStack,
+    pub(crate) pool_linear: Linear,
+    pub(crate) phi_global: Linear,
+    pub(crate) phi_system: Linear,
+    pub(crate) prompts: CrystalSystemPrompts,
+    pub(crate) self_attn: SelfAttentionStack,
+    pub(crate) branch_cross: CrossAttentionStack,
+    pub(crate) phi_pred: Linear,
+    pub(crate) prompt_cfg: PromptConfig,
+    pub(crate) n_energies: usize,
+    pub(crate) beta: f64,
 }
 
 /// What both branches start from: the output of steps 1-4 (the shared trunk).

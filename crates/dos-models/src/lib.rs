@@ -34,6 +34,7 @@ pub mod config;
 #[cfg(test)]
 mod conformance;
 pub mod dostransformer;
+pub mod dostransformer_host;
 pub mod e3nn_lite;
 pub mod error;
 pub mod graph_network;

@@ -9,6 +9,7 @@
 //!   weight gradient is summed over a batch in the product itself (faer's kernels);
 //! - [`layer_norm_forward`] / [`layer_norm_backward`]: LayerNorm keeping the normalised rows
 //!   and `1/std` for the backward pass;
+//! - [`HostNorm`], [`HostLinear`]: a LayerNorm and a linear layer borrowed for such a pass;
 //! - [`HostGrads`]: the gradients a hand-written backward pass accumulates, per parameter;
 //! - [`HostTensor`]: read access to a CPU tensor's values without a copy;
 //! - [`HostFloat`]: the float types (f32, f64) these kernels run on.
@@ -19,6 +20,8 @@
 use std::collections::HashMap;
 
 use candle_core::{bail, DType, Device, Result, Storage, StorageRef, Tensor, TensorId, WithDType};
+
+use crate::LayerNorm;
 
 pub use crate::kernels::Real;
 
@@ -207,25 +210,71 @@ pub fn layer_norm_forward<T: HostFloat>(
     if d == 0 || bias.len() != d || x.len() % d != 0 {
         bail!("host layer norm: {} values in rows of {d}", x.len());
     }
-    let n = T::of(d as f64);
-    let mut y = Vec::with_capacity(x.len());
-    let mut xhat = Vec::with_capacity(x.len());
-    let mut rstd = Vec::with_capacity(x.len() / d);
-    for row in x.chunks_exact(d) {
-        let mut s = T::ZERO;
-        row.iter().for_each(|&v| s += v);
-        let mean = s / n;
-        let mut q = T::ZERO;
-        row.iter().for_each(|&v| q += (v - mean) * (v - mean));
-        let r = T::ONE / (q / n + T::of(eps)).sqrt();
-        rstd.push(r);
-        for ((&v, &w), &b) in row.iter().zip(weight).zip(bias) {
-            let h = (v - mean) * r;
-            xhat.push(h);
-            y.push(h * w + b);
+    let mut out = LayerNormForward {
+        x,
+        weight,
+        bias,
+        eps,
+        y: vec![T::ZERO; x.len()],
+        xhat: vec![T::ZERO; x.len()],
+        rstd: vec![T::ZERO; x.len() / d],
+    };
+    pulp::Arch::new().dispatch(&mut out);
+    Ok((out.y, out.xhat, out.rstd))
+}
+
+/// Sum of `v` over 16 interleaved accumulators (so that it vectorises).
+#[inline(always)]
+fn lane_sum<T: HostFloat>(v: &[T], f: impl Fn(T) -> T) -> T {
+    let mut acc = [T::ZERO; 16];
+    let chunks = v.chunks_exact(16);
+    let rest = chunks.remainder();
+    for ch in chunks {
+        for i in 0..16 {
+            acc[i] += f(ch[i]);
         }
     }
-    Ok((y, xhat, rstd))
+    let mut s = T::ZERO;
+    rest.iter().for_each(|&x| s += f(x));
+    acc.iter().for_each(|&a| s += a);
+    s
+}
+
+struct LayerNormForward<'a, T> {
+    x: &'a [T],
+    weight: &'a [T],
+    bias: &'a [T],
+    eps: f64,
+    y: Vec<T>,
+    xhat: Vec<T>,
+    rstd: Vec<T>,
+}
+
+impl<T: HostFloat> pulp::WithSimd for &mut LayerNormForward<'_, T> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let d = self.weight.len();
+        let n = T::of(d as f64);
+        let (w, b) = (self.weight, self.bias);
+        for (((row, y), h), r) in self
+            .x
+            .chunks_exact(d)
+            .zip(self.y.chunks_exact_mut(d))
+            .zip(self.xhat.chunks_exact_mut(d))
+            .zip(self.rstd.iter_mut())
+        {
+            let mean = lane_sum(row, |v| v) / n;
+            let var = lane_sum(row, |v| (v - mean) * (v - mean)) / n;
+            *r = T::ONE / (var + T::of(self.eps)).sqrt();
+            let rs = *r;
+            for k in 0..d {
+                h[k] = (row[k] - mean) * rs;
+                y[k] = h[k] * w[k] + b[k];
+            }
+        }
+    }
 }
 
 /// Backward pass of [`layer_norm_forward`] for the output gradient `dy`: adds
@@ -250,27 +299,61 @@ pub fn layer_norm_backward<T: HostFloat>(
     {
         bail!("host layer norm backward: inconsistent lengths");
     }
-    let n = T::of(d as f64);
-    for (((h, g), out), &r) in xhat
-        .chunks_exact(d)
-        .zip(dy.chunks_exact(d))
-        .zip(dx.chunks_exact_mut(d))
-        .zip(rstd)
-    {
-        let (mut s1, mut s2) = (T::ZERO, T::ZERO);
-        for k in 0..d {
-            let gy = g[k] * weight[k];
-            s1 += gy;
-            s2 += gy * h[k];
-            dweight[k] += g[k] * h[k];
-            dbias[k] += g[k];
-        }
-        let (m1, m2) = (s1 / n, s2 / n);
-        for k in 0..d {
-            out[k] += r * (g[k] * weight[k] - m1 - h[k] * m2);
+    pulp::Arch::new().dispatch(LayerNormBackward {
+        xhat,
+        rstd,
+        weight,
+        dy,
+        dx,
+        dweight,
+        dbias,
+    });
+    Ok(())
+}
+
+struct LayerNormBackward<'a, T> {
+    xhat: &'a [T],
+    rstd: &'a [T],
+    weight: &'a [T],
+    dy: &'a [T],
+    dx: &'a mut [T],
+    dweight: &'a mut [T],
+    dbias: &'a mut [T],
+}
+
+impl<T: HostFloat> pulp::WithSimd for LayerNormBackward<'_, T> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let d = self.weight.len();
+        let n = T::of(d as f64);
+        let w = self.weight;
+        for (((h, g), out), &r) in self
+            .xhat
+            .chunks_exact(d)
+            .zip(self.dy.chunks_exact(d))
+            .zip(self.dx.chunks_exact_mut(d))
+            .zip(self.rstd)
+        {
+            let mut gw = [T::ZERO; 16];
+            let mut gwh = [T::ZERO; 16];
+            let (mut s1, mut s2) = (T::ZERO, T::ZERO);
+            for k in 0..d {
+                let gy = g[k] * w[k];
+                gw[k % 16] += gy;
+                gwh[k % 16] += gy * h[k];
+                self.dweight[k] += g[k] * h[k];
+                self.dbias[k] += g[k];
+            }
+            gw.iter().for_each(|&v| s1 += v);
+            gwh.iter().for_each(|&v| s2 += v);
+            let (m1, m2) = (s1 / n, s2 / n);
+            for k in 0..d {
+                out[k] += r * (g[k] * w[k] - m1 - h[k] * m2);
+            }
         }
     }
-    Ok(())
 }
 
 /// `Σ_rows x` into `acc` (rows of width `acc.len()`), the gradient of a broadcast bias.
@@ -369,6 +452,136 @@ impl<T: HostFloat> HostGrads<T> {
             .into_iter()
             .map(|(p, g)| Ok((p.id(), Tensor::from_vec(g, p.shape(), &Device::Cpu)?)))
             .collect()
+    }
+}
+
+/// A [`LayerNorm`]'s weights borrowed for a hand-written pass.
+pub struct HostNorm<'a, T> {
+    weight: HostTensor<'a, T>,
+    bias: HostTensor<'a, T>,
+    params: (&'a Tensor, &'a Tensor),
+    eps: f64,
+}
+
+impl<'a, T: HostFloat> HostNorm<'a, T> {
+    /// Borrows the weights of `ln` (contiguous CPU tensors of dtype `T`).
+    pub fn new(ln: &'a LayerNorm) -> Result<Self> {
+        Ok(Self {
+            weight: HostTensor::new(ln.weight())?,
+            bias: HostTensor::new(ln.bias())?,
+            params: (ln.weight(), ln.bias()),
+            eps: ln.eps(),
+        })
+    }
+
+    /// Normalises the rows of `x`; the tape holds the output `y`.
+    pub fn forward(&self, x: &[T]) -> Result<NormTape<T>> {
+        let (y, xhat, rstd) =
+            layer_norm_forward(x, self.weight.as_slice(), self.bias.as_slice(), self.eps)?;
+        Ok(NormTape { y, xhat, rstd })
+    }
+
+    /// Adds the input gradient into `dx` and the weight gradients into `grads`.
+    pub fn backward(
+        &self,
+        tape: &NormTape<T>,
+        dy: &[T],
+        dx: &mut [T],
+        grads: &mut HostGrads<T>,
+    ) -> Result<()> {
+        let d = self.weight.as_slice().len();
+        let (mut dw, mut db) = (vec![T::ZERO; d], vec![T::ZERO; d]);
+        layer_norm_backward(
+            &tape.xhat,
+            &tape.rstd,
+            self.weight.as_slice(),
+            dy,
+            dx,
+            &mut dw,
+            &mut db,
+        )?;
+        grads.add(self.params.0, &dw)?;
+        grads.add(self.params.1, &db)
+    }
+}
+
+/// A LayerNorm's output with what its backward pass needs.
+#[derive(Debug)]
+pub struct NormTape<T> {
+    /// The output.
+    pub y: Vec<T>,
+    xhat: Vec<T>,
+    rstd: Vec<T>,
+}
+
+/// A linear layer with bias borrowed for a hand-written pass, `y = x Wᵀ + b`, W `(out, in)`.
+pub struct HostLinear<'a, T> {
+    weight: HostTensor<'a, T>,
+    bias: HostTensor<'a, T>,
+    params: (&'a Tensor, &'a Tensor),
+    /// Output width.
+    pub out: usize,
+    /// Input width.
+    pub inp: usize,
+}
+
+impl<'a, T: HostFloat> HostLinear<'a, T> {
+    /// Borrows `lin`'s weights, or `None` when it has no bias.
+    pub fn with_bias(lin: &'a candle_nn::Linear) -> Result<Option<Self>> {
+        let Some(b) = lin.bias() else {
+            return Ok(None);
+        };
+        let (out, inp) = lin.weight().dims2()?;
+        Ok(Some(Self {
+            weight: HostTensor::new(lin.weight())?,
+            bias: HostTensor::new(b)?,
+            params: (lin.weight(), b),
+            out,
+            inp,
+        }))
+    }
+
+    /// The weight as a `(out, in)` view.
+    pub fn w(&self) -> Result<MatView<'_, T>> {
+        MatView::new(self.weight.as_slice(), self.out, self.inp)
+    }
+
+    /// `x Wᵀ + b` for `rows` rows.
+    pub fn forward(&self, x: &[T], rows: usize) -> Result<Vec<T>> {
+        let mut y = vec![T::ZERO; rows * self.out];
+        matmul(
+            &mut y,
+            MatView::new(x, rows, self.inp)?,
+            self.w()?.t(),
+            false,
+            1,
+        )?;
+        let b = self.bias.as_slice();
+        y.chunks_exact_mut(self.out)
+            .for_each(|r| r.iter_mut().zip(b).for_each(|(v, &b)| *v += b));
+        Ok(y)
+    }
+
+    /// Weight gradients of `dy` for input `x` into `grads`; returns `dx = dy W`.
+    pub fn backward(
+        &self,
+        x: &[T],
+        dy: &[T],
+        rows: usize,
+        grads: &mut HostGrads<T>,
+    ) -> Result<Vec<T>> {
+        let dyv = MatView::new(dy, rows, self.out)?;
+        matmul(
+            grads.slot(self.params.0),
+            dyv.t(),
+            MatView::new(x, rows, self.inp)?,
+            true,
+            1,
+        )?;
+        add_row_sums(dy, grads.slot(self.params.1));
+        let mut dx = vec![T::ZERO; rows * self.inp];
+        matmul(&mut dx, dyv, self.w()?, false, 1)?;
+        Ok(dx)
     }
 }
 

@@ -277,7 +277,8 @@ fn update<T: Real>(
     Ok(())
 }
 
-/// The update of elements `offset..offset + th.len()`.
+/// The update of elements `offset..offset + th.len()`, compiled for the CPU's widest
+/// vector unit (AVX2 / AVX-512, picked at run time).
 fn update_chunk<T: Real>(
     th: &mut [T],
     m: &mut [T],
@@ -286,33 +287,65 @@ fn update_chunk<T: Real>(
     offset: usize,
     c: &AdamWConsts,
 ) {
-    let (b1, c1) = (T::of(c.beta1), T::of(1.0 - c.beta1));
-    let (b2, c2) = (T::of(c.beta2), T::of(1.0 - c.beta2));
-    let (decay, lr) = (T::of(c.decay), T::of(c.lr));
-    let (sm, sv, eps) = (T::of(c.scale_m), T::of(c.scale_v), T::of(c.eps));
-    let (s, scaled) = (T::of(c.grad_scale), c.grad_scale != 1.0);
-    // The scaled gradient `g * s` rounds like the tensor `g * s`, so both paths match a
-    // pre-scaled gradient exactly; unscaled steps skip the multiply.
-    let step = |th: &mut T, m: &mut T, v: &mut T, g: T| {
-        let g = if scaled { g * s } else { g };
-        *m = b1 * *m + c1 * g;
-        *v = b2 * *v + c2 * (g * g);
-        *th = *th * decay - lr * ((*m * sm) / ((*v * sv).sqrt() + eps));
-    };
-    let len = th.len();
-    let range = offset..offset + len;
-    let it = th.iter_mut().zip(m.iter_mut()).zip(v.iter_mut());
-    match gs {
-        [g] => it
-            .zip(&g[range])
-            .for_each(|(((th, m), v), &g)| step(th, m, v, g)),
-        [g, h] => it
-            .zip(g[range.clone()].iter().zip(&h[range]))
-            .for_each(|(((th, m), v), (&g, &h))| step(th, m, v, g + h)),
-        _ => it.enumerate().for_each(|(i, ((th, m), v))| {
-            let j = offset + i;
-            let g = gs[1..].iter().fold(gs[0][j], |g, t| g + t[j]);
-            step(th, m, v, g)
-        }),
+    pulp::Arch::new().dispatch(UpdateChunk {
+        th,
+        m,
+        v,
+        gs,
+        offset,
+        c,
+    })
+}
+
+struct UpdateChunk<'a, 'g, T> {
+    th: &'a mut [T],
+    m: &'a mut [T],
+    v: &'a mut [T],
+    gs: &'a [&'g [T]],
+    offset: usize,
+    c: &'a AdamWConsts,
+}
+
+impl<T: Real> pulp::WithSimd for UpdateChunk<'_, '_, T> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let Self {
+            th,
+            m,
+            v,
+            gs,
+            offset,
+            c,
+        } = self;
+        let (b1, c1) = (T::of(c.beta1), T::of(1.0 - c.beta1));
+        let (b2, c2) = (T::of(c.beta2), T::of(1.0 - c.beta2));
+        let (decay, lr) = (T::of(c.decay), T::of(c.lr));
+        let (sm, sv, eps) = (T::of(c.scale_m), T::of(c.scale_v), T::of(c.eps));
+        let (s, scaled) = (T::of(c.grad_scale), c.grad_scale != 1.0);
+        // The scaled gradient `g * s` rounds like the tensor `g * s`, so both paths match a
+        // pre-scaled gradient exactly; unscaled steps skip the multiply.
+        let step = |th: &mut T, m: &mut T, v: &mut T, g: T| {
+            let g = if scaled { g * s } else { g };
+            *m = b1 * *m + c1 * g;
+            *v = b2 * *v + c2 * (g * g);
+            *th = *th * decay - lr * ((*m * sm) / ((*v * sv).sqrt() + eps));
+        };
+        let range = offset..offset + th.len();
+        let it = th.iter_mut().zip(m.iter_mut()).zip(v.iter_mut());
+        match gs {
+            [g] => it
+                .zip(&g[range])
+                .for_each(|(((th, m), v), &g)| step(th, m, v, g)),
+            [g, h] => it
+                .zip(g[range.clone()].iter().zip(&h[range]))
+                .for_each(|(((th, m), v), (&g, &h))| step(th, m, v, g + h)),
+            _ => it.enumerate().for_each(|(i, ((th, m), v))| {
+                let j = offset + i;
+                let g = gs[1..].iter().fold(gs[0][j], |g, t| g + t[j]);
+                step(th, m, v, g)
+            }),
+        }
     }
 }
