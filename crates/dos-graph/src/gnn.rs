@@ -40,10 +40,10 @@ use crate::{GnnConfig, GraphInput, ProcessorLayer};
 /// ```
 #[derive(Debug, Clone)]
 pub struct Gnn {
-    node_encoder: EncoderMlp,
-    edge_encoder: EncoderMlp,
-    layers: Vec<ProcessorLayer>,
-    cfg: GnnConfig,
+    pub(crate) node_encoder: EncoderMlp,
+    pub(crate) edge_encoder: EncoderMlp,
+    pub(crate) layers: Vec<ProcessorLayer>,
+    pub(crate) cfg: GnnConfig,
 }
 
 impl Gnn {

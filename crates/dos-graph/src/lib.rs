@@ -4,6 +4,8 @@
 //! - [`GnnConfig`] / [`Gnn`]: node and edge encoders, then `layers` residual
 //!   [`ProcessorLayer`]s (edge update, then node update with a sum or mean over incoming
 //!   edges);
+//! - [`HostGnn`]: a hand-written forward and backward pass of the [`Gnn`] on the CPU (no
+//!   autograd graph), tested against it;
 //! - [`GraphInput`]: the graph tensors a [`Gnn`] reads (plain tensors: this crate knows
 //!   nothing of crystals);
 //! - [`segment_sum`] / [`segment_mean`] / [`pool()`]: reductions by index with `index_add`
@@ -13,6 +15,7 @@
 pub mod config;
 pub mod error;
 pub mod gnn;
+pub mod host_gnn;
 pub mod input;
 pub mod padded;
 pub mod pool;
@@ -23,6 +26,7 @@ pub use config::{Aggregation, GnnConfig};
 pub use dos_config::{Check, Checked};
 pub use error::GraphError;
 pub use gnn::Gnn;
+pub use host_gnn::{HostGnn, HostGnnTape, HostGraph};
 pub use input::GraphInput;
 pub use padded::to_padded;
 pub use pool::{pool, Pooling};

@@ -17,10 +17,10 @@ use crate::{segment_mean, segment_sum, Aggregation};
 /// - output: `(h', b')` with the same shapes
 #[derive(Debug, Clone)]
 pub struct ProcessorLayer {
-    edge_mlp: NormMlp,
-    node_mlp: NormMlp,
-    hidden: usize,
-    aggregation: Aggregation,
+    pub(crate) edge_mlp: NormMlp,
+    pub(crate) node_mlp: NormMlp,
+    pub(crate) hidden: usize,
+    pub(crate) aggregation: Aggregation,
 }
 
 impl ProcessorLayer {

@@ -1,23 +1,21 @@
 //! [`DosTransformer::host_loss_and_grads`]: the training loss and its gradients with the
 //! attention half written by hand on the CPU.
 //!
-//! The GNN, the pooled crystal vector `g`, the energy table `E` and the prompts `P_s` are
-//! computed by candle (a small graph); everything after them, the three attention stacks,
-//! `φ₁`, `φ₂`, `φ_pred` and the loss, runs as [`HostStack`]s and [`HostLinear`]s over plain
-//! slices, forward and backward, with no autograd graph. The two output branches run on two
-//! threads (`rayon::join`). The gradients of `E`, `Ĥ`, `g` and `P_s` that the hand-written
-//! half returns are pushed through candle's graph with one `backward()` of the surrogate
-//! `Σ E ⊙ dE + Σ Ĥ ⊙ dĤ + Σ g ⊙ dg + Σ P ⊙ dP` (gradients held constant), which by the chain
-//! rule gives the GNN, pooling, energy and prompt parameters their exact gradients.
+//! The whole step runs over plain slices, forward and backward, with no autograd graph: the
+//! GNN ([`dos_graph::HostGnn`]), the padded atoms `Ĥ` and the pooled crystal vector `g`, the
+//! three attention stacks ([`HostStack`]), `φ₁`, `φ₂`, `φ_pred` ([`HostLinear`]) and the
+//! loss. The two output branches run on two threads (`rayon::join`). Only the prompt rows
+//! `P_s` (with the rule for unseen crystal systems) come from candle: their gradient is pushed
+//! through its graph with one `backward()` of the surrogate `Σ P ⊙ dP` (dP held constant).
 //!
 //! Same maths as [`DosModel::loss`] followed by `backward()` (tested to 1e-10 in f64 in this
 //! file); used for the released attention block (one head, no projections) on f32 / f64
 //! CPU tensors, and `None` otherwise.
 
-use candle_core::{DType, Module, Result, Tensor};
+use candle_core::{DType, Result, Tensor};
 use dos_attn::{HostDims, HostKeys, HostStack};
 use dos_data::CrystalBatch;
-use dos_graph::{pool, to_padded, GraphInput, Pooling};
+use dos_graph::HostGraph;
 use dos_nn::host::{tensor_of, HostFloat, HostGrads, HostLinear, HostTensor, Real};
 use dos_nn::SummedGrads;
 
@@ -105,58 +103,93 @@ impl DosTransformer {
         &self,
         batch: &CrystalBatch,
     ) -> Result<Option<(Tensor, SummedGrads)>> {
-        let Some(half) = self.host_half::<T>()? else {
+        let (Some(half), Some(gnn), Some(pool_linear)) = (
+            self.host_half::<T>()?,
+            self.gnn.host::<T>()?,
+            HostLinear::with_bias(&self.pool_linear)?,
+        ) else {
             return Ok(None);
         };
-        // Candle's part: GNN, padded atoms, pooled g, E, prompts (with their graph).
         let b = batch.len();
-        let h = self.gnn.forward(&GraphInput {
-            node_features: &batch.node_features,
-            edge_features: &batch.edge_features,
-            senders: &batch.senders,
-            receivers: &batch.receivers,
-        })?;
-        let atoms = to_padded(&h, &batch.padded_index, &batch.atom_mask, b, batch.n_max)?;
-        let g = self
-            .pool_linear
-            .forward(&pool(&h, &batch.node_crystal, b, Pooling::Sum)?)?;
-        let e = self.energy.forward()?;
+        let n_max = batch.n_max;
+        // Candle's part: the prompt rows (with their graph, for the unseen-system rule).
         let p = self
             .prompts
             .forward(&batch.crystal_system, &self.prompt_cfg.unseen_systems())?;
-        let t = targets(batch, self.n_energies)?;
+        let e = self.energy.forward()?;
         let (m, d) = e.dims2()?;
-        // Host views of their values.
+        // Host values of the inputs.
         let host = |x: &Tensor| -> Result<Tensor> { x.detach().to_dtype(T::DTYPE)?.contiguous() };
-        let (atoms_v, mask_v, g_v, e_v, p_v, t_v) = (
-            host(&atoms)?,
+        let t = targets(batch, self.n_energies)?;
+        let (x_v, ef_v, mask_v, p_v, t_v) = (
+            host(&batch.node_features)?,
+            host(&batch.edge_features)?,
             host(&batch.atom_mask)?,
-            host(&g)?,
-            host(&e)?,
             host(&p)?,
             host(&t)?,
         );
-        let (atoms_h, mask_h, g_h, e_h, p_h, t_h) = (
-            HostTensor::<T>::new(&atoms_v)?,
+        let (x_h, ef_h, mask_h, e_h, p_h, t_h) = (
+            HostTensor::<T>::new(&x_v)?,
+            HostTensor::<T>::new(&ef_v)?,
             HostTensor::<T>::new(&mask_v)?,
-            HostTensor::<T>::new(&g_v)?,
-            HostTensor::<T>::new(&e_v)?,
+            HostTensor::<T>::new(&e)?,
             HostTensor::<T>::new(&p_v)?,
             HostTensor::<T>::new(&t_v)?,
         );
+        let senders = batch.senders.to_vec1::<u32>()?;
+        let receivers = batch.receivers.to_vec1::<u32>()?;
+        let node_crystal = batch.node_crystal.to_vec1::<u32>()?;
+        let padded_index = batch.padded_index.to_vec1::<u32>()?;
+        let n = node_crystal.len();
+        let mask = mask_h.as_slice();
+        if padded_index.len() != b * n_max
+            || mask.len() != b * n_max
+            || padded_index.iter().any(|&i| i as usize >= n.max(1))
+            || node_crystal.iter().any(|&c| c as usize >= b)
+        {
+            candle_core::bail!("host step: batch index arrays do not match the batch");
+        }
+        let graph = HostGraph {
+            x: x_h.as_slice(),
+            e: ef_h.as_slice(),
+            senders: &senders,
+            receivers: &receivers,
+            n,
+        };
+        // GNN, padded atoms Ĥ, pooled crystal vector g.
+        let (h, gnn_tape) = gnn.forward(&graph)?;
+        let mut atoms = vec![T::ZERO; b * n_max * d];
+        for (slot, (&i, &w)) in padded_index.iter().zip(mask).enumerate() {
+            let i = i as usize;
+            if n > 0 {
+                atoms[slot * d..(slot + 1) * d]
+                    .iter_mut()
+                    .zip(&h[i * d..(i + 1) * d])
+                    .for_each(|(a, &v)| *a = v * w);
+            }
+        }
+        let mut pooled = vec![T::ZERO; b * d];
+        for (i, &c) in node_crystal.iter().enumerate() {
+            let c = c as usize;
+            pooled[c * d..(c + 1) * d]
+                .iter_mut()
+                .zip(&h[i * d..(i + 1) * d])
+                .for_each(|(a, &v)| *a += v);
+        }
+        let g = pool_linear.forward(&pooled, b)?;
         let dims = HostDims { b, m, d };
         let inputs = HalfInputs {
             dims,
             keys: HostKeys {
-                h: atoms_h.as_slice(),
-                mask: mask_h.as_slice(),
-                n: batch.n_max,
+                h: &atoms,
+                mask,
+                n: n_max,
             },
-            g: g_h.as_slice(),
+            g: &g,
             p: p_h.as_slice(),
             t: t_h.as_slice(),
         };
-        // The hand-written half: CrossAttn_{L1}, then both branches on two threads.
+        // CrossAttn_{L1}, then both branches on two threads.
         let q0: Vec<T> = e_h.as_slice().repeat(b);
         let (e1, tape) = half.cross.forward(&q0, dims, Some(inputs.keys), true)?;
         let tape = tape.ok_or_else(|| candle_core::Error::Msg("no tape recorded".into()))?;
@@ -177,7 +210,8 @@ impl DosTransformer {
         for chunk in dq0.chunks_exact(m * d) {
             de.iter_mut().zip(chunk).for_each(|(a, &v)| *a += v);
         }
-        let mut datoms = dkeys.unwrap_or_else(|| vec![T::ZERO; atoms_h.as_slice().len()]);
+        trunk_grads.add(&e, &de)?;
+        let mut datoms = dkeys.unwrap_or_else(|| vec![T::ZERO; atoms.len()]);
         for part in [&global.dkeys, &system.dkeys] {
             datoms.iter_mut().zip(part).for_each(|(a, &v)| *a += v);
         }
@@ -187,25 +221,38 @@ impl DosTransformer {
             .zip(&system.dg)
             .map(|(&a, &b)| a + b)
             .collect();
-        let loss = global.loss + system.loss;
-        // Candle's part backward, from the surrogate of the host gradients.
-        let dtype = atoms.dtype();
-        // Σ x ⊙ dx with dx held constant.
-        let term = |x: &Tensor, dx: Vec<T>| -> Result<Tensor> {
-            let dx = tensor_of(dx, x.dims())?.to_dtype(dtype)?;
-            x.mul(&dx)?.sum_all()
-        };
-        let mut surrogate = term(&atoms, datoms)?
-            .add(&term(&g, dg)?)?
-            .add(&term(&e, de)?)?;
-        if let Some(dp) = system.dp {
-            surrogate = surrogate.add(&term(&p, dp)?)?;
+        // Back through g = pool_linear(Σ h), Ĥ = mask ⊙ h[index], then the GNN.
+        let dpooled = pool_linear.backward(&pooled, &dg, b, &mut trunk_grads)?;
+        let mut dh = vec![T::ZERO; n * d];
+        for (i, &c) in node_crystal.iter().enumerate() {
+            let c = c as usize;
+            dh[i * d..(i + 1) * d]
+                .iter_mut()
+                .zip(&dpooled[c * d..(c + 1) * d])
+                .for_each(|(a, &v)| *a += v);
         }
-        let mut grads = SummedGrads::new(vec![surrogate.backward()?]);
+        for (slot, (&i, &w)) in padded_index.iter().zip(mask).enumerate() {
+            let i = i as usize;
+            if n > 0 {
+                dh[i * d..(i + 1) * d]
+                    .iter_mut()
+                    .zip(&datoms[slot * d..(slot + 1) * d])
+                    .for_each(|(a, &v)| *a += v * w);
+            }
+        }
+        gnn.backward(&gnn_tape, &graph, dh, &mut trunk_grads)?;
+        let loss = global.loss + system.loss;
+        let dtype = batch.node_features.dtype();
+        let mut grads = SummedGrads::new(Vec::new());
+        // The prompts' gradient through candle's graph: Σ P ⊙ dP, dP held constant.
+        if let Some(dp) = system.dp {
+            let dp = tensor_of(dp, p.dims())?.to_dtype(p.dtype())?;
+            grads = SummedGrads::new(vec![p.mul(&dp)?.sum_all()?.backward()?]);
+        }
         for part in [trunk_grads, global.grads, system.grads] {
             grads.push_map(part.into_map()?);
         }
-        let loss = Tensor::new(loss, atoms.device())?.to_dtype(dtype)?;
+        let loss = Tensor::new(loss, batch.node_features.device())?.to_dtype(dtype)?;
         Ok(Some((loss, grads)))
     }
 
@@ -316,7 +363,7 @@ impl DosTransformer {
 mod tests {
     use super::*;
     use crate::testing::{batch, tiny_dostransformer};
-    use crate::{DosTransformerConfig, UnseenRule};
+    use crate::{DosModel, DosTransformerConfig, UnseenRule};
     use candle_core::{DType, Device};
     use candle_nn::VarMap;
     use dos_config::Check;

@@ -9,7 +9,7 @@
 //!   weight gradient is summed over a batch in the product itself (faer's kernels);
 //! - [`layer_norm_forward`] / [`layer_norm_backward`]: LayerNorm keeping the normalised rows
 //!   and `1/std` for the backward pass;
-//! - [`HostNorm`], [`HostLinear`]: a LayerNorm and a linear layer borrowed for such a pass;
+//! - [`HostNorm`], [`HostLinear`], [`HostPrelu`]: a LayerNorm, a linear layer and a PReLU borrowed for such a pass;
 //! - [`HostGrads`]: the gradients a hand-written backward pass accumulates, per parameter;
 //! - [`HostTensor`]: read access to a CPU tensor's values without a copy;
 //! - [`HostFloat`]: the float types (f32, f64) these kernels run on.
@@ -21,7 +21,7 @@ use std::collections::HashMap;
 
 use candle_core::{bail, DType, Device, Result, Storage, StorageRef, Tensor, TensorId, WithDType};
 
-use crate::LayerNorm;
+use crate::{LayerNorm, PRelu};
 
 pub use crate::kernels::Real;
 
@@ -541,6 +541,21 @@ impl<'a, T: HostFloat> HostLinear<'a, T> {
         }))
     }
 
+    /// The bias values.
+    pub fn bias(&self) -> &[T] {
+        self.bias.as_slice()
+    }
+
+    /// The weight tensor (the key of its gradient).
+    pub fn weight_param(&self) -> &Tensor {
+        self.params.0
+    }
+
+    /// The bias tensor (the key of its gradient).
+    pub fn bias_param(&self) -> &Tensor {
+        self.params.1
+    }
+
     /// The weight as a `(out, in)` view.
     pub fn w(&self) -> Result<MatView<'_, T>> {
         MatView::new(self.weight.as_slice(), self.out, self.inp)
@@ -582,6 +597,48 @@ impl<'a, T: HostFloat> HostLinear<'a, T> {
         let mut dx = vec![T::ZERO; rows * self.inp];
         matmul(&mut dx, dyv, self.w()?, false, 1)?;
         Ok(dx)
+    }
+}
+
+/// A [`PRelu`]'s slope borrowed for a hand-written pass, `y = max(0, x) + a min(0, x)`.
+pub struct HostPrelu<'a, T> {
+    slope: T,
+    param: &'a Tensor,
+}
+
+impl<'a, T: HostFloat> HostPrelu<'a, T> {
+    /// Reads `act`'s one-element slope.
+    pub fn new(act: &'a PRelu) -> Result<Self> {
+        let w = HostTensor::<T>::new(act.weight())?;
+        let [slope] = w.as_slice() else {
+            bail!("host prelu: a one-element slope expected");
+        };
+        Ok(Self {
+            slope: *slope,
+            param: act.weight(),
+        })
+    }
+
+    /// `PReLU(x)`.
+    pub fn forward(&self, x: &[T]) -> Vec<T> {
+        let a = self.slope;
+        x.iter()
+            .map(|&v| if v > T::ZERO { v } else { a * v })
+            .collect()
+    }
+
+    /// For input `x` and output gradient `dy`: `dx` in place of `dy`, and `Σ_{x<0} dy x`
+    /// into the slope's gradient.
+    pub fn backward(&self, x: &[T], dy: &mut [T], grads: &mut HostGrads<T>) {
+        let a = self.slope;
+        let mut da = T::ZERO;
+        for (g, &v) in dy.iter_mut().zip(x) {
+            if v <= T::ZERO {
+                da += *g * v;
+                *g *= a;
+            }
+        }
+        grads.slot(self.param)[0] += da;
     }
 }
 

@@ -35,6 +35,13 @@ impl EncoderMlp {
     }
 }
 
+impl EncoderMlp {
+    /// The layers `(fc1, act, fc2)`.
+    pub fn parts(&self) -> (&Linear, &PRelu, &Linear) {
+        (&self.fc1, &self.act, &self.fc2)
+    }
+}
+
 impl Module for EncoderMlp {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         fused_linear(&self.fc2, &self.act.forward(&fused_linear(&self.fc1, x)?)?)
@@ -83,6 +90,11 @@ impl NormMlp {
     /// The first linear layer (weight `(hidden, in_dim)`), e.g. to split it by input blocks.
     pub fn fc1(&self) -> &Linear {
         &self.fc1
+    }
+
+    /// The layers `(fc1, norm, act, fc2)`.
+    pub fn parts(&self) -> (&Linear, &LayerNorm, &PRelu, &Linear) {
+        (&self.fc1, &self.norm, &self.act, &self.fc2)
     }
 
     /// The part after `fc1`: `y = fc2(PReLU(LayerNorm(z)))`.
