@@ -30,6 +30,11 @@ impl EnergyEmbedding {
         Ok(Self { weight })
     }
 
+    /// The `(M, d)` table.
+    pub fn weight(&self) -> &Tensor {
+        &self.weight
+    }
+
     /// The table, `(M, d)`.
     pub fn forward(&self) -> Result<Tensor> {
         Ok(self.weight.clone())

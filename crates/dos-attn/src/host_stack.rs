@@ -221,7 +221,7 @@ impl<T: HostFloat> HostStack<'_, T> {
                     MatView::new(qc, m, d)?,
                     MatView::new(kc, n, d)?.t(),
                     false,
-                    1,
+                    0,
                 )?;
                 pc.iter_mut().for_each(|v| *v *= scale);
                 let mask = keys.as_ref().map(|k| &k.mask[c * n..(c + 1) * n]);
@@ -233,7 +233,7 @@ impl<T: HostFloat> HostStack<'_, T> {
                     MatView::new(pc, m, n)?,
                     MatView::new(kc, n, d)?,
                     true,
-                    1,
+                    0,
                 )?;
             }
             let ffn_in = blk.norm_ffn.forward(&x)?;
@@ -312,12 +312,12 @@ impl<T: HostFloat> HostStack<'_, T> {
                 let dac = &dx[c * m * d..(c + 1) * m * d];
                 let da = MatView::new(dac, m, d)?;
                 // dP = dA k̂ᵀ; value path dk̂ += Pᵀ dA.
-                matmul(&mut dp, da, MatView::new(kc, n, d)?.t(), false, 1)?;
+                matmul(&mut dp, da, MatView::new(kc, n, d)?.t(), false, 0)?;
                 let dkc: &mut [T] = match dkv.as_mut() {
                     Some(dkv) => &mut dkv[c * n * d..(c + 1) * n * d],
                     None => &mut dq[c * m * d..(c + 1) * m * d],
                 };
-                matmul(dkc, MatView::new(pc, m, n)?.t(), da, true, 1)?;
+                matmul(dkc, MatView::new(pc, m, n)?.t(), da, true, 0)?;
                 // dS = P ⊙ (dP - rowsum(P ⊙ dP)) / √d.
                 for (prow, grow) in pc.chunks_exact(n).zip(dp.chunks_exact_mut(n)) {
                     let mut s = T::ZERO;
@@ -328,9 +328,9 @@ impl<T: HostFloat> HostStack<'_, T> {
                 }
                 let ds = MatView::new(&dp, m, n)?;
                 // Key path dk̂ += dSᵀ q̂, then query path dq̂ += dS k̂.
-                matmul(dkc, ds.t(), MatView::new(qc, m, d)?, true, 1)?;
+                matmul(dkc, ds.t(), MatView::new(qc, m, d)?, true, 0)?;
                 let dqc = &mut dq[c * m * d..(c + 1) * m * d];
-                matmul(dqc, ds, MatView::new(kc, n, d)?, true, 1)?;
+                matmul(dqc, ds, MatView::new(kc, n, d)?, true, 0)?;
             }
             blk.norm_q.backward(&t.q, &dq, &mut dx, grads)?;
             if let (Some(kv_tape), Some(dkv)) = (&t.kv, dkv) {

@@ -295,15 +295,15 @@ impl<T: HostFloat> HostGnn<'_, T> {
         let hv = MatView::new(h, n, d)?;
         let mut hr = vec![T::ZERO; n * o];
         let mut hs = vec![T::ZERO; n * o];
-        matmul(&mut hr, hv, w.cols_block(0, d)?.t(), false, 1)?;
-        matmul(&mut hs, hv, w.cols_block(d, d)?.t(), false, 1)?;
+        matmul(&mut hr, hv, w.cols_block(0, d)?.t(), false, 0)?;
+        matmul(&mut hs, hv, w.cols_block(d, d)?.t(), false, 0)?;
         let mut z = vec![T::ZERO; e * o];
         matmul(
             &mut z,
             MatView::new(b, e, d)?,
             w.cols_block(2 * d, d)?.t(),
             false,
-            1,
+            0,
         )?;
         let bias = fc1.bias();
         for (k, zrow) in z.chunks_exact_mut(o).enumerate() {
@@ -358,7 +358,7 @@ impl<T: HostFloat> HostGnn<'_, T> {
         .into_iter()
         .enumerate()
         {
-            matmul(&mut block, dsrc.t(), src, false, 1)?;
+            matmul(&mut block, dsrc.t(), src, false, 0)?;
             let slot = grads.slot(fc1.weight_param());
             for (srow, brow) in slot.chunks_exact_mut(3 * d).zip(block.chunks_exact(d)) {
                 srow[k * d..(k + 1) * d]
@@ -367,14 +367,14 @@ impl<T: HostFloat> HostGnn<'_, T> {
                     .for_each(|(a, &v)| *a += v);
             }
         }
-        matmul(dh, MatView::new(&dhr, n, o)?, w.cols_block(0, d)?, true, 1)?;
-        matmul(dh, MatView::new(&dhs, n, o)?, w.cols_block(d, d)?, true, 1)?;
+        matmul(dh, MatView::new(&dhr, n, o)?, w.cols_block(0, d)?, true, 0)?;
+        matmul(dh, MatView::new(&dhs, n, o)?, w.cols_block(d, d)?, true, 0)?;
         matmul(
             db,
             MatView::new(dz, e, o)?,
             w.cols_block(2 * d, d)?,
             true,
-            1,
+            0,
         )
     }
 

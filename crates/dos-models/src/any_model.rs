@@ -114,7 +114,8 @@ mod tests {
     use dos_nn::gradcheck::max_abs_diff;
 
     /// The detached model predicts exactly as the trainable one, records no graph, and follows
-    /// in-place updates of the variables.
+    /// in-place updates of the variables; the Var model records its graph (except where the
+    /// prediction is written by hand).
     #[test]
     fn detached_model_shares_weights_and_records_no_graph() {
         for (name, cfg) in tiny_configs() {
@@ -124,7 +125,13 @@ mod tests {
             let b = batch(&[2, 3, 1], 7, DType::F64).unwrap();
             let a = model.predict(&b).unwrap();
             let d = detached.predict(&b).unwrap();
-            assert!(a.track_op(), "{name}: the Var model records its graph");
+            // DOSTransformer predicts by hand on the CPU (no graph on either model).
+            let by_hand = matches!(model, AnyModel::DosTransformer(_));
+            assert_eq!(
+                a.track_op(),
+                !by_hand,
+                "{name}: graph of the Var model's prediction"
+            );
             assert!(!d.track_op(), "{name}: the detached model records a graph");
             let same = |x: &Tensor, y: &Tensor| max_abs_diff(x, y).unwrap();
             assert_eq!(same(&a, &d), 0.0, "{name}");

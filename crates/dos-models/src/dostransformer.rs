@@ -395,6 +395,13 @@ impl DosTransformer {
         Ok((y_glob, y_sys))
     }
 
+    /// [`DosModel::predict`] composed from candle operations (the reference of the
+    /// hand-written path, and the path on other devices).
+    pub fn composed_predict(&self, batch: &CrystalBatch) -> Result<Tensor> {
+        let s = self.trunk(batch)?;
+        self.system_branch(&s, batch)
+    }
+
     /// Weight β of the system-branch loss.
     pub fn beta(&self) -> f64 {
         self.beta
@@ -424,9 +431,13 @@ impl DosModel for DosTransformer {
         self.n_energies
     }
 
+    /// On the CPU in f32 / f64 by hand ([`DosTransformer::host_predict`], no autograd
+    /// graph), elsewhere with candle.
     fn predict(&self, batch: &CrystalBatch) -> Result<Tensor> {
-        let s = self.trunk(batch)?;
-        self.system_branch(&s, batch)
+        if let Some(y) = self.host_predict(batch)? {
+            return Ok(y);
+        }
+        self.composed_predict(batch)
     }
 
     fn loss(&self, batch: &CrystalBatch) -> Result<Tensor> {

@@ -13,23 +13,65 @@
 //! CPU tensors, and `None` otherwise.
 
 use candle_core::{DType, Result, Tensor};
-use dos_attn::{HostDims, HostKeys, HostStack};
+use dos_attn::{HostDims, HostKeys, HostStack, HostStackTape};
 use dos_data::CrystalBatch;
-use dos_graph::HostGraph;
+use dos_graph::{HostGnn, HostGnnTape, HostGraph};
 use dos_nn::host::{tensor_of, HostFloat, HostGrads, HostLinear, HostTensor, Real};
 use dos_nn::SummedGrads;
 
 use crate::dostransformer::{Branch, DosTransformer, LEAKY_SLOPE};
 use crate::loss::targets;
 
-/// The hand-written half's borrowed weights.
+/// The weights of the hand-written step, borrowed.
 struct HostHalf<'a, T> {
+    gnn: HostGnn<'a, T>,
+    pool_linear: HostLinear<'a, T>,
     cross: HostStack<'a, T>,
     self_attn: HostStack<'a, T>,
     branch_cross: HostStack<'a, T>,
     phi_global: HostLinear<'a, T>,
     phi_system: HostLinear<'a, T>,
     phi_pred: HostLinear<'a, T>,
+}
+
+/// A batch converted for the hand-written step.
+struct BatchValues {
+    x: Tensor,
+    e: Tensor,
+    mask: Tensor,
+    /// Prompt rows `P_s` with their candle graph, and their values in `T`.
+    prompts: Tensor,
+    p: Tensor,
+    targets: Option<Tensor>,
+    senders: Vec<u32>,
+    receivers: Vec<u32>,
+    node_crystal: Vec<u32>,
+    padded_index: Vec<u32>,
+    b: usize,
+    n_max: usize,
+}
+
+impl BatchValues {
+    fn graph<'a, T>(&'a self, x: &'a [T], e: &'a [T]) -> HostGraph<'a, T> {
+        HostGraph {
+            x,
+            e,
+            senders: &self.senders,
+            receivers: &self.receivers,
+            n: self.node_crystal.len(),
+        }
+    }
+}
+
+/// The trunk's outputs (steps 1-4) with what its backward pass needs.
+struct HostTrunk<T> {
+    dims: HostDims,
+    gnn_tape: HostGnnTape<T>,
+    atoms: Vec<T>,
+    pooled: Vec<T>,
+    g: Vec<T>,
+    e1: Vec<T>,
+    cross_tape: Option<HostStackTape<T>>,
 }
 
 /// Inputs of the hand-written half, as host values.
@@ -75,21 +117,25 @@ impl DosTransformer {
     }
 
     fn host_half<T: HostFloat>(&self) -> Result<Option<HostHalf<'_, T>>> {
-        let (Some(cross), Some(self_attn), Some(branch_cross)) = (
+        let (Some(cross), Some(self_attn), Some(branch_cross), Some(gnn)) = (
             self.cross.host::<T>()?,
             self.self_attn.host::<T>()?,
             self.branch_cross.host::<T>()?,
+            self.gnn.host::<T>()?,
         ) else {
             return Ok(None);
         };
-        let (Some(phi_global), Some(phi_system), Some(phi_pred)) = (
+        let (Some(phi_global), Some(phi_system), Some(phi_pred), Some(pool_linear)) = (
             HostLinear::with_bias(&self.phi_global)?,
             HostLinear::with_bias(&self.phi_system)?,
             HostLinear::with_bias(&self.phi_pred)?,
+            HostLinear::with_bias(&self.pool_linear)?,
         ) else {
             return Ok(None);
         };
         Ok(Some(HostHalf {
+            gnn,
+            pool_linear,
             cross,
             self_attn,
             branch_cross,
@@ -99,103 +145,182 @@ impl DosTransformer {
         }))
     }
 
-    fn host_step<T: HostFloat>(
+    /// The batch's values in `T` (and the prompt rows with their candle graph).
+    fn host_batch<T: HostFloat>(
         &self,
         batch: &CrystalBatch,
-    ) -> Result<Option<(Tensor, SummedGrads)>> {
-        let (Some(half), Some(gnn), Some(pool_linear)) = (
-            self.host_half::<T>()?,
-            self.gnn.host::<T>()?,
-            HostLinear::with_bias(&self.pool_linear)?,
-        ) else {
-            return Ok(None);
-        };
-        let b = batch.len();
-        let n_max = batch.n_max;
-        // Candle's part: the prompt rows (with their graph, for the unseen-system rule).
-        let p = self
+        with_targets: bool,
+    ) -> Result<BatchValues> {
+        let host = |x: &Tensor| -> Result<Tensor> { x.detach().to_dtype(T::DTYPE)?.contiguous() };
+        let prompts = self
             .prompts
             .forward(&batch.crystal_system, &self.prompt_cfg.unseen_systems())?;
-        let e = self.energy.forward()?;
-        let (m, d) = e.dims2()?;
-        // Host values of the inputs.
-        let host = |x: &Tensor| -> Result<Tensor> { x.detach().to_dtype(T::DTYPE)?.contiguous() };
-        let t = targets(batch, self.n_energies)?;
-        let (x_v, ef_v, mask_v, p_v, t_v) = (
-            host(&batch.node_features)?,
-            host(&batch.edge_features)?,
-            host(&batch.atom_mask)?,
-            host(&p)?,
-            host(&t)?,
-        );
-        let (x_h, ef_h, mask_h, e_h, p_h, t_h) = (
-            HostTensor::<T>::new(&x_v)?,
-            HostTensor::<T>::new(&ef_v)?,
-            HostTensor::<T>::new(&mask_v)?,
-            HostTensor::<T>::new(&e)?,
-            HostTensor::<T>::new(&p_v)?,
-            HostTensor::<T>::new(&t_v)?,
-        );
-        let senders = batch.senders.to_vec1::<u32>()?;
-        let receivers = batch.receivers.to_vec1::<u32>()?;
-        let node_crystal = batch.node_crystal.to_vec1::<u32>()?;
-        let padded_index = batch.padded_index.to_vec1::<u32>()?;
-        let n = node_crystal.len();
-        let mask = mask_h.as_slice();
-        if padded_index.len() != b * n_max
-            || mask.len() != b * n_max
-            || padded_index.iter().any(|&i| i as usize >= n.max(1))
-            || node_crystal.iter().any(|&c| c as usize >= b)
+        let targets = match with_targets {
+            true => Some(host(&targets(batch, self.n_energies)?)?),
+            false => None,
+        };
+        let v = BatchValues {
+            x: host(&batch.node_features)?,
+            e: host(&batch.edge_features)?,
+            mask: host(&batch.atom_mask)?,
+            p: host(&prompts)?,
+            prompts,
+            targets,
+            senders: batch.senders.to_vec1::<u32>()?,
+            receivers: batch.receivers.to_vec1::<u32>()?,
+            node_crystal: batch.node_crystal.to_vec1::<u32>()?,
+            padded_index: batch.padded_index.to_vec1::<u32>()?,
+            b: batch.len(),
+            n_max: batch.n_max,
+        };
+        let (n, bn) = (v.node_crystal.len(), v.b * v.n_max);
+        if v.padded_index.len() != bn
+            || v.mask.elem_count() != bn
+            || v.padded_index.iter().any(|&i| i as usize >= n.max(1))
+            || v.node_crystal.iter().any(|&c| c as usize >= v.b)
         {
             candle_core::bail!("host step: batch index arrays do not match the batch");
         }
-        let graph = HostGraph {
-            x: x_h.as_slice(),
-            e: ef_h.as_slice(),
-            senders: &senders,
-            receivers: &receivers,
-            n,
-        };
-        // GNN, padded atoms Ĥ, pooled crystal vector g.
-        let (h, gnn_tape) = gnn.forward(&graph)?;
+        Ok(v)
+    }
+
+    /// Steps 1-4 by hand: GNN, padded atoms `Ĥ`, pooled `g`, `E¹ = CrossAttn_{L1}(E, Ĥ)`.
+    fn host_trunk<T: HostFloat>(
+        &self,
+        half: &HostHalf<'_, T>,
+        v: &BatchValues,
+        graph: &HostGraph<'_, T>,
+        mask: &[T],
+        record: bool,
+    ) -> Result<HostTrunk<T>> {
+        let (b, n_max, n) = (v.b, v.n_max, graph.n);
+        let e = HostTensor::<T>::new(self.energy.weight())?;
+        let (m, d) = self.energy.weight().dims2()?;
+        let (h, gnn_tape) = half.gnn.forward(graph)?;
         let mut atoms = vec![T::ZERO; b * n_max * d];
-        for (slot, (&i, &w)) in padded_index.iter().zip(mask).enumerate() {
-            let i = i as usize;
-            if n > 0 {
+        if n > 0 {
+            for (slot, (&i, &w)) in v.padded_index.iter().zip(mask).enumerate() {
+                let i = i as usize;
                 atoms[slot * d..(slot + 1) * d]
                     .iter_mut()
                     .zip(&h[i * d..(i + 1) * d])
-                    .for_each(|(a, &v)| *a = v * w);
+                    .for_each(|(a, &x)| *a = x * w);
             }
         }
         let mut pooled = vec![T::ZERO; b * d];
-        for (i, &c) in node_crystal.iter().enumerate() {
+        for (i, &c) in v.node_crystal.iter().enumerate() {
             let c = c as usize;
             pooled[c * d..(c + 1) * d]
                 .iter_mut()
                 .zip(&h[i * d..(i + 1) * d])
-                .for_each(|(a, &v)| *a += v);
+                .for_each(|(a, &x)| *a += x);
         }
-        let g = pool_linear.forward(&pooled, b)?;
+        let g = half.pool_linear.forward(&pooled, b)?;
         let dims = HostDims { b, m, d };
-        let inputs = HalfInputs {
-            dims,
-            keys: HostKeys {
-                h: &atoms,
-                mask,
-                n: n_max,
-            },
-            g: &g,
-            p: p_h.as_slice(),
-            t: t_h.as_slice(),
+        let q0: Vec<T> = e.as_slice().repeat(b);
+        let keys = HostKeys {
+            h: &atoms,
+            mask,
+            n: n_max,
         };
-        // CrossAttn_{L1}, then both branches on two threads.
-        let q0: Vec<T> = e_h.as_slice().repeat(b);
-        let (e1, tape) = half.cross.forward(&q0, dims, Some(inputs.keys), true)?;
-        let tape = tape.ok_or_else(|| candle_core::Error::Msg("no tape recorded".into()))?;
+        let (e1, cross_tape) = half.cross.forward(&q0, dims, Some(keys), record)?;
+        Ok(HostTrunk {
+            dims,
+            gnn_tape,
+            atoms,
+            pooled,
+            g,
+            e1,
+            cross_tape,
+        })
+    }
+
+    /// [`DosModel::predict`] by hand (the system branch, forward only), or `None` where the
+    /// hand-written path does not apply (as [`DosTransformer::host_loss_and_grads`]).
+    pub fn host_predict(&self, batch: &CrystalBatch) -> Result<Option<Tensor>> {
+        let x = &batch.node_features;
+        if !x.device().is_cpu() {
+            return Ok(None);
+        }
+        match x.dtype() {
+            DType::F32 => self.host_predict_in::<f32>(batch),
+            DType::F64 => self.host_predict_in::<f64>(batch),
+            _ => Ok(None),
+        }
+    }
+
+    fn host_predict_in<T: HostFloat>(&self, batch: &CrystalBatch) -> Result<Option<Tensor>> {
+        let Some(half) = self.host_half::<T>()? else {
+            return Ok(None);
+        };
+        let v = self.host_batch::<T>(batch, false)?;
+        let (x, e, mask, p) = (
+            HostTensor::<T>::new(&v.x)?,
+            HostTensor::<T>::new(&v.e)?,
+            HostTensor::<T>::new(&v.mask)?,
+            HostTensor::<T>::new(&v.p)?,
+        );
+        let graph = v.graph(x.as_slice(), e.as_slice());
+        let trunk = self.host_trunk(&half, &v, &graph, mask.as_slice(), false)?;
+        let inputs = HalfInputs {
+            dims: trunk.dims,
+            keys: HostKeys {
+                h: &trunk.atoms,
+                mask: mask.as_slice(),
+                n: v.n_max,
+            },
+            g: &trunk.g,
+            p: p.as_slice(),
+            t: &[],
+        };
+        let xin = branch_input(&inputs, &trunk.e1, Branch::System);
+        let y = self
+            .branch_forward(&half, &inputs, &xin, Branch::System, false)?
+            .y;
+        let (b, m) = (trunk.dims.b, trunk.dims.m);
+        Ok(Some(
+            tensor_of(y, &[b, m])?.to_dtype(batch.node_features.dtype())?,
+        ))
+    }
+
+    fn host_step<T: HostFloat>(
+        &self,
+        batch: &CrystalBatch,
+    ) -> Result<Option<(Tensor, SummedGrads)>> {
+        let Some(half) = self.host_half::<T>()? else {
+            return Ok(None);
+        };
+        let v = self.host_batch::<T>(batch, true)?;
+        let Some(t_v) = &v.targets else {
+            candle_core::bail!("host step: no targets");
+        };
+        let (x, e, mask, p, t) = (
+            HostTensor::<T>::new(&v.x)?,
+            HostTensor::<T>::new(&v.e)?,
+            HostTensor::<T>::new(&v.mask)?,
+            HostTensor::<T>::new(&v.p)?,
+            HostTensor::<T>::new(t_v)?,
+        );
+        let mask = mask.as_slice();
+        let graph = v.graph(x.as_slice(), e.as_slice());
+        let trunk = self.host_trunk(&half, &v, &graph, mask, true)?;
+        let HostDims { b, m, d } = trunk.dims;
+        let n = graph.n;
+        let inputs = HalfInputs {
+            dims: trunk.dims,
+            keys: HostKeys {
+                h: &trunk.atoms,
+                mask,
+                n: v.n_max,
+            },
+            g: &trunk.g,
+            p: p.as_slice(),
+            t: t.as_slice(),
+        };
+        // Both branches on two threads.
         let (global, system) = rayon::join(
-            || self.host_branch(&half, &inputs, &e1, Branch::Global),
-            || self.host_branch(&half, &inputs, &e1, Branch::System),
+            || self.host_branch(&half, &inputs, &trunk.e1, Branch::Global),
+            || self.host_branch(&half, &inputs, &trunk.e1, Branch::System),
         );
         let (global, system) = (global?, system?);
         let de1: Vec<T> = global
@@ -205,13 +330,18 @@ impl DosTransformer {
             .map(|(&a, &b)| a + b)
             .collect();
         let mut trunk_grads = HostGrads::default();
-        let (dq0, dkeys) = half.cross.backward(&tape, &de1, dims, &mut trunk_grads)?;
+        let Some(cross_tape) = &trunk.cross_tape else {
+            candle_core::bail!("host step: no tape recorded");
+        };
+        let (dq0, dkeys) = half
+            .cross
+            .backward(cross_tape, &de1, trunk.dims, &mut trunk_grads)?;
         let mut de = vec![T::ZERO; m * d];
         for chunk in dq0.chunks_exact(m * d) {
             de.iter_mut().zip(chunk).for_each(|(a, &v)| *a += v);
         }
-        trunk_grads.add(&e, &de)?;
-        let mut datoms = dkeys.unwrap_or_else(|| vec![T::ZERO; atoms.len()]);
+        trunk_grads.add(self.energy.weight(), &de)?;
+        let mut datoms = dkeys.unwrap_or_else(|| vec![T::ZERO; trunk.atoms.len()]);
         for part in [&global.dkeys, &system.dkeys] {
             datoms.iter_mut().zip(part).for_each(|(a, &v)| *a += v);
         }
@@ -222,32 +352,35 @@ impl DosTransformer {
             .map(|(&a, &b)| a + b)
             .collect();
         // Back through g = pool_linear(Σ h), Ĥ = mask ⊙ h[index], then the GNN.
-        let dpooled = pool_linear.backward(&pooled, &dg, b, &mut trunk_grads)?;
+        let dpooled = half
+            .pool_linear
+            .backward(&trunk.pooled, &dg, b, &mut trunk_grads)?;
         let mut dh = vec![T::ZERO; n * d];
-        for (i, &c) in node_crystal.iter().enumerate() {
+        for (i, &c) in v.node_crystal.iter().enumerate() {
             let c = c as usize;
             dh[i * d..(i + 1) * d]
                 .iter_mut()
                 .zip(&dpooled[c * d..(c + 1) * d])
-                .for_each(|(a, &v)| *a += v);
+                .for_each(|(a, &x)| *a += x);
         }
-        for (slot, (&i, &w)) in padded_index.iter().zip(mask).enumerate() {
-            let i = i as usize;
-            if n > 0 {
+        if n > 0 {
+            for (slot, (&i, &w)) in v.padded_index.iter().zip(mask).enumerate() {
+                let i = i as usize;
                 dh[i * d..(i + 1) * d]
                     .iter_mut()
                     .zip(&datoms[slot * d..(slot + 1) * d])
-                    .for_each(|(a, &v)| *a += v * w);
+                    .for_each(|(a, &x)| *a += x * w);
             }
         }
-        gnn.backward(&gnn_tape, &graph, dh, &mut trunk_grads)?;
+        half.gnn
+            .backward(&trunk.gnn_tape, &graph, dh, &mut trunk_grads)?;
         let loss = global.loss + system.loss;
         let dtype = batch.node_features.dtype();
         let mut grads = SummedGrads::new(Vec::new());
         // The prompts' gradient through candle's graph: Σ P ⊙ dP, dP held constant.
         if let Some(dp) = system.dp {
-            let dp = tensor_of(dp, p.dims())?.to_dtype(p.dtype())?;
-            grads = SummedGrads::new(vec![p.mul(&dp)?.sum_all()?.backward()?]);
+            let dp = tensor_of(dp, v.prompts.dims())?.to_dtype(v.prompts.dtype())?;
+            grads = SummedGrads::new(vec![v.prompts.mul(&dp)?.sum_all()?.backward()?]);
         }
         for part in [trunk_grads, global.grads, system.grads] {
             grads.push_map(part.into_map()?);
@@ -256,8 +389,46 @@ impl DosTransformer {
         Ok(Some((loss, grads)))
     }
 
-    /// One branch forward and backward: `φ` on `[E¹ | g (| P_s)]`, LeakyReLU, the shared
-    /// self- and cross-attention stacks, `φ_pred`, and its term of the loss.
+    /// `φ`, LeakyReLU, the shared self- and cross-attention stacks and `φ_pred` of one
+    /// branch on its input `[E¹ | g (| P_s)]`.
+    fn branch_forward<T: HostFloat>(
+        &self,
+        half: &HostHalf<'_, T>,
+        inp: &HalfInputs<'_, T>,
+        xin: &[T],
+        branch: Branch,
+        record: bool,
+    ) -> Result<BranchForward<T>> {
+        let rows = inp.dims.b * inp.dims.m;
+        let phi = match branch {
+            Branch::Global => &half.phi_global,
+            Branch::System => &half.phi_system,
+        };
+        if xin.len() != rows * phi.inp {
+            candle_core::bail!("host branch: inputs do not match the model");
+        }
+        let z = phi.forward(xin, rows)?;
+        let slope = T::of(LEAKY_SLOPE);
+        let x0: Vec<T> = z
+            .iter()
+            .map(|&v| if v > T::ZERO { v } else { v * slope })
+            .collect();
+        let (x1, t_self) = half.self_attn.forward(&x0, inp.dims, None, record)?;
+        let (x2, t_cross) = half
+            .branch_cross
+            .forward(&x1, inp.dims, Some(inp.keys), record)?;
+        let y = half.phi_pred.forward(&x2, rows)?;
+        Ok(BranchForward {
+            z,
+            t_self,
+            x2,
+            t_cross,
+            y,
+        })
+    }
+
+    /// One branch forward and backward: its term of the loss, the gradients of its inputs
+    /// and of its weights.
     fn host_branch<T: HostFloat>(
         &self,
         half: &HostHalf<'_, T>,
@@ -272,30 +443,18 @@ impl DosTransformer {
             Branch::System => (&half.phi_system, self.beta, inp.p.len() / b.max(1)),
         };
         let k = 2 * d + pd;
-        if phi.inp != k || inp.g.len() != b * d || inp.t.len() != rows {
-            candle_core::bail!("host branch: inputs do not match the model");
+        if inp.t.len() != rows {
+            candle_core::bail!("host branch: targets do not match the model");
         }
-        // [E¹ | g | P_s] per energy row.
-        let mut xin = Vec::with_capacity(rows * k);
-        for (r, e1_row) in e1.chunks_exact(d).enumerate() {
-            let c = r / m;
-            xin.extend_from_slice(e1_row);
-            xin.extend_from_slice(&inp.g[c * d..(c + 1) * d]);
-            if pd > 0 {
-                xin.extend_from_slice(&inp.p[c * pd..(c + 1) * pd]);
-            }
-        }
-        let z = phi.forward(&xin, rows)?;
+        let xin = branch_input(inp, e1, branch);
+        let BranchForward {
+            z,
+            t_self,
+            x2,
+            t_cross,
+            y,
+        } = self.branch_forward(half, inp, &xin, branch, true)?;
         let slope = T::of(LEAKY_SLOPE);
-        let x0: Vec<T> = z
-            .iter()
-            .map(|&v| if v > T::ZERO { v } else { v * slope })
-            .collect();
-        let (x1, t_self) = half.self_attn.forward(&x0, inp.dims, None, true)?;
-        let (x2, t_cross) = half
-            .branch_cross
-            .forward(&x1, inp.dims, Some(inp.keys), true)?;
-        let y = half.phi_pred.forward(&x2, rows)?;
         // loss = scale · mean_b sqrt(mean_m (y - t)²).
         let mut dy = vec![T::ZERO; rows];
         let mut loss = 0.0;
@@ -359,6 +518,32 @@ impl DosTransformer {
     }
 }
 
+/// A branch's input rows `[E¹ | g | P_s]` (the prompt only for the system branch).
+fn branch_input<T: HostFloat>(inp: &HalfInputs<'_, T>, e1: &[T], branch: Branch) -> Vec<T> {
+    let HostDims { b, m, d } = inp.dims;
+    let pd = match branch {
+        Branch::Global => 0,
+        Branch::System => inp.p.len() / b.max(1),
+    };
+    let mut xin = Vec::with_capacity(b * m * (2 * d + pd));
+    for (r, e1_row) in e1.chunks_exact(d).enumerate() {
+        let c = r / m;
+        xin.extend_from_slice(e1_row);
+        xin.extend_from_slice(&inp.g[c * d..(c + 1) * d]);
+        xin.extend_from_slice(&inp.p[c * pd..(c + 1) * pd]);
+    }
+    xin
+}
+
+/// A branch's forward values with its tapes (when recorded).
+struct BranchForward<T> {
+    z: Vec<T>,
+    t_self: Option<HostStackTape<T>>,
+    x2: Vec<T>,
+    t_cross: Option<HostStackTape<T>>,
+    y: Vec<T>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,6 +596,26 @@ mod tests {
         cfg.prompts.unseen_rule = UnseenRule::MeanOfTrained;
         // Crystal systems 0, 1, 2: system 1 is unseen and gets the mean of trained rows.
         equals_one_backward(&cfg, &[2, 3, 1])
+    }
+
+    #[test]
+    fn host_predict_equals_the_composed_prediction() -> Result<()> {
+        let mut cfg = tiny_dostransformer();
+        cfg.separate_kv_norm = true;
+        let vm = VarMap::new();
+        let vb = dos_nn::SeededVarMap::var_builder(&vm, 5, DType::F64, &Device::Cpu);
+        let model = DosTransformer::new(&cfg.check().map_err(candle_core::Error::wrap)?, vb)?;
+        let b = batch(&[3, 1, 4], 9, DType::F64)?;
+        let host = model.host_predict(&b)?.expect("host path applies");
+        let diff = max_abs_diff(&host, &model.composed_predict(&b)?)?;
+        assert!(diff < 1e-12, "{diff}");
+        // A crystal predicts the same alone as padded in the batch.
+        let alone = model
+            .host_predict(&batch(&[3], 9, DType::F64)?)?
+            .expect("host");
+        let diff = max_abs_diff(&alone.get(0)?, &host.get(0)?)?;
+        assert!(diff < 1e-12, "{diff}");
+        Ok(())
     }
 
     #[test]

@@ -156,7 +156,8 @@ impl<'a, T: HostFloat> MatView<'a, T> {
 }
 
 /// `dst = a b`, or `dst += a b` when `accumulate`; `dst` is the row-major
-/// `a.rows() × b.cols()` result. `threads` > 1 splits the product over rayon's pool.
+/// `a.rows() × b.cols()` result. `threads` > 1 splits the product over rayon's pool; 0 picks
+/// rayon's pool for products of at least 4 M multiply-adds issued outside its workers, else 1.
 pub fn matmul<T: HostFloat>(
     dst: &mut [T],
     a: MatView<T>,
@@ -192,8 +193,27 @@ pub fn matmul<T: HostFloat>(
     if dst.is_empty() {
         return Ok(());
     }
+    let threads = if threads == 0 {
+        auto_threads(a.rows() * a.cols() * b.cols())
+    } else {
+        threads
+    };
     T::faer_matmul(dst, a, b, accumulate, threads);
     Ok(())
+}
+
+/// Products of at least this many multiply-adds use rayon's threads under `threads = 0`.
+const PARALLEL_MIN_MACS: usize = 1 << 22;
+
+/// The thread count for a product of `macs` multiply-adds under `threads = 0`: rayon's pool
+/// for a large product issued outside the pool's workers (a worker is already one of
+/// several parallel tasks), else 1.
+fn auto_threads(macs: usize) -> usize {
+    if macs >= PARALLEL_MIN_MACS && rayon::current_thread_index().is_none() {
+        rayon::current_num_threads()
+    } else {
+        1
+    }
 }
 
 /// LayerNorm over rows of width `d = weight.len()`,
@@ -569,7 +589,7 @@ impl<'a, T: HostFloat> HostLinear<'a, T> {
             MatView::new(x, rows, self.inp)?,
             self.w()?.t(),
             false,
-            1,
+            0,
         )?;
         let b = self.bias.as_slice();
         y.chunks_exact_mut(self.out)
@@ -591,11 +611,11 @@ impl<'a, T: HostFloat> HostLinear<'a, T> {
             dyv.t(),
             MatView::new(x, rows, self.inp)?,
             true,
-            1,
+            0,
         )?;
         add_row_sums(dy, grads.slot(self.params.1));
         let mut dx = vec![T::ZERO; rows * self.inp];
-        matmul(&mut dx, dyv, self.w()?, false, 1)?;
+        matmul(&mut dx, dyv, self.w()?, false, 0)?;
         Ok(dx)
     }
 }
@@ -684,7 +704,7 @@ mod tests {
         let want = naive(&a, 3, 5, &transpose(&block, 4, 5), 4);
         let wt = MatView::new(&w, 4, 7)?.cols_block(2, 5)?.t();
         let mut c = vec![7.0; 12];
-        matmul(&mut c, MatView::new(&a, 3, 5)?, wt, false, 1)?;
+        matmul(&mut c, MatView::new(&a, 3, 5)?, wt, false, 0)?;
         assert!(c.iter().zip(&want).all(|(x, y)| (x - y).abs() < 1e-12));
         let mut c = vec![1.0; 12];
         matmul(&mut c, MatView::new(&a, 3, 5)?, wt, true, 2)?;
@@ -700,7 +720,7 @@ mod tests {
             MatView::new(&a, 3, 5)?.t(),
             MatView::new(&b, 3, 2)?,
             false,
-            1,
+            0,
         )?;
         let want = naive(&transpose(&a, 3, 5), 5, 3, &b, 2);
         assert!(c.iter().zip(&want).all(|(x, y)| (x - y).abs() < 1e-12));
