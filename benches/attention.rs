@@ -1,6 +1,8 @@
 //! Attention-stack benchmark (CPU): the two-layer cross-attention stack (energy tokens over
 //! atoms, with a key mask) and the two-layer self-attention stack (energy tokens), forward
-//! and forward + backward, released block (single head, no projections), f32.
+//! and forward + backward, released block (single head, no projections), f32; each through
+//! candle's graph (`forward`, `forward_backward`) and written by hand (`host_forward`,
+//! `host_forward_backward`: `HostStack`, what training and prediction use on the CPU).
 //!
 //! Grid: M in {51, 201} energy tokens (phonon, electron), d in {64, 128, 256}, atoms per
 //! crystal in {8, 40, 200} (cross-attention only), batch in {1, 8}. Samples are few and
@@ -13,8 +15,11 @@ use std::time::Duration;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion};
-use dos::attn::{AttentionConfig, CrossAttentionStack, EnergyEmbedding, SelfAttentionStack};
+use dos::attn::{
+    AttentionConfig, CrossAttentionStack, EnergyEmbedding, HostDims, HostKeys, SelfAttentionStack,
+};
 use dos::config::Check;
+use dos::nn::host::HostGrads;
 
 /// The `dos` binary's allocator (it keeps freed pages for reuse; with the system allocator
 /// every large tensor is a fresh mapping that the kernel zeroes on first touch).
@@ -22,6 +27,13 @@ use dos::config::Check;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const LAYERS: usize = 2;
+
+/// A tensor's values, row-major.
+fn values(t: &Tensor) -> Vec<f32> {
+    t.flatten_all()
+        .and_then(|v| v.to_vec1::<f32>())
+        .expect("f32 values")
+}
 
 fn configure(group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>) {
     group
@@ -63,6 +75,28 @@ fn cross_attention(c: &mut Criterion) {
                             black_box(out.sum_all().and_then(|l| l.backward()).expect("backward"))
                         })
                     });
+                    let host = stack.host::<f32>().expect("weights").expect("released");
+                    let (kv, mv) = (values(&keys), values(&mask));
+                    let hk = HostKeys {
+                        h: &kv,
+                        mask: &mv,
+                        n,
+                    };
+                    let dims = HostDims { b, m, d };
+                    let q = values(&emb.forward_batch(b).expect("queries"));
+                    group.bench_function(BenchmarkId::new("host_forward", &id), |bch| {
+                        bch.iter(|| {
+                            black_box(host.forward(&q, dims, Some(hk), false).expect("fwd"))
+                        })
+                    });
+                    group.bench_function(BenchmarkId::new("host_forward_backward", &id), |bch| {
+                        bch.iter(|| {
+                            let (y, tape) = host.forward(&q, dims, Some(hk), true).expect("fwd");
+                            let mut grads = HostGrads::default();
+                            let tape = tape.expect("tape");
+                            black_box(host.backward(&tape, &y, dims, &mut grads).expect("bwd"))
+                        })
+                    });
                 }
             }
         }
@@ -98,6 +132,20 @@ fn self_attention(c: &mut Criterion) {
                         let x = emb.forward_batch(b).expect("tokens");
                         let out = stack.forward(&x).expect("forward");
                         black_box(out.sum_all().and_then(|l| l.backward()).expect("backward"))
+                    })
+                });
+                let host = stack.host::<f32>().expect("weights").expect("released");
+                let dims = HostDims { b, m, d };
+                let x = values(&emb.forward_batch(b).expect("tokens"));
+                group.bench_function(BenchmarkId::new("host_forward", &id), |bch| {
+                    bch.iter(|| black_box(host.forward(&x, dims, None, false).expect("fwd")))
+                });
+                group.bench_function(BenchmarkId::new("host_forward_backward", &id), |bch| {
+                    bch.iter(|| {
+                        let (y, tape) = host.forward(&x, dims, None, true).expect("fwd");
+                        let mut grads = HostGrads::default();
+                        let tape = tape.expect("tape");
+                        black_box(host.backward(&tape, &y, dims, &mut grads).expect("bwd"))
                     })
                 });
             }

@@ -2,7 +2,8 @@
 //! processor layer (paper eq. 5: edge MLP on `[h_i, h_j, b_ij]`, then node MLP on
 //! `[h_i, mean_j b_ij]`) and the whole encoder + 3-layer GNN, forward and forward + backward,
 //! on the synthetic phonon-like crystals of `train_step` (7 atoms, about 268 edges each) at
-//! batch 1 and 8.
+//! batch 1 and 8. The whole GNN also written by hand (`gnn3_host_forward`,
+//! `gnn3_host_forward_backward`: `HostGnn`, what training and prediction use on the CPU).
 //!
 //! Run: `cargo bench --bench gnn_layer` (or a filter, e.g. `-- gnn_layer/forward`).
 
@@ -13,8 +14,9 @@ use candle_core::{DType, Device, Var};
 use candle_nn::VarMap;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use dos::config::Check;
-use dos::graph::{Aggregation, Gnn, GnnConfig, GraphInput, ProcessorLayer};
+use dos::graph::{Aggregation, Gnn, GnnConfig, GraphInput, HostGraph, ProcessorLayer};
 use dos::models::synthetic::phonon_like_batch;
+use dos::nn::host::HostGrads;
 use dos::nn::SeededVarMap;
 
 /// The `dos` binary's allocator (it keeps freed pages for reuse; with the system allocator
@@ -95,6 +97,32 @@ fn bench(c: &mut Criterion) {
             bch.iter(|| {
                 let out = gnn.forward(&input).expect("forward");
                 black_box(out.sum_all().and_then(|l| l.backward()).expect("backward"))
+            })
+        });
+        let host = gnn.host::<f32>().expect("weights").expect("biases");
+        let values = |t: &candle_core::Tensor| -> Vec<f32> {
+            t.flatten_all().and_then(|v| v.to_vec1()).expect("f32")
+        };
+        let index = |t: &candle_core::Tensor| -> Vec<u32> { t.to_vec1().expect("u32") };
+        let (x, ef) = (values(&batch.node_features), values(&batch.edge_features));
+        let (senders, receivers) = (index(&batch.senders), index(&batch.receivers));
+        let graph = HostGraph {
+            x: &x,
+            e: &ef,
+            senders: &senders,
+            receivers: &receivers,
+            n,
+        };
+        group.bench_function(BenchmarkId::new("gnn3_host_forward", &id), |bch| {
+            bch.iter(|| black_box(host.forward(&graph).expect("forward")))
+        });
+        group.bench_function(BenchmarkId::new("gnn3_host_forward_backward", &id), |bch| {
+            bch.iter(|| {
+                let (h, tape) = host.forward(&graph).expect("forward");
+                let mut grads = HostGrads::default();
+                host.backward(&tape, &graph, h, &mut grads)
+                    .expect("backward");
+                black_box(grads)
             })
         });
     }

@@ -4,10 +4,13 @@
 //! cutoff, about 40 neighbours per atom, 118 node and 4 edge features):
 //!
 //! - `loss`: the loss of both branches, forward only;
-//! - `loss_and_grads`: the loss with its gradients as the trainer takes them (the two
-//!   branches back-propagated on two threads on the CPU);
+//! - `loss_and_grads`: the loss with its gradients as the trainer takes them (on the CPU the
+//!   hand-written step, `DosTransformer::host_loss_and_grads`);
+//! - `loss_and_grads_composed`: the same from candle's graph (the two branches
+//!   back-propagated on two threads), the reference the hand-written step is tested against;
 //! - `train_step`: `loss_and_grads` then the fused AdamW update, as the trainer runs it;
-//! - `inference`: the system branch (`DosModel::predict`);
+//! - `inference`: the system branch (`DosModel::predict`, by hand on the CPU), and
+//!   `inference_composed`: the same from candle operations;
 //! - `adamw/fused` and `adamw/candle_nn`: one AdamW update of the 6.47 M parameters, by
 //!   `dos_nn::FusedAdamW` (in place) and by `candle_nn::AdamW` (the same update, composed).
 //!
@@ -24,6 +27,7 @@ use dos::config::Check;
 use dos::models::synthetic::phonon_like_batch;
 use dos::models::{AnyModel, DosModel, ModelConfig, ModelKind, Task};
 use dos::nn::FusedAdamW;
+use dos::train::backward::branch_parallel_loss_and_grads;
 use dos::train::Backward;
 
 /// The `dos` binary's allocator (it keeps freed pages for reuse; with the system allocator
@@ -63,6 +67,17 @@ fn bench(c: &mut Criterion) {
         group.bench_function(format!("loss_and_grads/b{b}"), |bench| {
             bench.iter(|| black_box(model.loss_and_grads(&batch).expect("loss")))
         });
+        if let AnyModel::DosTransformer(dt) = &model {
+            group.bench_function(format!("loss_and_grads_composed/b{b}"), |bench| {
+                bench.iter(|| black_box(branch_parallel_loss_and_grads(dt, &batch).expect("loss")))
+            });
+            group.bench_function(format!("inference_composed/b{b}"), |bench| {
+                bench.iter(|| {
+                    let y = dt.composed_predict(&batch).expect("predict");
+                    black_box(y.sum_all().and_then(|s| s.to_scalar::<f32>()).expect("sum"))
+                })
+            });
+        }
         group.bench_function(format!("train_step/b{b}"), |bench| {
             bench.iter(|| {
                 let (loss, grads) = model.loss_and_grads(&batch).expect("loss");
