@@ -14,6 +14,10 @@
 //! - `adamw/fused` and `adamw/candle_nn`: one AdamW update of the 6.47 M parameters, by
 //!   `dos_nn::FusedAdamW` (in place) and by `candle_nn::AdamW` (the same update, composed).
 //!
+//! - `peak/matmul_512`: one 512 x 512 x 512 f32 product through `dos_nn::host::matmul` on
+//!   the calling thread, the machine's attainable rate (2 x 512^3 FLOP / time) against which
+//!   docs/performance.md quotes a step's GFLOP/s.
+//!
 //! The GNN and the attention stacks alone are the `gnn_layer` and `attention` benches.
 //!
 //! Run: `cargo bench --bench train_step`.
@@ -26,6 +30,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use dos::config::Check;
 use dos::models::synthetic::phonon_like_batch;
 use dos::models::{AnyModel, DosModel, ModelConfig, ModelKind, Task};
+use dos::nn::host::{matmul, MatView};
 use dos::nn::FusedAdamW;
 use dos::train::backward::branch_parallel_loss_and_grads;
 use dos::train::Backward;
@@ -104,6 +109,18 @@ fn bench(c: &mut Criterion) {
     let mut composed = AdamW::new(varmap.all_vars(), params()).expect("optimiser");
     group.bench_function("adamw/candle_nn", |bench| {
         bench.iter(|| composed.step(&grads).expect("step"))
+    });
+    let (a, b) = (vec![0.5f32; 512 * 512], vec![0.25f32; 512 * 512]);
+    let mut out = vec![0f32; 512 * 512];
+    group.bench_function("peak/matmul_512", |bench| {
+        bench.iter(|| {
+            let (av, bv) = (
+                MatView::new(&a, 512, 512).expect("a"),
+                MatView::new(&b, 512, 512).expect("b"),
+            );
+            matmul(&mut out, av, bv, false, 1).expect("product");
+            black_box(out[0])
+        })
     });
     group.finish();
 }

@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Floating-point work of one DOSTransformer training step and of one prediction, counted
+from the layer shapes (matrix products only; element-wise work is a few percent), and the
+rate a measured epoch time implies.
+
+    python3 scripts/speed/step_flops.py --hidden 256 --batch 1 --epoch-s 63.5
+    python3 scripts/speed/step_flops.py --hidden 128 --batch 8 --epoch-s 11.64
+
+Defaults: the phonon benchmark's mean crystal (7.4 atoms, 109 directed edges, 1,192 training
+crystals), paper config (M 51, L' 3, L1 = L2 = L3 = 2, FFN 4d, prompt d/2, 118 node and 4
+edge features). A training step is the forward pass of both branches plus its backward pass,
+counted as twice the forward (input and weight gradients), so 3x the forward products.
+The GNN's first edge layer is counted as computed: split by weight blocks, per atom for the
+two atom blocks and per edge for the edge block.
+"""
+import argparse
+
+
+def forward_macs(d, atoms, edges, m=51, gnn_layers=3, layers=2, f=118, fe=4, ffn=4):
+    """Multiply-adds of one crystal's forward pass: (trunk, global branch, system branch)."""
+    enc = atoms * (f * d + d * d) + edges * (fe * d + d * d)
+    edge_layer = 2 * atoms * d * 2 * d + edges * d * 2 * d + edges * 2 * d * d
+    node_layer = atoms * 2 * d * 2 * d + atoms * 2 * d * d
+    gnn = enc + gnn_layers * (edge_layer + node_layer)
+    ffn_block = 2 * m * d * ffn * d
+    cross_block = ffn_block + 2 * m * atoms * d
+    self_block = ffn_block + 2 * m * m * d
+    trunk = gnn + d * d + layers * cross_block
+    tail = layers * self_block + layers * cross_block + m * d
+    glob = m * 2 * d * d + tail
+    system = m * (2 * d + d // 2) * d + tail
+    return trunk, glob, system
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--hidden", type=int, default=256)
+    ap.add_argument("--batch", type=int, default=1)
+    ap.add_argument("--atoms", type=float, default=7.4)
+    ap.add_argument("--edges", type=float, default=109.0)
+    ap.add_argument("--crystals", type=int, default=1192, help="training crystals per epoch")
+    ap.add_argument("--epoch-s", type=float, help="measured seconds per training epoch")
+    a = ap.parse_args()
+    trunk, glob, system = forward_macs(a.hidden, a.atoms, a.edges)
+    step = 3 * 2 * (trunk + glob + system) * a.batch  # FLOP = 2 x multiply-adds
+    predict = 2 * (trunk + system)
+    print(f"d {a.hidden}, batch {a.batch}: {step / 1e9:.2f} GFLOP per training step, "
+          f"{predict / 1e9:.3f} GFLOP per predicted crystal")
+    if a.epoch_s:
+        steps = -(-a.crystals // a.batch)
+        print(f"{a.epoch_s} s per epoch = {1e3 * a.epoch_s / steps:.1f} ms per step "
+              f"= {step * steps / a.epoch_s / 1e9:.1f} GFLOP/s")
+
+
+if __name__ == "__main__":
+    main()
