@@ -23,7 +23,9 @@
 use candle_core::{bail, Result};
 use dos_nn::host::{matmul, HostFloat, HostGrads, HostLinear, HostNorm, MatView, NormTape, Real};
 
-use crate::{CrossAttentionStack, SelfAttentionStack};
+use dos_nn::LayerNorm;
+
+use crate::{CrossAttentionStack, DotProductAttention, FeedForward, SelfAttentionStack};
 
 /// Batch layout of a stack's input: `b` crystals of `m` tokens of width `d`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,35 +87,58 @@ pub struct HostStack<'a, T> {
     cross: bool,
 }
 
+/// One block's layers: attention, feed-forward, query norm, own key norm, FFN norm.
+type BlockLayers<'a> = (
+    &'a DotProductAttention,
+    &'a FeedForward,
+    &'a LayerNorm,
+    Option<&'a LayerNorm>,
+    &'a LayerNorm,
+);
+
+/// Borrows the blocks' weights; `None` when a block has projections or a layer no bias.
+fn host_stack<'a, T: HostFloat>(
+    layers: impl Iterator<Item = BlockLayers<'a>>,
+    final_norm: &'a LayerNorm,
+    cross: bool,
+) -> Result<Option<HostStack<'a, T>>> {
+    let mut blocks = Vec::new();
+    for (attn, ffn, norm_q, norm_kv, norm_ffn) in layers {
+        if attn.has_projections() {
+            return Ok(None);
+        }
+        let (Some(fc1), Some(fc2)) = (
+            HostLinear::with_bias(ffn.fc1())?,
+            HostLinear::with_bias(ffn.fc2())?,
+        ) else {
+            return Ok(None);
+        };
+        blocks.push(HostBlock {
+            norm_q: HostNorm::new(norm_q)?,
+            norm_kv: norm_kv.map(HostNorm::new).transpose()?,
+            norm_ffn: HostNorm::new(norm_ffn)?,
+            fc1,
+            fc2,
+        });
+    }
+    Ok(Some(HostStack {
+        blocks,
+        final_norm: HostNorm::new(final_norm)?,
+        cross,
+    }))
+}
+
 impl CrossAttentionStack {
     /// The stack's weights for a hand-written CPU pass in `T`, or `None` when its blocks have
-    /// projections or several heads (only the released block is written by hand), or the
-    /// weights are not contiguous CPU tensors of dtype `T`.
+    /// projections or several heads (only the released block is written by hand); an error
+    /// when the weights are not contiguous CPU tensors of dtype `T`.
     pub fn host<T: HostFloat>(&self) -> Result<Option<HostStack<'_, T>>> {
-        let mut blocks = Vec::with_capacity(self.layers.len());
-        for l in &self.layers {
-            if l.attn.has_projections() {
-                return Ok(None);
-            }
-            let (Some(fc1), Some(fc2)) = (
-                HostLinear::with_bias(l.ffn.fc1())?,
-                HostLinear::with_bias(l.ffn.fc2())?,
-            ) else {
-                return Ok(None);
-            };
-            blocks.push(HostBlock {
-                norm_q: HostNorm::new(&l.norm_q)?,
-                norm_kv: l.norm_kv.as_ref().map(HostNorm::new).transpose()?,
-                norm_ffn: HostNorm::new(&l.norm_ffn)?,
-                fc1,
-                fc2,
-            });
-        }
-        Ok(Some(HostStack {
-            blocks,
-            final_norm: HostNorm::new(&self.final_norm)?,
-            cross: true,
-        }))
+        let layers = self.layers.iter().map(|l| {
+            let layers: BlockLayers<'_> =
+                (&l.attn, &l.ffn, &l.norm_q, l.norm_kv.as_ref(), &l.norm_ffn);
+            layers
+        });
+        host_stack(layers, &self.final_norm, true)
     }
 }
 
@@ -121,30 +146,11 @@ impl SelfAttentionStack {
     /// The stack's weights for a hand-written CPU pass; `None` as for
     /// [`CrossAttentionStack::host`].
     pub fn host<T: HostFloat>(&self) -> Result<Option<HostStack<'_, T>>> {
-        let mut blocks = Vec::with_capacity(self.layers.len());
-        for l in &self.layers {
-            if l.attn.has_projections() {
-                return Ok(None);
-            }
-            let (Some(fc1), Some(fc2)) = (
-                HostLinear::with_bias(l.ffn.fc1())?,
-                HostLinear::with_bias(l.ffn.fc2())?,
-            ) else {
-                return Ok(None);
-            };
-            blocks.push(HostBlock {
-                norm_q: HostNorm::new(&l.norm)?,
-                norm_kv: None,
-                norm_ffn: HostNorm::new(&l.norm_ffn)?,
-                fc1,
-                fc2,
-            });
-        }
-        Ok(Some(HostStack {
-            blocks,
-            final_norm: HostNorm::new(&self.final_norm)?,
-            cross: false,
-        }))
+        let layers = self.layers.iter().map(|l| {
+            let layers: BlockLayers<'_> = (&l.attn, &l.ffn, &l.norm, None, &l.norm_ffn);
+            layers
+        });
+        host_stack(layers, &self.final_norm, false)
     }
 }
 

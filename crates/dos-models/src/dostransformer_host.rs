@@ -8,7 +8,7 @@
 //! `P_s` (with the rule for unseen crystal systems) come from candle: their gradient is pushed
 //! through its graph with one `backward()` of the surrogate `Σ P ⊙ dP` (dP held constant).
 //!
-//! Same maths as [`DosModel::loss`] followed by `backward()` (tested to 1e-10 in f64 in this
+//! Same maths as [`DosModel::loss`](crate::DosModel::loss) followed by `backward()` (tested to 1e-10 in f64 in this
 //! file); used for the released attention block (one head, no projections) on f32 / f64
 //! CPU tensors, and `None` otherwise.
 
@@ -97,7 +97,7 @@ struct BranchGrads<T> {
 }
 
 impl DosTransformer {
-    /// The training loss ([`DosModel::loss`]) and its gradients for every variable, with the
+    /// The training loss ([`DosModel::loss`](crate::DosModel::loss)) and its gradients for every variable, with the
     /// attention half written by hand (see the module docs). `None` when that path does not
     /// apply: a device other than the CPU, a dtype other than f32 / f64, or attention blocks
     /// with projections.
@@ -235,7 +235,7 @@ impl DosTransformer {
         })
     }
 
-    /// [`DosModel::predict`] by hand (the system branch, forward only), or `None` where the
+    /// [`DosModel::predict`](crate::DosModel::predict) by hand (the system branch, forward only), or `None` where the
     /// hand-written path does not apply (as [`DosTransformer::host_loss_and_grads`]).
     pub fn host_predict(&self, batch: &CrystalBatch) -> Result<Option<Tensor>> {
         let x = &batch.node_features;

@@ -727,6 +727,24 @@ mod tests {
         Ok(())
     }
 
+    /// A product split over threads gives the same bits as on one thread (faer splits the
+    /// output, not the sum), so results do not depend on the thread count.
+    #[test]
+    fn threaded_product_equals_serial_bit_for_bit() -> Result<()> {
+        let (m, n, k) = (96, 512, 256);
+        let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
+        let b: Vec<f32> = (0..n * k).map(|i| (i as f32 * 0.11).cos()).collect();
+        let bt = MatView::new(&b, n, k)?.t();
+        let (mut serial, mut threaded) = (vec![0f32; m * n], vec![0f32; m * n]);
+        matmul(&mut serial, MatView::new(&a, m, k)?, bt, false, 1)?;
+        matmul(&mut threaded, MatView::new(&a, m, k)?, bt, false, 2)?;
+        assert!(serial
+            .iter()
+            .zip(&threaded)
+            .all(|(x, y)| x.to_bits() == y.to_bits()));
+        Ok(())
+    }
+
     #[test]
     fn mismatched_shapes_are_errors_not_panics() -> Result<()> {
         let a = vec![1.0f64; 6];
