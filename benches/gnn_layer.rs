@@ -114,7 +114,7 @@ fn bench(c: &mut Criterion) {
             n,
         };
         group.bench_function(BenchmarkId::new("gnn3_host_forward", &id), |bch| {
-            bch.iter(|| black_box(host.forward(&graph).expect("forward")))
+            bch.iter(|| black_box(host.forward(&graph, false).expect("forward")))
         });
         group.bench_function(BenchmarkId::new("gnn3_host_forward_backward", &id), |bch| {
             bch.iter(|| {

@@ -207,8 +207,13 @@ impl<T: HostFloat> HostGnn<'_, T> {
         Ok(e)
     }
 
-    /// Node states H `(N, d)` and the tape for [`HostGnn::backward`].
-    pub fn forward(&self, g: &HostGraph<'_, T>) -> Result<(Vec<T>, HostGnnTape<T>)> {
+    /// Node states H `(N, d)` and, when `record`, the tape for [`HostGnn::backward`]
+    /// (without it every layer's intermediates are freed as soon as the layer is done).
+    pub fn forward(
+        &self,
+        g: &HostGraph<'_, T>,
+        record: bool,
+    ) -> Result<(Vec<T>, Option<HostGnnTape<T>>)> {
         let (n, d) = (g.n, self.d);
         let e = self.check(g)?;
         let (mut h, node_encoder) = self.node_encoder.forward(g.x, n)?;
@@ -229,7 +234,7 @@ impl<T: HostFloat> HostGnn<'_, T> {
                 T::ONE
             }
         });
-        let mut tapes = Vec::with_capacity(self.layers.len());
+        let mut tapes = Vec::with_capacity(if record { self.layers.len() } else { 0 });
         for l in &self.layers {
             // Edge update: z = (h W_r)[r] + (h W_s)[s] + b W_b + bias.
             let edge = if e == 0 {
@@ -258,27 +263,27 @@ impl<T: HostFloat> HostGnn<'_, T> {
             let (u, node) = l.node.after_fc1(&z, n)?;
             let h_old = std::mem::replace(&mut h, u);
             h.iter_mut().zip(&h_old).for_each(|(v, &o)| *v += o);
-            let (b_in, edge) = match edge {
-                Some((b_old, t)) => (b_old, Some(t)),
-                None => (Vec::new(), None),
-            };
-            tapes.push(LayerTape {
-                h: h_old,
-                b: b_in,
-                edge,
-                xin,
-                node,
-            });
+            if record {
+                let (b_in, edge) = match edge {
+                    Some((b_old, t)) => (b_old, Some(t)),
+                    None => (Vec::new(), None),
+                };
+                tapes.push(LayerTape {
+                    h: h_old,
+                    b: b_in,
+                    edge,
+                    xin,
+                    node,
+                });
+            }
         }
-        Ok((
-            h,
-            HostGnnTape {
-                node_encoder,
-                edge_encoder,
-                layers: tapes,
-                inv_count,
-            },
-        ))
+        let tape = record.then_some(HostGnnTape {
+            node_encoder,
+            edge_encoder,
+            layers: tapes,
+            inv_count,
+        });
+        Ok((h, tape))
     }
 
     /// The edge MLP's first layer on `[h_r | h_s | b]`, split by weight column blocks.
@@ -472,7 +477,11 @@ mod tests {
             n,
         };
         let host = gnn.host::<f64>()?.expect("host gnn");
-        let (hh, tape) = host.forward(&g)?;
+        let (hh, tape) = host.forward(&g, true)?;
+        let tape = tape.expect("tape recorded");
+        let (unrecorded, none) = host.forward(&g, false)?;
+        assert!(none.is_none());
+        assert_eq!(unrecorded, hh);
         let diff = max_abs_diff(&Tensor::from_vec(hh, (n, d), &dev)?, &h)?;
         assert!(diff < 1e-10, "values {diff}");
         let mut grads = HostGrads::default();
@@ -529,7 +538,7 @@ mod tests {
             receivers: &[1, 2],
             n: 3,
         };
-        assert!(host.forward(&bad).is_err());
+        assert!(host.forward(&bad, false).is_err());
         let short = HostGraph {
             x: &x[..4],
             e: &e,
@@ -537,7 +546,7 @@ mod tests {
             receivers: &[1, 2],
             n: 3,
         };
-        assert!(host.forward(&short).is_err());
+        assert!(host.forward(&short, true).is_err());
         Ok(())
     }
 }

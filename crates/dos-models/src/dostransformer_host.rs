@@ -66,7 +66,7 @@ impl BatchValues {
 /// The trunk's outputs (steps 1-4) with what its backward pass needs.
 struct HostTrunk<T> {
     dims: HostDims,
-    gnn_tape: HostGnnTape<T>,
+    gnn_tape: Option<HostGnnTape<T>>,
     atoms: Vec<T>,
     pooled: Vec<T>,
     g: Vec<T>,
@@ -196,7 +196,7 @@ impl DosTransformer {
         let (b, n_max, n) = (v.b, v.n_max, graph.n);
         let e = HostTensor::<T>::new(self.energy.weight())?;
         let (m, d) = self.energy.weight().dims2()?;
-        let (h, gnn_tape) = half.gnn.forward(graph)?;
+        let (h, gnn_tape) = half.gnn.forward(graph, record)?;
         let mut atoms = vec![T::ZERO; b * n_max * d];
         if n > 0 {
             for (slot, (&i, &w)) in v.padded_index.iter().zip(mask).enumerate() {
@@ -372,8 +372,10 @@ impl DosTransformer {
                     .for_each(|(a, &x)| *a += x * w);
             }
         }
-        half.gnn
-            .backward(&trunk.gnn_tape, &graph, dh, &mut trunk_grads)?;
+        let Some(gnn_tape) = &trunk.gnn_tape else {
+            candle_core::bail!("host step: no tape recorded");
+        };
+        half.gnn.backward(gnn_tape, &graph, dh, &mut trunk_grads)?;
         let loss = global.loss + system.loss;
         let dtype = batch.node_features.dtype();
         let mut grads = SummedGrads::new(Vec::new());
