@@ -118,8 +118,9 @@ fn bench(c: &mut Criterion) {
         });
         group.bench_function(BenchmarkId::new("gnn3_host_forward_backward", &id), |bch| {
             bch.iter(|| {
-                let (h, tape) = host.forward(&graph).expect("forward");
+                let (h, tape) = host.forward(&graph, true).expect("forward");
                 let mut grads = HostGrads::default();
+                let tape = tape.expect("tape");
                 host.backward(&tape, &graph, h, &mut grads)
                     .expect("backward");
                 black_box(grads)
