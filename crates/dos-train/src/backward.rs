@@ -1,10 +1,11 @@
 //! [`Backward`]: how the trainer gets a model's training loss with its gradients.
 //!
-//! By default one `loss.backward()`. DOSTransformer on the CPU back-propagates its two output
-//! branches in parallel instead ([`branch_parallel_loss_and_grads`]); the gradients are then
-//! a sum of parts ([`SummedGrads`]), equal to the one-part ones up to rounding. The model
-//! crates know nothing of this: it needs only [`DosTransformer::trunk`] and
-//! [`DosTransformer::branch_loss`].
+//! By default one `loss.backward()`. DOSTransformer on the CPU takes its hand-written step
+//! instead ([`DosTransformer::host_loss_and_grads`], the released attention block in f32 /
+//! f64), and otherwise back-propagates its two output branches in parallel
+//! ([`branch_parallel_loss_and_grads`], which needs only [`DosTransformer::trunk`] and
+//! [`DosTransformer::branch_loss`]); the gradients are then a sum of parts ([`SummedGrads`]),
+//! equal to the one-part ones up to rounding.
 
 use candle_core::backprop::GradStore;
 use candle_core::{Result, Tensor, Var};
