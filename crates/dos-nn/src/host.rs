@@ -758,18 +758,21 @@ mod tests {
     }
 
     #[test]
-    fn layer_norm_matches_the_fused_kernel_values_and_gradients() -> Result<()> {
+    /// Against candle's composed LayerNorm (the fused kernel calls these functions).
+    fn layer_norm_matches_candle_values_and_gradients() -> Result<()> {
         use candle_core::Var;
         let dev = Device::Cpu;
         let x = Var::from_tensor(&Tensor::randn(0f64, 2., (5, 7), &dev)?)?;
         let w = Var::from_tensor(&Tensor::randn(1f64, 0.5, 7, &dev)?)?;
         let b = Var::from_tensor(&Tensor::randn(0f64, 0.5, 7, &dev)?)?;
         let c = Tensor::randn(0f64, 1., (5, 7), &dev)?;
-        let y = crate::kernels::layer_norm(&x, &w, &b, 1e-5)?;
+        // layer_norm_slow takes eps as f32: give both the same value.
+        let eps = 1e-5f32 as f64;
+        let y = candle_nn::ops::layer_norm_slow(&x, &w, &b, 1e-5)?;
         let g = (&y * &c)?.sum_all()?.backward()?;
         let xs = x.flatten_all()?.to_vec1::<f64>()?;
         let (ws, bs) = (w.to_vec1::<f64>()?, b.to_vec1::<f64>()?);
-        let (yh, xhat, rstd) = layer_norm_forward(&xs, &ws, &bs, 1e-5)?;
+        let (yh, xhat, rstd) = layer_norm_forward(&xs, &ws, &bs, eps)?;
         let close = |a: &[f64], t: &Tensor| -> Result<bool> {
             let t = t.flatten_all()?.to_vec1::<f64>()?;
             Ok(a.iter().zip(&t).all(|(p, q)| (p - q).abs() < 1e-12) && a.len() == t.len())

@@ -2,7 +2,8 @@
 
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 
-use super::{dispatch, last_dim, slice, uses_cpu_kernel, Real};
+use super::{dispatch, last_dim, slice, uses_cpu_kernel};
+use crate::host::{layer_norm_backward, layer_norm_forward, HostFloat};
 
 /// Layer normalisation over the last dimension,
 /// `y = (x - mean) / sqrt(var + eps) * weight + bias` (biased variance), fused on the CPU.
@@ -29,59 +30,21 @@ struct LayerNormOp {
     eps: f64,
 }
 
-/// Per-row mean and 1/std of `x` (rows of length d).
-fn row_stats<T: Real>(row: &[T], eps: f64) -> (T, T) {
-    let n = T::of(row.len() as f64);
-    let mut s = T::ZERO;
-    row.iter().for_each(|&v| s += v);
-    let mean = s / n;
-    let mut q = T::ZERO;
-    row.iter().for_each(|&v| q += (v - mean) * (v - mean));
-    (mean, T::ONE / (q / n + T::of(eps)).sqrt())
+/// The forward values ([`crate::host::layer_norm_forward`], the one LayerNorm of the crate).
+fn ln_fwd<T: HostFloat>(x: &[T], w: &[T], b: &[T], eps: f64) -> Result<Vec<T>> {
+    Ok(layer_norm_forward(x, w, b, eps)?.0)
 }
 
-fn ln_fwd<T: Real>(x: &[T], w: &[T], b: &[T], eps: f64) -> Vec<T> {
+/// Backward, packed: rows `0..n` are dx, row n is dweight, row n + 1 is dbias
+/// ([`crate::host::layer_norm_backward`] after recomputing the normalised rows).
+fn ln_bwd<T: HostFloat>(x: &[T], w: &[T], g: &[T], eps: f64) -> Result<Vec<T>> {
     let d = w.len();
-    let mut y = Vec::with_capacity(x.len());
-    for row in x.chunks_exact(d) {
-        let (mean, rstd) = row_stats(row, eps);
-        y.extend(
-            row.iter()
-                .zip(w.iter().zip(b))
-                .map(|(&v, (&w, &b))| (v - mean) * rstd * w + b),
-        );
-    }
-    y
-}
-
-/// Backward, packed: rows `0..n` are dx, row n is dweight, row n + 1 is dbias.
-fn ln_bwd<T: Real>(x: &[T], w: &[T], g: &[T], eps: f64) -> Vec<T> {
-    let d = w.len();
-    let mut out = Vec::with_capacity(x.len() + 2 * d);
-    let mut dw = vec![T::ZERO; d];
-    let mut db = vec![T::ZERO; d];
-    let n = T::of(d as f64);
-    for (row, grow) in x.chunks_exact(d).zip(g.chunks_exact(d)) {
-        let (mean, rstd) = row_stats(row, eps);
-        // gy = g w; dx = rstd (gy - mean(gy) - xhat mean(gy xhat)).
-        let (mut s1, mut s2) = (T::ZERO, T::ZERO);
-        for k in 0..d {
-            let xhat = (row[k] - mean) * rstd;
-            let gy = grow[k] * w[k];
-            s1 += gy;
-            s2 += gy * xhat;
-            dw[k] += grow[k] * xhat;
-            db[k] += grow[k];
-        }
-        let (m1, m2) = (s1 / n, s2 / n);
-        out.extend((0..d).map(|k| {
-            let xhat = (row[k] - mean) * rstd;
-            rstd * (grow[k] * w[k] - m1 - xhat * m2)
-        }));
-    }
-    out.extend(dw);
-    out.extend(db);
-    out
+    let (_, xhat, rstd) = layer_norm_forward(x, w, &vec![T::ZERO; d], eps)?;
+    let mut out = vec![T::ZERO; x.len() + 2 * d];
+    let (dx, rest) = out.split_at_mut(x.len());
+    let (dw, db) = rest.split_at_mut(d);
+    layer_norm_backward(&xhat, &rstd, w, g, dx, dw, db)?;
+    Ok(out)
 }
 
 impl CustomOp3 for LayerNormOp {
@@ -105,7 +68,7 @@ impl CustomOp3 for LayerNormOp {
                 slice(n, w, l2)?,
                 slice(n, b, l3)?,
                 self.eps,
-            )
+            )?
         });
         Ok((out, l1.shape().clone()))
     }
@@ -156,7 +119,7 @@ impl CustomOp3 for LayerNormBwdOp {
                 slice(n, w, l2)?,
                 slice(n, g, l3)?,
                 self.eps,
-            )
+            )?
         });
         Ok((out, Shape::from((rows + 2, d))))
     }

@@ -7,6 +7,7 @@ use candle_core::{
 use candle_nn::Linear;
 
 use super::{dispatch, last_dim, slice, uses_cpu_kernel, Real};
+use crate::host::{add_row_sums, HostFloat};
 
 /// `x + bias` with `bias` broadcast over the rows, fused on the CPU; the backward pass sums
 /// the gradient over the rows with a contiguous kernel.
@@ -71,11 +72,9 @@ impl CustomOp1 for SumRowsOp {
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
         let n = self.name();
         let d = l.shape().dims().last().copied().unwrap_or(1).max(1);
-        fn run<T: Real>(g: &[T], d: usize) -> Vec<T> {
+        fn run<T: HostFloat>(g: &[T], d: usize) -> Vec<T> {
             let mut acc = vec![T::ZERO; d];
-            for row in g.chunks_exact(d) {
-                acc.iter_mut().zip(row).for_each(|(a, &v)| *a += v);
-            }
+            add_row_sums(g, &mut acc);
             acc
         }
         let out = dispatch!(n, (s), |g| run(slice(n, g, l)?, d));
