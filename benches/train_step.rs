@@ -15,8 +15,11 @@
 //!   `dos_nn::FusedAdamW` (in place) and by `candle_nn::AdamW` (the same update, composed).
 //!
 //! - `peak/matmul_512`: one 512 x 512 x 512 f32 product through `dos_nn::host::matmul` on
-//!   the calling thread, the machine's attainable rate (2 x 512^3 FLOP / time) against which
-//!   docs/performance.md quotes a step's GFLOP/s.
+//!   the calling thread (2 x 512^3 FLOP / time is the rate);
+//! - `peak/ffn_b1` and `peak/ffn_b8`: the product that dominates a step, the attention
+//!   block's first FFN layer at d 256 (51 or 408 energy rows times a 256 x 1024 weight), on
+//!   the calling thread with warm caches: the attainable rate that
+//!   `scripts/speed/step_flops.py --peak-gflops` turns into a floor for an epoch.
 //!
 //! The GNN and the attention stacks alone are the `gnn_layer` and `attention` benches.
 //!
@@ -122,6 +125,20 @@ fn bench(c: &mut Criterion) {
             black_box(out[0])
         })
     });
+    for (name, rows) in [("peak/ffn_b1", 51usize), ("peak/ffn_b8", 408)] {
+        let (x, w) = (vec![0.5f32; rows * 256], vec![0.25f32; 256 * 1024]);
+        let mut h = vec![0f32; rows * 1024];
+        group.bench_function(name, |bench| {
+            bench.iter(|| {
+                let (xv, wv) = (
+                    MatView::new(&x, rows, 256).expect("x"),
+                    MatView::new(&w, 256, 1024).expect("w"),
+                );
+                matmul(&mut h, xv, wv, false, 1).expect("product");
+                black_box(h[0])
+            })
+        });
+    }
     group.finish();
 }
 

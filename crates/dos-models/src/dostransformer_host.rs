@@ -317,8 +317,8 @@ impl DosTransformer {
             p: p.as_slice(),
             t: t.as_slice(),
         };
-        // Both branches on two threads.
-        let (global, system) = rayon::join(
+        // Both branches on two threads (one after the other when rayon has one).
+        let (global, system) = dos_nn::join_if_parallel(
             || self.host_branch(&half, &inputs, &trunk.e1, Branch::Global),
             || self.host_branch(&half, &inputs, &trunk.e1, Branch::System),
         );

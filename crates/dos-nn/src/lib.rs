@@ -46,4 +46,6 @@ pub use mlp::{EncoderMlp, NormMlp};
 pub use prelu::PRelu;
 pub use seeded_var_map::SeededVarMap;
 pub use summed_grads::SummedGrads;
-pub use threads::{fix_matmul_thread_count, prefer_serial_elementwise};
+pub use threads::{
+    fix_matmul_thread_count, join_if_parallel, pool_is_parallel, prefer_serial_elementwise,
+};

@@ -47,3 +47,29 @@ pub fn fix_matmul_thread_count() -> usize {
     std::env::set_var("RAYON_NUM_THREADS", n.to_string());
     n
 }
+
+/// Whether rayon's pool as seen from here has more than one thread, so that handing work to
+/// it can run in parallel.
+///
+/// Why: with one thread (`RAYON_NUM_THREADS=1`), a parallel iterator or `rayon::join` issued
+/// outside the pool still parks the calling thread and wakes the pool's only worker to do
+/// the work: two context switches per call, about 3% of a DOSTransformer training step at
+/// batch 1 (`perf`: `try_to_wake_up`, `futex_wait`). Callers run the work inline instead.
+pub fn pool_is_parallel() -> bool {
+    rayon::current_num_threads() > 1
+}
+
+/// `rayon::join(a, b)` when [`pool_is_parallel`], else `(a(), b())` on the calling thread.
+pub fn join_if_parallel<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
+where
+    A: FnOnce() -> RA + Send,
+    B: FnOnce() -> RB + Send,
+    RA: Send,
+    RB: Send,
+{
+    if pool_is_parallel() {
+        rayon::join(a, b)
+    } else {
+        (a(), b())
+    }
+}

@@ -97,7 +97,7 @@ pub fn branch_parallel_loss_and_grads(
         Ok((loss, grads, atoms, e1_g))
     };
     let (global, system) =
-        rayon::join(|| run_branch(Branch::Global), || run_branch(Branch::System));
+        dos_nn::join_if_parallel(|| run_branch(Branch::Global), || run_branch(Branch::System));
     let (loss_glob, grads_glob, atoms_glob, e1g_glob) = global?;
     let (loss_sys, grads_sys, atoms_sys, e1g_sys) = system?;
     // `Σ x ⊙ (dx_glob + dx_sys)`, skipping a copy neither branch used.

@@ -197,7 +197,7 @@ fn sum_of_squares<T: Real>(terms: &[&[T]]) -> f64 {
             .sum()
     };
     let n_chunks = n.div_ceil(CHUNK);
-    let partial: Vec<f64> = if n >= PARALLEL_MIN {
+    let partial: Vec<f64> = if n >= PARALLEL_MIN && crate::pool_is_parallel() {
         (0..n_chunks).into_par_iter().map(chunk).collect()
     } else {
         (0..n_chunks).map(chunk).collect()
@@ -265,7 +265,7 @@ fn update<T: Real>(
     if m.len() != n || v.len() != n || gs.iter().any(|g| g.len() != n) {
         bail!("adamw-update: variable, moments and gradients differ in length");
     }
-    if n >= PARALLEL_MIN {
+    if n >= PARALLEL_MIN && crate::pool_is_parallel() {
         th.par_chunks_mut(CHUNK)
             .zip(m.par_chunks_mut(CHUNK))
             .zip(v.par_chunks_mut(CHUNK))
