@@ -5,12 +5,12 @@
 #
 # For each config hidden:batch:threads it runs, REPS times: dos, then PyTorch, then dos again
 # (one training epoch on the phonon benchmark, then forward-only inference on the 189 test
-# crystals at batch 1). Every process runs under /usr/bin/time -f %M for peak RSS. Writes
+# crystals at batch INFER_BATCH). Every process runs under /usr/bin/time -f %M for peak RSS. Writes
 # OUT/side_by_side.csv (one row per run) and OUT/logs/, prints progress to stderr and a markdown
 # table of medians with ratios PyTorch/dos (>1: dos is faster) to stdout (also OUT/side_by_side.md).
 # env: DOS (default target/release/dos; not built here), PEER_DIR (default /work/shared/peer),
 #      PEER_WORK (default /work/peer-work), CONFIGS (default "256:1:1 128:8:1 256:1:2 128:8:2"),
-#      REPS (default 1), DOS_EXTRA / PEER_EXTRA (extra flags for `dos train` / peer/run_epoch.sh,
+#      REPS (default 1), INFER_BATCH (batch size of both inference passes, default 1), DOS_EXTRA / PEER_EXTRA (extra flags for `dos train` / peer/run_epoch.sh,
 #      e.g. PEER_EXTRA="--max-steps 20" for a quick smoke test: PyTorch's epoch is then extrapolated).
 set -euo pipefail
 
@@ -19,6 +19,7 @@ PEER_DIR=${PEER_DIR:-/work/shared/peer}
 PEER_WORK=${PEER_WORK:-/work/peer-work}
 CONFIGS=${CONFIGS:-"256:1:1 128:8:1 256:1:2 128:8:2"}
 REPS=${REPS:-1}
+export INFER_BATCH=${INFER_BATCH:-1}   # exported: the summary below reads it
 DOS_EXTRA=${DOS_EXTRA:-}
 PEER_EXTRA=${PEER_EXTRA:-}
 OUT=${1:-target/side-by-side}
@@ -27,6 +28,7 @@ die() { echo "side_by_side: $*" >&2; exit 1; }
 [ -x "$DOS" ] || die "no binary at $DOS; build it first: cargo build --release -p dos-cli"
 [ -f "$PEER_DIR/run_epoch.sh" ] || die "no $PEER_DIR/run_epoch.sh (set PEER_DIR)"
 [ -x /usr/bin/time ] || die "needs /usr/bin/time (GNU time) for peak RSS"
+[[ $INFER_BATCH =~ ^[1-9][0-9]*$ ]] || die "bad INFER_BATCH '$INFER_BATCH' (want a batch size >= 1)"
 for c in $CONFIGS; do [[ $c =~ ^[0-9]+:[0-9]+:[0-9]+$ ]] || die "bad config '$c' (want hidden:batch:threads)"; done
 DOS=$(realpath "$DOS"); PEER_DIR=$(realpath "$PEER_DIR")
 mkdir -p "$OUT/logs"; OUT=$(realpath "$OUT")
@@ -36,7 +38,7 @@ TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
 HEADER="Side-by-side run started $(date '+%Y-%m-%d %H:%M:%S %Z') on $(hostname), nproc $(nproc), \
 loadavg at start $(cut -d' ' -f1-3 /proc/loadavg), OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-unset}.
 dos: $DOS (built $(date -r "$DOS" '+%Y-%m-%d %H:%M')); PyTorch: $PEER_DIR with PEER_WORK=$PEER_WORK.
-Configs: $CONFIGS; REPS=$REPS; DOS_EXTRA='$DOS_EXTRA'; PEER_EXTRA='$PEER_EXTRA'."
+Configs: $CONFIGS; REPS=$REPS; INFER_BATCH=$INFER_BATCH; DOS_EXTRA='$DOS_EXTRA'; PEER_EXTRA='$PEER_EXTRA'."
 echo "$HEADER" >&2
 echo "config,side,rep,train_s,infer_s,peak_rss_mib,timestamp,full_epoch" >"$CSV"
 
@@ -56,7 +58,7 @@ ours() {
     "$DOS" train --data benchmark --epochs 1 --batch-size "$3" --hidden "$2" --quiet \
     --out "$TMP/run" $DOS_EXTRA >"$log.train.log" 2>&1 || die "dos train failed, see $log.train.log"
   RAYON_NUM_THREADS=$4 CANDLE_NUM_THREADS=1 /usr/bin/time -f %M -o "$TMP/rss.eval" \
-    "$DOS" eval --run "$TMP/run" --split test --batch-size 1 --format json \
+    "$DOS" eval --run "$TMP/run" --split test --batch-size "$INFER_BATCH" --format json \
     >"$log.eval.json" 2>"$log.eval.err" || die "dos eval failed, see $log.eval.err"
   train_s=$(sed -n 's|.* \([0-9.]*\) s/epoch train.*|\1|p' "$log.train.log")
   [ -n "$train_s" ] || die "no 's/epoch train' in $log.train.log"
@@ -73,7 +75,7 @@ peer() {
   # shellcheck disable=SC2086  # PEER_EXTRA is a list of flags
   (cd "$PEER_DIR/.." && PEER_WORK=$PEER_WORK /usr/bin/time -f %M -o "$TMP/rss.peer" \
     bash peer/run_epoch.sh --epochs 1 --hidden "$2" --batch-size "$3" --threads "$4" \
-    --json "$log.json" $PEER_EXTRA) >"$log.log" 2>&1 || die "PyTorch run failed, see $log.log"
+    --eval-batch-size "$INFER_BATCH" --json "$log.json" $PEER_EXTRA) >"$log.log" 2>&1 || die "PyTorch run failed, see $log.log"
   fields=$(python3 -c 'import json, sys
 h = json.load(open(sys.argv[1]))["history"][0]
 print("%.3f %.3f %d" % (h.get("epoch_s_extrapolated", h["train_s"]), h.get("infer_s", float("nan")), not h["partial"]))' "$log.json")
@@ -81,6 +83,7 @@ print("%.3f %.3f %d" % (h.get("epoch_s_extrapolated", h["train_s"]), h.get("infe
   record "$1" pytorch "$5" "$train_s" "$infer_s" "$(tail -1 "$TMP/rss.peer")" "$full"
 }
 
+[[ $INFER_BATCH =~ ^[1-9][0-9]*$ ]] || die "bad INFER_BATCH '$INFER_BATCH' (want a batch size >= 1)"
 for c in $CONFIGS; do
   IFS=: read -r h b t <<<"$c"
   for rep in $(seq 1 "$REPS"); do
@@ -91,7 +94,7 @@ for c in $CONFIGS; do
 done
 
 python3 - "$CSV" "$HEADER" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY' | tee "$OUT/side_by_side.md"
-import csv, statistics, sys
+import csv, os, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 configs = list(dict.fromkeys(r["config"] for r in rows))
 
@@ -114,7 +117,7 @@ for cfg in configs:
     print("| " + " | ".join(cells) + " |")
 n = {s: sum(r["side"] == s for r in rows) // len(configs) for s in ("dos", "pytorch")}
 print(f"\nMedians over {n['dos']} dos and {n['pytorch']} PyTorch runs per config; ratio = PyTorch / dos (>1: dos is faster). "
-      "Train: one epoch's training loop; infer: forward-only pass over the 189 test crystals at batch 1; "
+      "Train: one epoch's training loop; infer: forward-only pass over the 189 test crystals at batch " + os.environ["INFER_BATCH"] + "; "
       "peak RSS from /usr/bin/time (dos: max of the train and eval processes).")
 if partial:
     print("\n\\* PyTorch did not run a whole epoch (PEER_EXTRA): its time is extrapolated from the steps it ran.")
