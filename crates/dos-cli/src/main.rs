@@ -23,6 +23,8 @@ use clap::{Parser, Subcommand};
 
 /// mimalloc keeps freed pages for reuse: with the system allocator every large tensor is a
 /// fresh `mmap` whose pages the kernel zeroes on first touch (a tenth of an inference pass).
+/// Built with `no_thp`: mimalloc does not ask for transparent huge pages, whose 2 MiB
+/// granules held 15-35 MiB more resident memory in a training run (docs/performance.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
