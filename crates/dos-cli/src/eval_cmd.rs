@@ -10,7 +10,8 @@ use dos_models::Task;
 use dos_train::run::{evaluate_indices, split_metrics};
 use dos_train::{load_run, LoadedRun, Predictions, SplitMetrics};
 
-use crate::train_cmd::{electron_file, load_data, DataArgs};
+use crate::train_cmd::{load_data, DataArgs};
+use dos_train::training_data::electron_file;
 
 /// A split of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -182,7 +183,7 @@ pub fn load_run_with_data(
         split: Some(run_dir.join(dos_train::run::SPLIT_DIR)),
     };
     // Graphs are built with the settings the run was trained with.
-    let dataset = load_data(&args, run.config.train.seed, &run.config.graph)?.data;
+    let dataset = load_data(&args, run.config.train.seed, &run.config.graph)?.dataset;
     Ok((run, dataset))
 }
 
@@ -309,7 +310,8 @@ fn run_package(args: &EvalArgs) -> Result<()> {
         "the {:?} split of {data} is empty",
         args.split
     );
-    let e = dos_train::evaluate_predictor(&predictor, &loaded.data, idx, args.batch_size, &device)?;
+    let e =
+        dos_train::evaluate_predictor(&predictor, &loaded.dataset, idx, args.batch_size, &device)?;
     let split_name = format!("{:?}", args.split).to_lowercase();
     match args.format {
         FormatArg::Json => {

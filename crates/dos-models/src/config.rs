@@ -19,6 +19,8 @@ pub trait ModelSettings {
     fn set_precision(&mut self, precision: Precision);
     /// Number of energies M the model predicts.
     fn n_energies(&self) -> usize;
+    /// Sets M (the length of the data's energy grid).
+    fn set_n_energies(&mut self, n_energies: usize);
     /// Node feature width, and edge feature width (`None` for a model without edge
     /// features).
     fn input_widths(&self) -> (usize, Option<usize>);
@@ -214,6 +216,12 @@ impl ModelConfig {
     /// Number of energies M the model predicts.
     pub fn n_energies(&self) -> usize {
         self.settings().n_energies()
+    }
+
+    /// Sets M to the length of the data's energy grid (the presets carry the tasks' grids: 51
+    /// phonon, 201 electron points).
+    pub fn set_n_energies(&mut self, n_energies: usize) {
+        self.settings_mut().set_n_energies(n_energies)
     }
 
     /// The crystal systems recorded as seen in training (prompt indices, sorted).

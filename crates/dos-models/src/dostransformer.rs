@@ -224,6 +224,9 @@ impl crate::ModelSettings for DosTransformerConfig {
     fn n_energies(&self) -> usize {
         self.n_energies
     }
+    fn set_n_energies(&mut self, n_energies: usize) {
+        self.n_energies = n_energies;
+    }
     fn input_widths(&self) -> (usize, Option<usize>) {
         (self.node_in, Some(self.edge_in))
     }

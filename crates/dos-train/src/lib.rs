@@ -1,5 +1,16 @@
 //! dos-train: training, evaluation, early stopping, checkpoints and resume for dos-rs models.
 //!
+//! - [`TrainingData`] (the crystals, split, graph settings and energy grid) and [`Training`]
+//!   (a builder from a model family to a run folder with a model package) are the front door:
+//!
+//! ```no_run
+//! use dos_train::{Training, TrainingData};
+//! let data = TrainingData::from_structures(dos_models::Task::Phonon, "structures/", "dos.csv")?;
+//! let run = Training::new(dos_models::ModelKind::DosTransformer).hidden(64).epochs(30).fit(&data, "runs/mine")?;
+//! let predictor = run.predictor(&candle_core::Device::Cpu)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! - [`TrainConfig`] (checked once into a `Checked<TrainConfig>`): AdamW settings (paper: lr 1e-4,
 //!   weight decay 0.01), batch size, epochs, evaluation period, early-stopping patience (50),
 //!   seed, optional LR schedule ([`LrSchedule`]) and gradient clipping.
@@ -29,6 +40,8 @@ pub mod schedule;
 pub mod shuffle;
 pub mod source;
 pub mod trainer;
+pub mod training;
+pub mod training_data;
 pub mod training_state;
 pub mod weight_average;
 
@@ -48,5 +61,7 @@ pub use run::{load_run, train_run, LoadedRun, RunConfig, RunMetrics, RunOptions,
 pub use schedule::LrScheduler;
 pub use source::{BatchSource, SampleSource};
 pub use trainer::{optimiser_for, FitReport, MetricsFn, Trainer};
+pub use training::{TrainedRun, Training};
+pub use training_data::TrainingData;
 pub use training_state::TrainState;
 pub use weight_average::WeightAverage;

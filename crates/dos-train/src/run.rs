@@ -59,6 +59,10 @@ pub struct RunConfig {
     pub train: TrainConfig,
     /// How crystals were turned into graphs.
     pub graph: GraphConfig,
+    /// The data's energy grid, which the run's package declares (runs written before it was
+    /// recorded read as the task's grid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub energy_grid: Option<dos_predict::EnergyGrid>,
 }
 
 /// Metrics of one split: per-crystal errors averaged over crystals, overall and by group.
@@ -210,7 +214,7 @@ pub fn train_run(
     if config_path.exists() {
         if !opts.resume {
             return Err(TrainError::Data(format!(
-                "{} already holds a run; pass --resume to continue it or choose another --out",
+                "{} already holds a run; resume it or choose another folder",
                 out.display()
             )));
         }
@@ -337,7 +341,7 @@ fn write_run_package(out: &Path, opts: &RunOptions) -> Result<()> {
     package.manifest.provenance.valid = member.valid;
     package.manifest.provenance.test = member.test;
     package
-        .write(out.join(PACKAGE_DIR), candle_core::DType::F32)
+        .write(out.join(PACKAGE_DIR), dos_predict::WeightStorage::F32)
         .map_err(|e| TrainError::Data(e.to_string()))
 }
 
@@ -401,6 +405,7 @@ pub(crate) mod tests {
                 ..TrainConfig::default()
             },
             graph: GraphConfig::phonon(),
+            energy_grid: None,
         }
     }
 

@@ -11,6 +11,7 @@
 
 pub mod cif;
 pub mod csv;
+pub mod dos_table;
 pub mod phonon_csv;
 pub mod poscar;
 pub mod py_literal;
@@ -20,6 +21,7 @@ pub mod text;
 use std::path::Path;
 
 pub use cif::{read_cif, write_cif};
+pub use dos_table::{read_dos_table, DosTable};
 pub use phonon_csv::{read_phonon_csv, PhononRecord};
 pub use poscar::{read_poscar, write_poscar};
 pub use pymatgen::{read_pymatgen_json, write_pymatgen_json};
