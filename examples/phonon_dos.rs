@@ -41,7 +41,7 @@ fn main() -> Result<()> {
     // 1. The bundled model on the embedded benchmark's test split.
     let t = Instant::now();
     let predictor = Predictor::bundled(&device)?;
-    let bench = TrainingData::load(Task::Phonon, "benchmark", predictor.graph(), 0)?;
+    let bench = TrainingData::load(Task::Phonon, "benchmark", &predictor.manifest().graph, 0)?;
     let split = &bench.split;
     let data = &bench.dataset;
     println!(
@@ -68,15 +68,7 @@ fn main() -> Result<()> {
     }
     let package = bundled::package()?;
     for k in 0..predictor.n_members() {
-        let mut manifest = package.manifest.clone();
-        manifest.members = vec![manifest.members[k].clone()];
-        manifest.calibration = None;
-        let one = dos::predict::ModelPackage {
-            manifest,
-            weights: vec![package.weights[k].clone()],
-            source: format!("member {k}"),
-        };
-        let single = Predictor::from_package(one, &device)?;
+        let single = Predictor::from_package(package.member(k)?, &device)?;
         let s = evaluate_predictor(&single, data, &split.test, 32, &device)?;
         println!(
             "| {:<36} | {:>7.3} | {:>6.3} | {:>6.3} |",

@@ -218,7 +218,7 @@ pub fn evaluate_split(
 
 /// Label of a run's model, or of an ensemble of `n_runs` runs of it.
 pub fn model_name(run: &LoadedRun, n_runs: usize) -> String {
-    let kind = run.config.model.kind().name();
+    let kind = run.config.model.family_name();
     if n_runs > 1 {
         format!("ensemble of {n_runs} runs, {kind}")
     } else {

@@ -448,6 +448,10 @@ impl DosModel for DosTransformer {
         let (y_glob, y_sys) = self.forward_branches(batch)?;
         batch_rmse(&y_glob, &t)? + (batch_rmse(&y_sys, &t)? * self.beta)?
     }
+
+    fn loss_and_grads(&self, batch: &CrystalBatch) -> Result<(Tensor, dos_nn::SummedGrads)> {
+        crate::dostransformer_backward::loss_and_grads(self, batch)
+    }
 }
 
 #[cfg(test)]

@@ -345,6 +345,30 @@ impl ModelPackage {
         Ok(())
     }
 
+    /// Member `k` alone, as a one-member package without calibration (to score or fine-tune
+    /// one member of an ensemble).
+    ///
+    /// # Errors
+    /// [`PredictError::Invalid`] when there is no member `k`.
+    pub fn member(&self, k: usize) -> Result<Self> {
+        let n = self.manifest.members.len();
+        let (Some(member), Some(weights)) = (self.manifest.members.get(k), self.weights.get(k))
+        else {
+            return Err(crate::error::invalid(
+                "member",
+                format!("{k}: the package has {n} members (0..{n})"),
+            ));
+        };
+        let mut manifest = self.manifest.clone();
+        manifest.members = vec![member.clone()];
+        manifest.calibration = None;
+        Ok(Self {
+            manifest,
+            weights: vec![weights.clone()],
+            source: format!("{} (member {k})", self.source),
+        })
+    }
+
     /// Builds every member for inference on `device` (in each config's precision).
     ///
     /// # Errors

@@ -15,15 +15,14 @@
 //!   weight decay 0.01), batch size, epochs, evaluation period, early-stopping patience (50),
 //!   seed, optional LR schedule ([`LrSchedule`]) and gradient clipping.
 //! - [`Trainer`]: the loop; [`BatchSource`] supplies batches; [`predict_all`] evaluates;
-//!   [`Backward`] gives a model's loss with its gradients (DOSTransformer's two branches
-//!   back-propagated in parallel on the CPU).
+//!   a model's loss with its gradients comes from `DosModel::loss_and_grads`
+//!   (DOSTransformer's step written by hand on the CPU).
 //! - The optimiser is [`dos_nn::FusedAdamW`] (the update of `candle_nn::AdamW`, checked
 //!   equal in a test, with saveable moments, so `--resume` restores it exactly;
 //!   `candle-optimisers` 0.10 does not build with candle 0.11), built by [`optimiser_for`].
 //! - Checkpoints and best weights are written atomically (temporary file + rename).
 #![warn(missing_docs)]
 
-pub mod backward;
 pub mod cache;
 pub mod config;
 pub mod device;
@@ -45,12 +44,12 @@ pub mod training_data;
 pub mod training_state;
 pub mod weight_average;
 
-pub use backward::{branch_parallel_loss_and_grads, loss_and_grads_in_one_part, Backward};
 pub use cache::BatchCache;
 pub use config::{LrSchedule, TrainConfig, Trainable};
 pub use device::default_device;
 pub use dos_config::{Check, Checked};
 pub use dos_nn::SeededVarMap;
+pub use fine_tune::StartFrom;
 pub use ensemble::{evaluate_predictor, package_runs, EnsembleEvaluation, PackagedEnsemble};
 pub use error::{Result, TrainError};
 pub use generated::generated_phonon_dataset;

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
 use crate::error::{Result, TrainError};
-use crate::fine_tune::{init_from_run, read_run_config};
+use crate::fine_tune::StartFrom;
 use crate::init::build_seeded;
 use crate::memory::peak_rss_bytes;
 use crate::predict::{predict_all, Predictions};
@@ -119,10 +119,10 @@ pub struct RunOptions {
     /// Seed of the model's initial weights (see [`build_seeded`]); None keeps candle's unseeded
     /// initialisation.
     pub init_seed: Option<u64>,
-    /// Start from the best weights of this run folder instead (fine-tuning, see
-    /// [`crate::fine_tune`]); the model config must have that run's architecture. Its trained
-    /// crystal systems count as trained in the new run too.
-    pub init_from: Option<std::path::PathBuf>,
+    /// Start from this model's weights instead (fine-tuning, see [`crate::fine_tune`]); the
+    /// model config must have its architecture. Its trained crystal systems count as trained
+    /// in the new run too.
+    pub init_from: Option<StartFrom>,
     /// The command that started the run (recorded in the run's model package).
     pub command: Option<String>,
     /// SHA-256 of the uncompressed data file (recorded in the run's model package).
@@ -203,12 +203,8 @@ pub fn train_run(
         .iter()
         .filter_map(|&i| data.samples.get(i).map(|s| u32::from(s.crystal_system)))
         .collect();
-    let init = match &opts.init_from {
-        Some(dir) => Some((dir, read_run_config(dir)?)),
-        None => None,
-    };
-    if let Some((_, init_cfg)) = &init {
-        trained.extend_from_slice(init_cfg.model.trained_systems());
+    if let Some(start) = &opts.init_from {
+        trained.extend_from_slice(start.settings()?.1.trained_systems());
     }
     run_cfg.model.set_trained_systems(&trained);
     if config_path.exists() {
@@ -243,8 +239,8 @@ pub fn train_run(
         Some(seed) => build_seeded(&valid_model, &opts.device, seed)?,
         None => AnyModel::build(&valid_model, &opts.device)?,
     };
-    if let Some((dir, init_cfg)) = &init {
-        init_from_run(&varmap, dir, init_cfg, &opts.device)?;
+    if let Some(start) = &opts.init_from {
+        start.load_into(&varmap, &opts.device)?;
     }
     let inference = AnyModel::detached(&valid_model, &varmap, &opts.device)?;
     let dtype = run_cfg.model.precision().dtype();
@@ -288,7 +284,7 @@ pub fn train_run(
     let valid_m = eval(&split.valid)?;
     let test_m = eval(&split.test)?;
     let metrics = RunMetrics {
-        model: run_cfg.model.kind().name().to_string(),
+        model: run_cfg.model.family_name().to_string(),
         energy: run_cfg.model.settings().uses_energy(),
         parameters: dos_models::parameter_count(&varmap),
         train: train_m,

@@ -33,7 +33,7 @@ use dos_predict::{ModelPackage, Predictor};
 
 use crate::config::{LrSchedule, TrainConfig, Trainable};
 use crate::error::{Result, TrainError};
-use crate::fine_tune::read_run_config;
+use crate::fine_tune::StartFrom;
 use crate::run::{read_json, train_run, RunConfig, RunMetrics, RunOptions, CONFIG_FILE};
 use crate::training_data::TrainingData;
 
@@ -56,7 +56,7 @@ pub struct Training {
     device: Device,
     progress: bool,
     resume: bool,
-    init_from: Option<PathBuf>,
+    init_from: Option<StartFrom>,
     command: Option<String>,
 }
 
@@ -216,8 +216,22 @@ impl Training {
     /// Fine-tune: start from the best weights of the run folder `run` (its model and graph
     /// settings replace this builder's; the data must have been built with that run's graph
     /// settings, see [`TrainingData::load`]).
-    pub fn fine_tune_from(mut self, run: impl AsRef<Path>) -> Self {
-        self.init_from = Some(run.as_ref().to_path_buf());
+    pub fn fine_tune_from(self, run: impl AsRef<Path>) -> Self {
+        self.start_from(StartFrom::Run(run.as_ref().to_path_buf()))
+    }
+
+    /// Fine-tune: start from member `index` of `package` (e.g. `dos_predict::bundled::package()`);
+    /// as [`Training::fine_tune_from`] otherwise.
+    pub fn fine_tune_member(self, package: ModelPackage, index: usize) -> Self {
+        self.start_from(StartFrom::Member {
+            package: Box::new(package),
+            index,
+        })
+    }
+
+    /// Fine-tune from `start`.
+    pub fn start_from(mut self, start: StartFrom) -> Self {
+        self.init_from = Some(start);
         self
     }
 
@@ -239,25 +253,24 @@ impl Training {
         };
         self.arch.apply(&mut model);
         let mut graph = data.graph.clone();
-        if let Some(dir) = &self.init_from {
-            let from = read_run_config(dir)?;
-            if from.task != data.task {
+        if let Some(start) = &self.init_from {
+            let (task, from_model, from_graph) = start.settings()?;
+            if task != data.task {
                 return Err(TrainError::Data(format!(
-                    "{}: that run learned the {} DOS, the data is {} DOS",
-                    dir.display(),
-                    task_name(from.task),
+                    "the model to fine-tune learned the {} DOS, the data is {} DOS",
+                    task_name(task),
                     task_name(data.task)
                 )));
             }
-            if from.graph != data.graph {
-                return Err(TrainError::Data(format!(
-                    "{}: that run built its graphs with other settings than the data's; load the \
-                     data with the run's graph settings (TrainingData::load)",
-                    dir.display()
-                )));
+            if from_graph != data.graph {
+                return Err(TrainError::Data(
+                    "the model to fine-tune built its graphs with other settings than the \
+                     data's; load the data with its graph settings (TrainingData::load)"
+                        .into(),
+                ));
             }
-            model = from.model;
-            graph = from.graph;
+            model = from_model;
+            graph = from_graph;
         }
         let (node_in, edge_in) = data.input_widths();
         model.set_input_widths(node_in, edge_in);

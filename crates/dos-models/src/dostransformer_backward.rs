@@ -1,64 +1,33 @@
-//! [`Backward`]: how the trainer gets a model's training loss with its gradients.
-//!
-//! By default one `loss.backward()`. DOSTransformer on the CPU takes its hand-written step
-//! instead ([`DosTransformer::host_loss_and_grads`], the released attention block in f32 /
-//! f64), and otherwise back-propagates its two output branches in parallel
-//! ([`branch_parallel_loss_and_grads`], which needs only [`DosTransformer::trunk`] and
-//! [`DosTransformer::branch_loss`]); the gradients are then a sum of parts ([`SummedGrads`]),
-//! equal to the one-part ones up to rounding.
+//! DOSTransformer's training step (its [`DosModel::loss_and_grads`](crate::DosModel::loss_and_grads)):
+//! on the CPU its hand-written step ([`DosTransformer::host_loss_and_grads`], the released
+//! attention block in f32 / f64), and otherwise its two output branches back-propagated in
+//! parallel ([`branch_parallel_loss_and_grads`], which needs only [`DosTransformer::trunk`]
+//! and [`DosTransformer::branch_loss`]); the gradients are then a sum of parts
+//! ([`SummedGrads`]), equal to the one-part ones up to rounding. Elsewhere one
+//! `loss.backward()`.
 
 use candle_core::backprop::GradStore;
 use candle_core::{Result, Tensor, Var};
 use dos_data::CrystalBatch;
-use dos_models::loss::targets;
-use dos_models::{AnyModel, AtomEncoder, Baseline, Branch, DosModel, DosTransformer, Trunk};
+use crate::loss::targets;
+use crate::{Branch, DosModel, DosTransformer, Trunk};
 use dos_nn::SummedGrads;
 
-/// A model the trainer can take gradient steps on.
-pub trait Backward: DosModel {
-    /// The training loss ([`DosModel::loss`]) with its gradients with respect to every
-    /// variable: by default `loss.backward()` as one part.
-    fn loss_and_grads(&self, batch: &CrystalBatch) -> Result<(Tensor, SummedGrads)> {
-        loss_and_grads_in_one_part(self, batch)
-    }
-}
-
-/// `model.loss(batch)` and its gradients from one `backward()`.
-pub fn loss_and_grads_in_one_part<M: DosModel + ?Sized>(
-    model: &M,
+/// DOSTransformer's training step: the hand-written one on the CPU when it applies, else the
+/// two branches in parallel on the CPU, else one `backward()`.
+pub(crate) fn loss_and_grads(
+    model: &DosTransformer,
     batch: &CrystalBatch,
 ) -> Result<(Tensor, SummedGrads)> {
+    if batch.node_features.device().is_cpu() {
+        if let Some(step) = model.host_loss_and_grads(batch)? {
+            return Ok(step);
+        }
+        return branch_parallel_loss_and_grads(model, batch);
+    }
     let loss = model.loss(batch)?;
     let grads = loss.backward()?;
     Ok((loss, grads.into()))
-}
-
-impl<E: AtomEncoder> Backward for Baseline<E> {}
-
-impl Backward for DosTransformer {
-    /// On the CPU the attention half written by hand
-    /// ([`DosTransformer::host_loss_and_grads`], the released attention block), else the two
-    /// branches back-propagated in parallel ([`branch_parallel_loss_and_grads`]); elsewhere
-    /// one `backward()`.
-    fn loss_and_grads(&self, batch: &CrystalBatch) -> Result<(Tensor, SummedGrads)> {
-        if batch.node_features.device().is_cpu() {
-            if let Some(step) = self.host_loss_and_grads(batch)? {
-                return Ok(step);
-            }
-            return branch_parallel_loss_and_grads(self, batch);
-        }
-        loss_and_grads_in_one_part(self, batch)
-    }
-}
-
-impl Backward for AnyModel {
-    /// DOSTransformer's own [`Backward`]; every other family one `backward()`.
-    fn loss_and_grads(&self, batch: &CrystalBatch) -> Result<(Tensor, SummedGrads)> {
-        match self {
-            AnyModel::DosTransformer(m) => m.loss_and_grads(batch),
-            _ => loss_and_grads_in_one_part(self, batch),
-        }
-    }
 }
 
 /// DOSTransformer's training loss and its gradients with the two branches back-propagated
@@ -133,8 +102,8 @@ mod tests {
     use candle_core::{DType, Device};
     use candle_nn::VarMap;
     use dos_graph::Aggregation;
-    use dos_models::synthetic::{batch_from_graphs, SplitMix64, SyntheticCrystal, SyntheticSpec};
-    use dos_models::{Check, DosTransformerConfig, Precision};
+    use crate::synthetic::{batch_from_graphs, SplitMix64, SyntheticCrystal, SyntheticSpec};
+    use crate::{Check, DosTransformerConfig, Precision};
 
     /// The branch-parallel gradients (three parts) add up to those of one `backward()` of
     /// the whole loss, for every variable, and the loss values agree.
