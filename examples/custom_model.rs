@@ -67,11 +67,16 @@ fn main() -> Result<()> {
         std::fs::remove_dir_all(out)?; // a fresh run each time
     }
     let run = Training::from_config(ModelConfig::Custom(CustomConfig::new("mean-linear", 1)))
-        .epochs(30)
+        .epochs(200)
         .batch_size(32)
-        .lr(1e-2)
+        .lr(3e-2)
+        .cosine_schedule()
         .fit(&data, out)?;
-    let test = run.metrics.test.as_ref().expect("the benchmark's test split");
+    let test = run
+        .metrics
+        .test
+        .as_ref()
+        .expect("the benchmark's test split");
     println!(
         "{} ({} parameters), {} epochs: test MSE x10 {:.3}, MAE {:.3} (DOSTransformer: 0.147)",
         run.metrics.model,

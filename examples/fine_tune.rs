@@ -62,7 +62,8 @@ fn main() -> Result<()> {
         "fine-tuned model, {} ({}): heat capacity at 300 K {:.2} J/(mol K)",
         p.formula,
         p.crystal_system,
-        p.properties.map_or(f64::NAN, |x| x.heat_capacity_j_per_mol_k.mean)
+        p.properties
+            .map_or(f64::NAN, |x| x.heat_capacity_j_per_mol_k.mean)
     );
     Ok(())
 }

@@ -143,9 +143,10 @@ fn main() -> Result<()> {
     let p = predictor.predict_one("NaCl.cif", nacl, &PredictOptions::default())?;
     let props = p.properties.context("phonon properties")?;
     println!(
-        "\nNaCl.cif: {} atoms, space group {:?} ({}); peak of the predicted DOS at {} cm^-1",
+        "\nNaCl.cif: {} atoms, space group {} ({}); peak of the predicted DOS at {} cm^-1",
         p.n_atoms,
-        p.space_group,
+        p.space_group
+            .map_or("unknown".to_string(), |g| g.to_string()),
         p.crystal_system,
         p.energies[argmax(&p.mean)]
     );

@@ -30,6 +30,7 @@
 //! let mine = run.predictor(&Device::Cpu)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+pub use candle_core as candle;
 pub use dos_attn as attn;
 pub use dos_config as config;
 pub use dos_data as data;
@@ -39,7 +40,6 @@ pub use dos_models as models;
 pub use dos_nn as nn;
 pub use dos_predict as predict;
 pub use dos_train as train;
-pub use candle_core as candle;
 
 /// The types most programs need, in one `use dos::prelude::*`.
 pub mod prelude {

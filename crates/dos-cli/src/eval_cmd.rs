@@ -24,6 +24,16 @@ pub enum SplitArg {
     Test,
 }
 
+impl std::fmt::Display for SplitArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SplitArg::Train => "train",
+            SplitArg::Valid => "valid",
+            SplitArg::Test => "test",
+        })
+    }
+}
+
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
@@ -205,7 +215,7 @@ pub fn evaluate_split(
     device: &Device,
 ) -> Result<(Predictions, SplitMetrics)> {
     let idx = split_indices(run, split);
-    anyhow::ensure!(!idx.is_empty(), "the {split:?} split of this run is empty");
+    anyhow::ensure!(!idx.is_empty(), "the {split} split of this run is empty");
     Ok(evaluate_indices(
         &run.model.model,
         data,
@@ -249,7 +259,7 @@ pub fn evaluate_runs(
         anyhow::ensure!(
             other.config.task == run.config.task
                 && split_indices(&other, split) == split_indices(&run, split),
-            "{} has another task or {split:?} split than {}: an ensemble needs the same crystals",
+            "{} has another task or {split} split than {}: an ensemble needs the same crystals",
             dir.display(),
             first_dir.display()
         );
@@ -307,12 +317,12 @@ fn run_package(args: &EvalArgs) -> Result<()> {
     };
     anyhow::ensure!(
         !idx.is_empty(),
-        "the {:?} split of {data} is empty",
+        "the {} split of {data} is empty",
         args.split
     );
     let e =
         dos_train::evaluate_predictor(&predictor, &loaded.dataset, idx, args.batch_size, &device)?;
-    let split_name = format!("{:?}", args.split).to_lowercase();
+    let split_name = args.split.to_string();
     match args.format {
         FormatArg::Json => {
             let mut v = serde_json::to_value(&e.metrics)?;
@@ -383,10 +393,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
                 if let Some(p) = &properties {
                     o.insert("electron_properties".into(), serde_json::to_value(p)?);
                 }
-                o.insert(
-                    "split".into(),
-                    format!("{:?}", args.split).to_lowercase().into(),
-                );
+                o.insert("split".into(), args.split.to_string().into());
                 o.insert("seconds".into(), preds.seconds.into());
                 o.insert("runs".into(), args.run.len().into());
                 o.insert("mae".into(), m.overall.mae.into());
@@ -396,7 +403,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         }
         FormatArg::Text => {
             println!(
-                "{} {:?} split: {} crystals, MSE x10 {:.4}, MAE {:.4}, RMSE {:.4}, R2 {:.4} ({:.3} s inference)",
+                "{} {} split: {} crystals, MSE x10 {:.4}, MAE {:.4}, RMSE {:.4}, R2 {:.4} ({:.3} s inference)",
                 name,
                 args.split,
                 m.overall.n_crystals,

@@ -7,8 +7,8 @@ use dos_data::CrystalBatch;
 use crate::{
     CustomModel, DosModel, DosTransformer, E3nnLite, GraphNetwork, Mlp, ModelConfig, ModelKind,
 };
-use dos_nn::SummedGrads;
 use dos_config::Checked;
+use dos_nn::SummedGrads;
 
 /// One of the four models.
 #[derive(Debug, Clone)]

@@ -6,11 +6,11 @@
 //! ([`SummedGrads`]), equal to the one-part ones up to rounding. Elsewhere one
 //! `loss.backward()`.
 
+use crate::loss::targets;
+use crate::{Branch, DosModel, DosTransformer, Trunk};
 use candle_core::backprop::GradStore;
 use candle_core::{Result, Tensor, Var};
 use dos_data::CrystalBatch;
-use crate::loss::targets;
-use crate::{Branch, DosModel, DosTransformer, Trunk};
 use dos_nn::SummedGrads;
 
 /// DOSTransformer's training step: the hand-written one on the CPU when it applies, else the
@@ -99,11 +99,11 @@ pub fn branch_parallel_loss_and_grads(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::synthetic::{batch_from_graphs, SplitMix64, SyntheticCrystal, SyntheticSpec};
+    use crate::{Check, DosTransformerConfig, Precision};
     use candle_core::{DType, Device};
     use candle_nn::VarMap;
     use dos_graph::Aggregation;
-    use crate::synthetic::{batch_from_graphs, SplitMix64, SyntheticCrystal, SyntheticSpec};
-    use crate::{Check, DosTransformerConfig, Precision};
 
     /// The branch-parallel gradients (three parts) add up to those of one `backward()` of
     /// the whole loss, for every variable, and the loss values agree.

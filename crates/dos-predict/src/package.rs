@@ -334,7 +334,8 @@ impl ModelPackage {
                 return Err(err(
                     &field("model"),
                     format!(
-                        "takes {node_in} node and {edge_in:?} edge features, the graph settings give {} and {}",
+                        "takes {node_in} node and {} edge features, the graph settings give {} and {}",
+                        edge_in.map_or("no".to_string(), |e| e.to_string()),
                         graph.node_dim(),
                         graph.edge_dim()
                     ),

@@ -20,7 +20,7 @@ use candle_nn::VarMap;
 
 use crate::config::Trainable;
 use crate::error::{Result, TrainError};
-use crate::run::{read_json, RunConfig, CONFIG_FILE, MODEL_DIR};
+use crate::run_config::{read_json, RunConfig, CONFIG_FILE, MODEL_DIR};
 use crate::training_state::{load_into_varmap, load_tensors};
 
 /// Loads the best weights of the run folder `run_dir` into `varmap` (same architecture) and

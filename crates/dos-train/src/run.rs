@@ -17,14 +17,13 @@ use std::path::Path;
 
 use candle_core::Device;
 use dos_data::dataset::Dataset;
-use dos_data::graph::{GraphConfig, Sample};
+use dos_data::graph::Sample;
 use dos_data::split::Split;
 use dos_data::symmetry::CrystalSystem;
 use dos_metrics::MetricSummary;
-use dos_models::{AnyModel, DosModel, LoadedModel, ModelConfig, Task};
+use dos_models::{AnyModel, DosModel, LoadedModel};
 use serde::{Deserialize, Serialize};
 
-use crate::config::TrainConfig;
 use crate::error::{Result, TrainError};
 use crate::fine_tune::StartFrom;
 use crate::init::build_seeded;
@@ -35,35 +34,9 @@ use crate::trainer::Trainer;
 use crate::training_state::atomic_write_json;
 use dos_config::Check;
 
-/// `config.json` of a run folder.
-pub const CONFIG_FILE: &str = "config.json";
-/// `metrics.json` of a run folder.
-pub const METRICS_FILE: &str = "metrics.json";
-/// Split index folder of a run.
-pub const SPLIT_DIR: &str = "split";
-/// Model checkpoint folder of a run.
-pub const MODEL_DIR: &str = "model";
-/// Model package folder of a run (see `dos_predict::ModelPackage`), written after training.
-pub const PACKAGE_DIR: &str = "package";
-
-/// Everything needed to repeat a run (saved as `config.json`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunConfig {
-    /// Phonon or electron DOS.
-    pub task: Task,
-    /// Where the data came from (a path, or a description of generated data).
-    pub data: String,
-    /// The model.
-    pub model: ModelConfig,
-    /// Training settings.
-    pub train: TrainConfig,
-    /// How crystals were turned into graphs.
-    pub graph: GraphConfig,
-    /// The data's energy grid, which the run's package declares (runs written before it was
-    /// recorded read as the task's grid).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub energy_grid: Option<dos_predict::EnergyGrid>,
-}
+pub use crate::run_config::{
+    read_json, RunConfig, CONFIG_FILE, METRICS_FILE, MODEL_DIR, PACKAGE_DIR, SPLIT_DIR,
+};
 
 /// Metrics of one split: per-crystal errors averaged over crystals, overall and by group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -341,12 +314,6 @@ fn write_run_package(out: &Path, opts: &RunOptions) -> Result<()> {
         .map_err(|e| TrainError::Data(e.to_string()))
 }
 
-/// Reads a JSON file of a run folder.
-pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|e| TrainError::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| TrainError::json(path, e))
-}
-
 /// A run folder read back: its config, split and best model.
 pub struct LoadedRun {
     /// `config.json`.
@@ -375,9 +342,10 @@ pub fn load_run(dir: &Path, device: &Device) -> Result<LoadedRun> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::config::TrainConfig;
     use crate::generated_phonon_dataset;
-    use dos_models::ArchOverrides;
-    use dos_models::ModelKind;
+    use dos_data::graph::GraphConfig;
+    use dos_models::{ArchOverrides, ModelConfig, ModelKind, Task};
 
     /// A one-layer, width-16 `kind` on generated phonon data, batch 4, lr 1e-3.
     pub(crate) fn small_cfg(kind: ModelKind, epochs: usize) -> RunConfig {

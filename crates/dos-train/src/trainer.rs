@@ -588,7 +588,6 @@ mod tests {
         }
     }
 
-
     fn linear(vm: &VarMap) -> Linear {
         let vb = dos_nn::SeededVarMap::var_builder(vm, 0, DType::F64, &Device::Cpu);
         let w = vb.get_with_hints((4, 3), "w", Init::Const(0.0)).unwrap();

@@ -375,3 +375,88 @@ impl TrainedRun {
             .map_err(|e| TrainError::Data(e.to_string()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Module, Tensor};
+    use candle_nn::{linear, Linear, VarBuilder};
+    use dos_data::CrystalBatch;
+    use dos_models::{register_family, CustomConfig, DosModel};
+
+    /// Sum of the atoms' features through one linear layer.
+    struct SumLinear(Linear, usize);
+
+    impl DosModel for SumLinear {
+        fn n_energies(&self) -> usize {
+            self.1
+        }
+        fn predict(&self, b: &CrystalBatch) -> candle_core::Result<Tensor> {
+            let x = &b.node_features;
+            let sums = Tensor::zeros((b.len(), x.dim(1)?), x.dtype(), x.device())?.index_add(
+                &b.node_crystal,
+                x,
+                0,
+            )?;
+            self.0.forward(&sums)
+        }
+        fn loss(&self, b: &CrystalBatch) -> candle_core::Result<Tensor> {
+            dos_models::batch_rmse(&self.predict(b)?, &dos_models::loss::targets(b, self.1)?)
+        }
+    }
+
+    /// A family of one's own: the data sets its widths and M, it trains, and its package loads
+    /// in `Predictor` and predicts what the trained model predicts; before registration a
+    /// package of it is refused naming the family.
+    #[test]
+    fn registered_family_trains_packages_and_loads() {
+        let data = TrainingData::generated_phonon(24, 3).unwrap();
+        let cfg = ModelConfig::Custom(CustomConfig::new("sum-linear-test", 4));
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("run");
+        let unregistered = Training::from_config(cfg.clone())
+            .epochs(1)
+            .device(Device::Cpu)
+            .fit(&data, &out);
+        let e = unregistered.unwrap_err().to_string();
+        assert!(e.contains("`sum-linear-test` is not registered"), "{e}");
+        std::fs::remove_dir_all(&out).ok();
+
+        register_family("sum-linear-test", |c: &CustomConfig, vb: VarBuilder| {
+            let l = linear(c.node_in, c.n_energies, vb.pp("out"))?;
+            Ok(Box::new(SumLinear(l, c.n_energies)) as Box<dyn DosModel>)
+        });
+        let run = Training::from_config(cfg)
+            .epochs(3)
+            .batch_size(4)
+            .lr(1e-2)
+            .device(Device::Cpu)
+            .fit(&data, &out)
+            .unwrap();
+        assert_eq!(run.metrics.model, "sum-linear-test");
+        let package = run.package().unwrap();
+        let ModelConfig::Custom(c) = &package.manifest.members[0].model else {
+            panic!("the package lost the family")
+        };
+        assert_eq!((c.node_in, c.n_energies), (data.input_widths().0, 51));
+        assert_eq!(package.manifest.energy_grid, data.grid);
+        let predictor = run.predictor(&Device::Cpu).unwrap();
+        let sample = &data.dataset.samples[data.split.test[0]];
+        let p = predictor
+            .predict_one("x", sample.crystal.clone(), &Default::default())
+            .unwrap();
+        let loaded = crate::load_run(&out, &Device::Cpu).unwrap();
+        let batch =
+            CrystalBatch::from_samples(&[sample], &Device::Cpu, candle_core::DType::F32).unwrap();
+        let direct = loaded
+            .model
+            .model
+            .predict(&batch)
+            .unwrap()
+            .to_vec2::<f32>()
+            .unwrap();
+        for (a, b) in p.mean.iter().zip(&direct[0]) {
+            assert!((a - f64::from(*b)).abs() < 1e-5, "{a} vs {b}");
+        }
+    }
+}
