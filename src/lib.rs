@@ -13,8 +13,8 @@
 //! - [`train`]: training data, the `Training` builder, evaluation and checkpoints.
 //!
 //! One dependency suffices: [`prelude`] brings the types a program needs (the device, the
-//! predictor, the training data and builder, the model trait), and [`candle`] re-exports the
-//! candle-core this crate is built with.
+//! predictor, the training data and builder, the model trait), and [`candle`] and
+//! [`candle_nn`] re-export the candle this crate is built with.
 //!
 //! ```no_run
 //! use dos::prelude::*;
@@ -31,6 +31,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 pub use candle_core as candle;
+/// candle-nn, for models of your own (`VarBuilder`, `Linear`, ...).
+pub use candle_nn;
 pub use dos_attn as attn;
 pub use dos_config as config;
 pub use dos_data as data;

@@ -99,51 +99,22 @@ pub fn branch_parallel_loss_and_grads(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synthetic::{batch_from_graphs, SplitMix64, SyntheticCrystal, SyntheticSpec};
-    use crate::{Check, DosTransformerConfig, Precision};
+    use crate::{Check, DosTransformerConfig};
     use candle_core::{DType, Device};
     use candle_nn::VarMap;
-    use dos_graph::Aggregation;
 
     /// The branch-parallel gradients (three parts) add up to those of one `backward()` of
     /// the whole loss, for every variable, and the loss values agree.
     #[test]
     fn branch_parallel_gradients_equal_one_backward() -> Result<()> {
-        let (node_in, edge_in, m) = (5, 4, 6);
         let cfg = DosTransformerConfig {
-            node_in,
-            edge_in,
-            n_energies: m,
-            hidden: 8,
-            gnn_layers: 2,
-            aggregation: Aggregation::Mean,
-            cross_layers: 1,
-            self_layers: 1,
-            branch_cross_layers: 1,
-            prompt_dim: 4,
             beta: 0.7,
-            precision: Precision::F64,
-            ..DosTransformerConfig::paper_phonon()
+            ..crate::testing::tiny_dostransformer()
         };
         let vm = VarMap::new();
         let vb = dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F64, &Device::Cpu);
         let model = DosTransformer::new(&cfg.check().map_err(candle_core::Error::wrap)?, vb)?;
-        let mut rng = SplitMix64::new(5);
-        let graphs: Vec<_> = [3, 2, 4]
-            .iter()
-            .enumerate()
-            .map(|(k, &atoms)| {
-                let spec = SyntheticSpec {
-                    atoms,
-                    density: 0.06,
-                    node_in,
-                    n_energies: m,
-                    crystal_system: k as u32,
-                };
-                SyntheticCrystal::random(&spec, &mut rng).graph(3.5, edge_in)
-            })
-            .collect();
-        let b = batch_from_graphs(&graphs, &Device::Cpu, DType::F64)?;
+        let b = crate::testing::batch(&[3, 2, 4], 5, DType::F64)?;
         let whole = model.loss(&b)?;
         let reference = whole.backward()?;
         let (loss, parts) = branch_parallel_loss_and_grads(&model, &b)?;

@@ -79,7 +79,7 @@ impl StartFrom {
                         m.members.len()
                     ))
                 })?;
-                Ok((m.task, member.model.clone(), m.graph.clone()))
+                Ok((m.task, member.model.clone(), m.graph))
             }
         }
     }

@@ -252,7 +252,7 @@ impl Training {
             ModelChoice::Config(c) => (**c).clone(),
         };
         self.arch.apply(&mut model);
-        let mut graph = data.graph.clone();
+        let mut graph = data.graph;
         if let Some(start) = &self.init_from {
             let (task, from_model, from_graph) = start.settings()?;
             if task != data.task {

@@ -244,7 +244,7 @@ impl TrainingData {
             }
         };
         let split = split.unwrap_or_else(|| Split::random_80_10_10(dataset.len(), split_seed));
-        Self::assemble(task, dataset, split, graph.clone(), source, sha256)
+        Self::assemble(task, dataset, split, *graph, source, sha256)
     }
 
     /// The same data with another split.
