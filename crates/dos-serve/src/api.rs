@@ -37,6 +37,15 @@ fn unavailable(message: impl Into<String>) -> Response {
     r
 }
 
+/// `Connection: close` on an answer given before the request body was read to its end: the
+/// connection cannot carry another request, and a keep-alive client must be told so (else its
+/// next request on it fails with a broken pipe).
+pub(crate) fn closing(mut r: Response) -> Response {
+    r.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
+}
+
 /// `GET /api/health`.
 pub(crate) async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
@@ -87,22 +96,22 @@ pub(crate) async fn predict(
     };
     // Admission before the body is read: a full queue costs a client nothing but this answer.
     let Ok(admitted) = s.admitted.clone().try_acquire_owned() else {
-        return unavailable(format!(
+        return closing(unavailable(format!(
             "the queue is full ({} requests); retry later",
             s.queue
-        ));
+        )));
     };
     let uploads = match timeout_at(deadline, read_uploads(multipart, s.max_files)).await {
         Ok(Ok(u)) => u,
-        Ok(Err(r)) => return r,
+        Ok(Err(r)) => return closing(r),
         Err(_) => {
-            return error(
+            return closing(error(
                 StatusCode::REQUEST_TIMEOUT,
                 format!(
                     "the upload took longer than the limit of {:.1} s",
                     s.timeout.as_secs_f64()
                 ),
-            )
+            ))
         }
     };
     if uploads.is_empty() {

@@ -79,10 +79,10 @@ fn json_413(r: Response, max_body: usize) -> Response {
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
     if r.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
-        return api::error(
+        return api::closing(api::error(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("the request body is larger than the limit of {max_body} bytes"),
-        );
+        ));
     }
     r
 }

@@ -279,6 +279,8 @@ async fn full_queue_gives_503_with_retry_after() {
     let (s, v, h) = send(app.clone(), post("/api/predict", full.clone())).await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
     assert!(h.contains_key(header::RETRY_AFTER));
+    // Answered before its body was read: the connection is closed, and the client told so.
+    assert_eq!(h[header::CONNECTION], "close");
     assert!(v["error"].as_str().unwrap().contains("queue"), "{v}");
     release.send(tail.to_vec()).unwrap();
     let r = first.await.unwrap().unwrap();
