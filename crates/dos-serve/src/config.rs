@@ -93,7 +93,7 @@ impl ServeConfig {
             "1..=4096",
         )?;
         check(
-            self.timeout >= Duration::from_millis(1) && self.timeout <= Duration::from_secs(86_400),
+            (Duration::from_millis(1)..=Duration::from_secs(86_400)).contains(&self.timeout),
             "timeout",
             format!("{:?}", self.timeout),
             "1 ms..=24 h",
@@ -130,7 +130,7 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
         .parse()
         .map_err(|_| format!("`{text}`: expected a size such as 8MiB"))?;
     let bytes = (value * factor).round();
-    if !(bytes.is_finite() && bytes >= 0.0 && bytes <= usize::MAX as f64 / 2.0) {
+    if !(0.0..=usize::MAX as f64 / 2.0).contains(&bytes) {
         return Err(format!("`{text}`: out of range"));
     }
     Ok(bytes as usize)
