@@ -1,7 +1,7 @@
 //! # dos-serve
 //!
-//! `dos serve`: a web page and a JSON API over one [`Predictor`](dos_predict::Predictor),
-//! loaded once and shared, on axum and tokio. It binds to 127.0.0.1 unless told otherwise.
+//! `dos serve`: a web page and a JSON API over one [`Predictor`], loaded once and shared, on
+//! axum and tokio. It binds to 127.0.0.1 unless told otherwise.
 //!
 //! - `GET /api/health` -> `200 {"status":"ok"}`;
 //! - `GET /api/model` -> the package's manifest summary (name, version, members, task, energy
