@@ -106,7 +106,7 @@ function niceStep(span, target) {
 }
 
 function plot(p) {
-  const W = 480, H = 230, L = 48, R = 12, T = 10, B = 42;
+  const W = 480, H = 230, L = 48, R = 20, T = 10, B = 42;
   const e = p.energies, m = p.mean;
   const band = p.std ? { lo: m.map((v, i) => v - Z90 * p.std[i]), hi: m.map((v, i) => v + Z90 * p.std[i]) } : null;
   const xmin = e[0], xmax = e[e.length - 1];
@@ -120,7 +120,7 @@ function plot(p) {
   const xstep = niceStep(xmax - xmin, 5);
   for (let x = Math.ceil(xmin / xstep) * xstep; x <= xmax + 1e-9; x += xstep) {
     root.append(svg("line", { class: "grid", x1: sx(x), x2: sx(x), y1: T, y2: H - B }));
-    root.append(svg("text", { x: sx(x), y: H - B + 14, "text-anchor": "middle" }, fmt(x, 3).replace(/\.0+$/, "")));
+    root.append(svg("text", { x: sx(x), y: H - B + 14, "text-anchor": "middle" }, Number(x.toFixed(6)).toString()));
   }
   const ystep = niceStep(ymax - ymin, 4);
   for (let y = Math.ceil(ymin / ystep) * ystep; y <= ymax + 1e-9; y += ystep) {
@@ -174,15 +174,18 @@ function card(p) {
   return c;
 }
 
+// Error lines first (one per failed file, in upload order), then the cards.
 function render() {
-  const box = $("results");
-  box.textContent = "";
+  const errors = $("errors");
+  const cards = $("cards");
+  errors.textContent = "";
+  cards.textContent = "";
   for (const r of state.results) {
     if (r.error !== undefined) {
       const text = r.error.startsWith(r.id) ? r.error : `${r.id}: ${r.error}`;
-      box.append(el("p", { class: "error-line", "data-id": r.id }, text));
+      errors.append(el("p", { class: "error-line", "data-id": r.id }, text));
     } else {
-      box.append(card(r));
+      cards.append(card(r));
     }
   }
   const any = state.results.some((r) => r.error === undefined);
