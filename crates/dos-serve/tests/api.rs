@@ -303,3 +303,32 @@ async fn slow_upload_times_out() {
     assert!(v["error"].as_str().unwrap().contains("limit"));
     assert_eq!(state.in_flight(), 0);
 }
+
+/// `serve` on a real port of 127.0.0.1: a raw HTTP/1.1 request is answered, and the server
+/// stops when its shutdown future completes.
+#[tokio::test]
+async fn serves_on_a_bound_port_and_shuts_down() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let config = ServeConfig::default();
+    let state = Arc::new(ServeState::new(predictor(), &config, None));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(dos_serve::serve(listener, state, async {
+        stopped.await.ok();
+    }));
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    conn.write_all(b"GET /api/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("{\"status\":\"ok\"}"), "{answer}");
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
