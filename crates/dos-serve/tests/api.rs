@@ -332,3 +332,37 @@ async fn serves_on_a_bound_port_and_shuts_down() {
         .unwrap()
         .unwrap();
 }
+
+/// A prediction that runs past the time limit is answered 503 with `Retry-After`; the work
+/// stops at its next chunk and its place in the queue is given back.
+#[tokio::test]
+async fn slow_prediction_times_out_and_frees_the_queue() {
+    let (app, state) = app_with(ServeConfig {
+        timeout: Duration::from_millis(100),
+        workers: 1,
+        ..ServeConfig::default()
+    });
+    let nacl = std::fs::read(nacl_path()).unwrap();
+    let names: Vec<String> = (0..256).map(|k| format!("NaCl-{k}.cif")).collect();
+    let parts: Vec<(&str, &str, &[u8])> = names
+        .iter()
+        .map(|n| ("file", n.as_str(), nacl.as_slice()))
+        .collect();
+    let (s, v, h) = send(app, post("/api/predict", multipart(&parts))).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert!(h.contains_key(header::RETRY_AFTER));
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("prediction took longer"),
+        "{v}"
+    );
+    for _ in 0..1000 {
+        if state.in_flight() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(state.in_flight(), 0);
+}
