@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use candle_core::Device;
 use clap::{Args, ValueEnum};
 use dos_data::dataset::Dataset;
+use dos_data::symmetry::CrystalSystem;
 use dos_models::Task;
 use dos_train::run::{evaluate_indices, split_metrics};
 use dos_train::{load_run, LoadedRun, Predictions, SplitMetrics};
@@ -79,6 +80,10 @@ pub struct EvalArgs {
     /// Density (of the min-max normalised DOS) above which a state counts, for band edges.
     #[arg(long, default_value_t = 0.05)]
     pub gap_threshold: f64,
+    /// Temperature (K) of the heat capacity and entropy scored for a phonon model package
+    /// (with the mean frequency, from the ensemble-mean DOS against the true DOS).
+    #[arg(long, default_value_t = 300.0)]
+    pub temperature: f64,
 }
 
 /// Band gap and Fermi level errors of an electron split (`dos eval --properties`).
@@ -287,6 +292,29 @@ fn print_by_crystal_system(m: &SplitMetrics) {
     }
 }
 
+/// The property errors of `dos eval` on a phonon package, overall and per crystal system.
+fn print_phonon_properties(p: &dos_metrics::GroupedPhononPropertyErrors) {
+    let o = &p.overall;
+    println!(
+        "properties from the ensemble-mean DOS against the true DOS ({} crystals): MAE of C_v({} K) {:.3} J/(K mol), S({} K) {:.3} J/(K mol), mean frequency {:.1} cm^-1",
+        o.n_crystals,
+        o.temperature_k,
+        o.heat_capacity_j_per_mol_k.mae,
+        o.temperature_k,
+        o.entropy_j_per_mol_k.mae,
+        o.mean_frequency_cm.mae
+    );
+    for (k, s) in &p.by_group {
+        println!(
+            "  {k:<13} n {:>4}  C_v MAE {:.3}  S MAE {:.3}  mean frequency MAE {:.1}",
+            s.n_crystals,
+            s.heat_capacity_j_per_mol_k.mae,
+            s.entropy_j_per_mol_k.mae,
+            s.mean_frequency_cm.mae
+        );
+    }
+}
+
 /// Scores a model package (or the bundled model) on a split of its data.
 fn run_package(args: &EvalArgs) -> Result<()> {
     let device = dos_train::default_device();
@@ -323,6 +351,27 @@ fn run_package(args: &EvalArgs) -> Result<()> {
     let e =
         dos_train::evaluate_predictor(&predictor, &loaded.dataset, idx, args.batch_size, &device)?;
     let split_name = args.split.to_string();
+    let properties = match (m.task, &e.predictions.target) {
+        (Task::Phonon, Some(target)) => {
+            let samples = idx.iter().map(|&i| &loaded.dataset.samples[i]);
+            let n_atoms: Vec<usize> = samples.clone().map(|s| s.crystal.n_atoms()).collect();
+            let systems: Vec<String> = samples
+                .map(|s| {
+                    CrystalSystem::from_index(usize::from(s.crystal_system))
+                        .map_or_else(|| "unknown".to_string(), |c| c.name().to_string())
+                })
+                .collect();
+            Some(dos_metrics::phonon_property_errors(
+                &loaded.dataset.energies,
+                &e.predictions.predicted,
+                target,
+                &n_atoms,
+                &systems,
+                args.temperature,
+            )?)
+        }
+        _ => None,
+    };
     match args.format {
         FormatArg::Json => {
             let mut v = serde_json::to_value(&e.metrics)?;
@@ -334,6 +383,9 @@ fn run_package(args: &EvalArgs) -> Result<()> {
                 o.insert("r2".into(), e.metrics.overall.r2.into());
                 o.insert("coverage_90".into(), e.coverage_90.into());
                 o.insert("seconds".into(), e.predictions.seconds.into());
+                if let Some(p) = &properties {
+                    o.insert("phonon_properties".into(), serde_json::to_value(p)?);
+                }
             }
             println!("{}", serde_json::to_string_pretty(&v)?);
         }
@@ -353,6 +405,9 @@ fn run_package(args: &EvalArgs) -> Result<()> {
                 e.predictions.seconds
             );
             print_by_crystal_system(&e.metrics);
+            if let Some(p) = &properties {
+                print_phonon_properties(p);
+            }
         }
     }
     Ok(())
