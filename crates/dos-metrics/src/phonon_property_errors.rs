@@ -102,7 +102,9 @@ pub fn phonon_property_errors<G: ToString>(
         pred.push(properties(frequencies, &predicted[k], n_atoms[k], t).map_err(|e| at(k, e))?);
         truth.push(properties(frequencies, &target[k], n_atoms[k], t).map_err(|e| at(k, e))?);
     }
-    let mut by: BTreeMap<String, (Vec<[f64; 3]>, Vec<[f64; 3]>)> = BTreeMap::new();
+    // Per group: the predicted and the true properties.
+    type Pair = (Vec<[f64; 3]>, Vec<[f64; 3]>);
+    let mut by: BTreeMap<String, Pair> = BTreeMap::new();
     for k in 0..b {
         let e = by.entry(groups[k].to_string()).or_default();
         e.0.push(pred[k]);
