@@ -20,7 +20,8 @@ written by:
 Each JSON line: `name`, `format` (`cif`, `extxyz`, `poscar`), `text`, and `expected`, one entry
 per structure in the file, from pymatgen (`CifParser.parse_structures(primitive=False)`,
 `Structure.from_str`) and ASE (`ase.io.read(..., index=":")`) with spglib (symprec 0.01, angle
-5 degrees): `n_atoms`, `formula` (pymatgen's reduced formula), `abc`, `angles`,
+5 degrees): `n_atoms`, `formula` (pymatgen's reduced formula, which groups polyanions, e.g.
+`Cd(GaSe2)2`), `element_counts` (atoms per element symbol), `abc`, `angles`,
 `space_group`, and `ase_agrees` (whether ASE reads the same count, composition, lattice and
 space group; `null` when ASE cannot read the file).
 """
@@ -59,6 +60,7 @@ def describe(s: Structure):
     return {
         "n_atoms": len(s),
         "formula": s.composition.reduced_formula,
+        "element_counts": {el.symbol: int(round(n)) for el, n in s.composition.items()},
         "abc": [round(x, 8) for x in s.lattice.abc],
         "angles": [round(x, 8) for x in s.lattice.angles],
         "space_group": spacegroup(s.lattice.matrix, s.frac_coords, s.atomic_numbers),
@@ -82,7 +84,7 @@ def read_ase(text, fmt):
 def same(a, b):
     return (
         a["n_atoms"] == b["n_atoms"]
-        and a["formula"] == b["formula"]
+        and a["element_counts"] == b["element_counts"]
         and np.allclose(a["abc"], b["abc"], rtol=1e-5)
         and np.allclose(a["angles"], b["angles"], atol=1e-4)
         and a["space_group"] == b["space_group"]

@@ -4,8 +4,8 @@
 //! reduced to a symbol-only header, with and without uncertainties, ASE's cif/extxyz/vasp,
 //! two-block CIFs and two-frame XYZ files).
 //!
-//! Every file must give the same number of structures, and each the same atom count, reduced
-//! formula, lattice lengths and angles and space group (spglib via pymatgen; moyo here, both at
+//! Every file must give the same number of structures, and each the same atom count, atoms per
+//! element, lattice lengths and angles and space group (spglib via pymatgen; moyo here, both at
 //! symprec 0.01 and 5 degrees). Known disagreements would be listed in `EXPLAINED`; there are
 //! none.
 
@@ -68,7 +68,20 @@ fn corpus_reads_as_pymatgen_and_ase_read_it() {
             ase_agrees += usize::from(e["ase_agrees"].as_bool() == Some(true));
             let n = e["n_atoms"].as_u64().unwrap() as usize;
             let formula = e["formula"].as_str().unwrap();
-            if c.n_atoms() != n || c.reduced_formula() != formula {
+            // Atoms per element (pymatgen's reduced formula groups polyanions, `Cd(GaSe2)2`,
+            // where ours writes `CdGa2Se4`).
+            let mut ours = std::collections::BTreeMap::<String, u64>::new();
+            for &z in c.numbers() {
+                let symbol = dos_data::elements::Element::from_z(z).unwrap().symbol;
+                *ours.entry(symbol.to_string()).or_default() += 1;
+            }
+            let theirs: std::collections::BTreeMap<String, u64> = e["element_counts"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
+                .collect();
+            if c.n_atoms() != n || ours != theirs {
                 failures.push(format!(
                     "{name}: {} atoms {}, pymatgen {n} {formula}",
                     c.n_atoms(),

@@ -159,11 +159,15 @@ fn is_reserved(t: &Token) -> bool {
     }
 }
 
+/// A syntax error in a block: (line, tag, message).
+type BlockError = (usize, String, String);
+
+/// A data block with its name and the line its `data_` token is on.
+type NamedBlock = (String, usize, Block);
+
 /// Every `data_` block in order, with its name (the text after `data_`) and the line it starts
 /// on.
-fn blocks(
-    tokens: &[Token],
-) -> std::result::Result<Vec<(String, usize, Block)>, (usize, String, String)> {
+fn blocks(tokens: &[Token]) -> std::result::Result<Vec<NamedBlock>, BlockError> {
     let mut out = Vec::new();
     let mut i = tokens
         .iter()
@@ -181,10 +185,7 @@ fn blocks(
 
 /// The block whose items start at token `i`, and the index of the next `data_` token (or the
 /// end).
-fn block_at(
-    tokens: &[Token],
-    mut i: usize,
-) -> std::result::Result<(Block, usize), (usize, String, String)> {
+fn block_at(tokens: &[Token], mut i: usize) -> std::result::Result<(Block, usize), BlockError> {
     let mut block = Block::default();
     while i < tokens.len() {
         let t = &tokens[i];
@@ -410,7 +411,7 @@ pub fn parse_cif_blocks(text: &str, path: &Path) -> Result<Vec<(String, Crystal)
 }
 
 /// The blocks of `text` that describe a structure; an error when there is none.
-fn structure_blocks(text: &str, path: &Path) -> Result<Vec<(String, usize, Block)>> {
+fn structure_blocks(text: &str, path: &Path) -> Result<Vec<NamedBlock>> {
     let perr = |record: usize, field: &str, message: String| DataError::Parse {
         path: path.to_path_buf(),
         record,
@@ -660,7 +661,7 @@ fn crystal_from_block(block: &Block, block_line: usize, path: &Path) -> Result<C
 fn ops_from_space_group_name(
     block: &Block,
     params: &[f64; 6],
-) -> std::result::Result<(Vec<SymOp>, String), (usize, String, String)> {
+) -> std::result::Result<(Vec<SymOp>, String), BlockError> {
     let find = |tags: &[&str]| {
         tags.iter().find_map(|t| {
             block
