@@ -34,7 +34,7 @@ pub enum DataCommand {
 #[derive(Debug, Args)]
 pub struct InspectArgs {
     /// Data files: the phonon benchmark CSV (`.csv`) and/or structure files (CIF, POSCAR,
-    /// CONTCAR, `.vasp`, pymatgen `.json`).
+    /// CONTCAR, `.vasp`, pymatgen `.json`, extended `.xyz`; every CIF block and XYZ frame).
     #[arg(long, required = true, num_args = 1..)]
     pub data: Vec<PathBuf>,
     /// Radius-graph cutoff in Angstrom for `n_edges`.
