@@ -220,7 +220,7 @@ impl SymmetryOutcome {
 ///
 /// ```
 /// use dos_data::symmetry::{analyze_or_unknown, SymmetryConfig, SymmetryOutcome};
-/// // One atom in a 600 x 3 x 4 A box: moyo 0.22 would never return on it.
+/// // One atom in a 600 x 3 x 4 A box: 7,200 A^3 per atom, beyond MAX_VOLUME_PER_ATOM.
 /// let l = [[600.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 4.0]];
 /// let c = dos_data::Crystal::from_fractional(l, vec![6], &[[0.0; 3]]).unwrap();
 /// let s = analyze_or_unknown(&c, &SymmetryConfig::default()).unwrap();
