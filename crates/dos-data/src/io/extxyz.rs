@@ -464,6 +464,22 @@ Si       1.35750000       1.35750000       1.35750000       0.00000000       0.0
         assert_eq!(p(b).unwrap()[0].numbers(), [29]);
     }
 
+    /// Every prefix of valid files (cut anywhere, as a truncated download is) parses or fails
+    /// with a one-line error; never a panic.
+    #[test]
+    fn truncations_never_panic() {
+        let two = format!(
+            "{ASE_SI}1\nLattice={{3 0 0 0 3 0 0 0 3}} Properties=Z:I:1:pos:R:3 \"pbc\"=\"T T F\"\n29 0 0 0\n"
+        );
+        for text in [ASE_SI, two.as_str()] {
+            for cut in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+                if let Err(e) = p(&text[..cut]) {
+                    assert!(!e.to_string().contains('\n'), "{e}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn errors_name_line_and_field() {
         let cases: [(&str, usize, &str, &str); 11] = [
