@@ -1,15 +1,18 @@
 //! CIF (Crystallographic Information File) reader and P1 writer.
 //!
-//! Read from the first `data_` block: `_cell_length_a/b/c` and `_cell_angle_alpha/beta/gamma`
+//! Read from every `data_` block that describes a structure ([`parse_cif_blocks`]; [`read_cif`]
+//! and [`parse_cif`] take the first): `_cell_length_a/b/c` and `_cell_angle_alpha/beta/gamma`
 //! (standard orientation: a along x, b in the xy plane); the `_atom_site_fract_x/y/z` loop with
 //! `_atom_site_type_symbol` (or `_atom_site_label`, e.g. `Fe1`) and optional
 //! `_atom_site_occupancy` (partial occupancy is rejected); symmetry operations from
 //! `_symmetry_equiv_pos_as_xyz` or `_space_group_symop_operation_xyz` (forms like
-//! `x,y+1/2,-z`, `'-x+1/2, y, z'`, `x-y,x,z+1/6`). Every operation is applied to every site,
+//! `x,y+1/2,-z`, `'-x+1/2, y, z'`, `x-y,x,z+1/6`), or, without them, from the space group's
+//! Hall symbol, Hermann-Mauguin symbol or number ([`crate::io::space_group_table`], whose
+//! setting convention is pymatgen's and ASE's). Every operation is applied to every site,
 //! coordinates are wrapped to [0, 1) and images of the same element closer than
-//! [`CIF_MERGE_TOLERANCE`] are merged. Without operations the file must be P1. DDL2-style tags
-//! (`_cell.length_a`) are read like their DDL1 forms; values may carry uncertainties
-//! (`5.640(2)`).
+//! [`CIF_MERGE_TOLERANCE`] are merged. With neither operations nor a space group the file is
+//! read as P1. DDL2-style tags (`_cell.length_a`) are read like their DDL1 forms; values may
+//! carry uncertainties (`5.640(2)`).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -32,7 +35,7 @@ pub const MAX_SYMMETRY_OPS: usize = 192;
 /// Occupancies within this distance of 1 count as full.
 const OCCUPANCY_TOLERANCE: f64 = 1e-3;
 
-/// Read the first data block of a CIF file.
+/// Read the first structure block of a CIF file (see [`parse_cif_blocks`] for all).
 ///
 /// # Errors
 /// [`DataError::Io`], or [`DataError::Parse`] naming the file, the line and the tag.
@@ -691,6 +694,13 @@ fn ops_from_space_group_name(
         rot: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
         trans: [0.0; 3],
     };
+    // A Hall symbol names the setting exactly: it wins over the H-M symbol and the number.
+    if let Some((tag, v, line)) =
+        find(&["_space_group_name_hall", "_symmetry_space_group_name_hall"])
+    {
+        let s = crate::io::space_group_table::setting_for_hall(&v).map_err(|m| (line, tag, m))?;
+        return Ok((s.operations, String::new()));
+    }
     let is_p1 = symbol
         .as_ref()
         .is_some_and(|(_, v, _)| v.split_whitespace().collect::<String>() == "P1");
@@ -1187,6 +1197,10 @@ mod tests {
         }
         let two = "_space_group_name_H-M_alt 'F d -3 m :2'";
         assert_eq!(n(two, "0.125 0.125 0.125"), 8);
+        // A Hall symbol names the setting and wins over the H-M symbol.
+        let hall = "_symmetry_space_group_name_H-M 'F d -3 m'\n\
+                    _symmetry_space_group_name_Hall '-F 4vw 2vw 3'";
+        assert_eq!(n(hall, "0.125 0.125 0.125"), 8);
         let si = parse_cif(&symbol_only(two, "0.125 0.125 0.125", 5.431), p).unwrap();
         let sg = crate::symmetry::analyze(&si, &Default::default()).unwrap();
         assert_eq!((sg.space_group, si.reduced_formula().as_str()), (227, "Si"));

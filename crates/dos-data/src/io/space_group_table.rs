@@ -1,4 +1,5 @@
-//! Symmetry operations of a space group named by its Hermann-Mauguin symbol and/or its number,
+//! Symmetry operations of a space group named by its Hermann-Mauguin symbol and/or its number
+//! ([`setting_for`]) or its Hall symbol ([`setting_for_hall`], which names the setting exactly),
 //! from moyo's table of the 530 Hall settings, for CIF files that give only the space group.
 //!
 //! Setting convention, where the name leaves it open (the one pymatgen's `CifParser` and ASE's
@@ -116,6 +117,34 @@ pub fn setting_for(
         .into_iter()
         .min_by_key(|e| e.hall_number)
         .ok_or("no setting found")?;
+    from_entry(&entry)
+}
+
+/// The setting a Hall symbol names (e.g. `-F 4vw 2vw 3`, as `_space_group_name_Hall` writes
+/// it), when it is one of the 530 of moyo's table (compared with whitespace collapsed, case
+/// ignored, and `'`/`"` read as the table's `^`/`=`). Symbols outside the table are refused
+/// rather than expanded: a made-up combination of generators can generate an infinite group.
+///
+/// # Errors
+/// A message naming the symbol when the table does not hold it.
+pub fn setting_for_hall(hall: &str) -> Result<SpaceGroupSetting, String> {
+    let key = |s: &str| {
+        s.replace('\'', "^")
+            .replace('"', "=")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    let want = key(hall);
+    let entry = entries()
+        .find(|e| key(e.hall_symbol) == want)
+        .ok_or_else(|| format!("Hall symbol `{hall}` is not one of the 530 standard settings"))?;
+    from_entry(&entry)
+}
+
+/// The operations of a table entry.
+fn from_entry(entry: &HallSymbolEntry) -> Result<SpaceGroupSetting, String> {
     let ops = operations_from_number(entry.number, Setting::HallNumber(entry.hall_number), false)
         .map_err(|e| format!("space-group table: {e}"))?;
     let operations = ops
@@ -217,6 +246,20 @@ mod tests {
         ] {
             assert!(bad.is_err());
         }
+    }
+
+    #[test]
+    fn hall_symbols_from_the_table_only() {
+        let one = setting_for_hall("F 4d 2 3 -1d").unwrap();
+        assert_eq!((one.number, one.setting.as_str()), (227, "1"));
+        let two = setting_for_hall("-F  4vw 2vw 3").unwrap();
+        assert_eq!(
+            (two.number, two.setting.as_str(), two.operations.len()),
+            (227, "2", 192)
+        );
+        assert_eq!(setting_for_hall("-P 2ybc").unwrap().number, 14);
+        assert_eq!(setting_for_hall("P 3*").unwrap().setting, "R");
+        assert!(setting_for_hall("P 4 6 3").is_err());
     }
 
     /// The two origins of Fd-3m differ by (1/8, 1/8, 1/8): Si at 8a.
