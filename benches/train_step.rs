@@ -31,12 +31,11 @@ use candle_core::{DType, Device};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use criterion::{criterion_group, criterion_main, Criterion};
 use dos::config::Check;
+use dos::models::dostransformer_backward::branch_parallel_loss_and_grads;
 use dos::models::synthetic::phonon_like_batch;
 use dos::models::{AnyModel, DosModel, ModelConfig, ModelKind, Task};
 use dos::nn::host::{matmul, MatView};
 use dos::nn::FusedAdamW;
-use dos::train::backward::branch_parallel_loss_and_grads;
-use dos::train::Backward;
 
 /// The `dos` binary's allocator (it keeps freed pages for reuse; with the system allocator
 /// every large tensor is a fresh mapping that the kernel zeroes on first touch).

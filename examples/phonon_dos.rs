@@ -18,11 +18,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use dos::data::graph::GraphConfig;
-use dos::data::symmetry::SymmetryConfig;
-use dos::models::{ArchOverrides, ModelConfig, ModelKind, Task};
+use dos::models::{ArchOverrides, ModelKind, Task};
 use dos::predict::{bundled, PredictOptions, Predictor};
-use dos::train::{evaluate_predictor, train_run, LrSchedule, RunConfig, RunOptions, TrainConfig};
+use dos::train::{evaluate_predictor, LrSchedule, Training, TrainingData};
 use plotters::prelude::*;
 
 /// The paper's Table 1 (phonon, with energy embeddings): MSE x10, MAE, R^2.
@@ -43,8 +41,8 @@ fn main() -> Result<()> {
     // 1. The bundled model on the embedded benchmark's test split.
     let t = Instant::now();
     let predictor = Predictor::bundled(&device)?;
-    let bench = dos::data::benchmark::phonon(predictor.graph(), &SymmetryConfig::default())?;
-    let split = bench.split.clone().context("the benchmark has its split")?;
+    let bench = TrainingData::load(Task::Phonon, "benchmark", &predictor.manifest().graph, 0)?;
+    let split = &bench.split;
     let data = &bench.dataset;
     println!(
         "bundled model: {} members; benchmark: {} crystals, split {}/{}/{} (loaded in {:.1} s)",
@@ -70,15 +68,7 @@ fn main() -> Result<()> {
     }
     let package = bundled::package()?;
     for k in 0..predictor.n_members() {
-        let mut manifest = package.manifest.clone();
-        manifest.members = vec![manifest.members[k].clone()];
-        manifest.calibration = None;
-        let one = dos::predict::ModelPackage {
-            manifest,
-            weights: vec![package.weights[k].clone()],
-            source: format!("member {k}"),
-        };
-        let single = Predictor::from_package(one, &device)?;
+        let single = Predictor::from_package(package.member(k)?, &device)?;
         let s = evaluate_predictor(&single, data, &split.test, 32, &device)?;
         println!(
             "| {:<36} | {:>7.3} | {:>6.3} | {:>6.3} |",
@@ -153,9 +143,10 @@ fn main() -> Result<()> {
     let p = predictor.predict_one("NaCl.cif", nacl, &PredictOptions::default())?;
     let props = p.properties.context("phonon properties")?;
     println!(
-        "\nNaCl.cif: {} atoms, space group {:?} ({}); peak of the predicted DOS at {} cm^-1",
+        "\nNaCl.cif: {} atoms, space group {} ({}); peak of the predicted DOS at {} cm^-1",
         p.n_atoms,
-        p.space_group,
+        p.space_group
+            .map_or("unknown".to_string(), |g| g.to_string()),
         p.crystal_system,
         p.energies[argmax(&p.mean)]
     );
@@ -169,50 +160,29 @@ fn main() -> Result<()> {
     );
 
     // 4. Training works: a small model, about 30 s, on the real training split.
-    let mut model = ModelConfig::preset(ModelKind::DosTransformer, Task::Phonon, true);
-    ArchOverrides {
-        hidden: Some(32),
-        gnn_layers: Some(1),
-        cross_layers: Some(1),
-        self_layers: Some(1),
-        branch_cross_layers: Some(1),
-    }
-    .apply(&mut model);
-    let cfg = RunConfig {
-        task: Task::Phonon,
-        data: "benchmark".into(),
-        model,
-        train: TrainConfig {
-            epochs: 24,
-            batch_size: 16,
-            lr: 2e-3,
-            patience: 0,
-            schedule: LrSchedule::Cosine { min_lr: 2e-4 },
-            grad_clip: Some(1.0),
-            ..TrainConfig::paper_phonon()
-        },
-        graph: GraphConfig::phonon(),
-    };
     let run_dir = out_dir.join("demo_run");
     if run_dir.exists() {
         std::fs::remove_dir_all(&run_dir)?;
     }
     let t = Instant::now();
-    let m = train_run(
-        &cfg,
-        data,
-        &split,
-        &run_dir,
-        &RunOptions {
-            device: device.clone(),
-            resume: false,
-            progress: false,
-            init_seed: Some(0),
-            init_from: None,
-            command: Some("examples/phonon_dos.rs (training demo)".into()),
-            data_sha256: Some(dos::data::benchmark::PHONON_CSV_SHA256.into()),
-        },
-    )?;
+    let m = Training::new(ModelKind::DosTransformer)
+        .arch(ArchOverrides {
+            hidden: Some(32),
+            gnn_layers: Some(1),
+            cross_layers: Some(1),
+            self_layers: Some(1),
+            branch_cross_layers: Some(1),
+        })
+        .epochs(24)
+        .batch_size(16)
+        .lr(2e-3)
+        .patience(0)
+        .schedule(LrSchedule::Cosine { min_lr: 2e-4 })
+        .grad_clip(1.0)
+        .device(device.clone())
+        .command("examples/phonon_dos.rs (training demo)")
+        .fit(&bench, &run_dir)?
+        .metrics;
     let test = m.test.context("test split")?;
     println!(
         "\ntraining demo (d 32, {} epochs, {:.0} s; a 30-second model, not a result): test MSE x10 {:.3}, MAE {:.3}, R^2 {:.3}; run folder {}",

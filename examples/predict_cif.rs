@@ -18,8 +18,12 @@ fn main() -> Result<()> {
         }
     };
     println!(
-        "{} ({}, space group {:?}), {} members",
-        p.formula, p.crystal_system, p.space_group, p.members
+        "{} ({}, space group {}), {} members",
+        p.formula,
+        p.crystal_system,
+        p.space_group
+            .map_or("unknown".to_string(), |g| g.to_string()),
+        p.members
     );
     let (lo, hi) = p.interval_90().unwrap_or_default();
     for (k, e) in p.energies.iter().enumerate().step_by(5) {

@@ -1,5 +1,5 @@
 //! How DOSTransformer's cost scales (f32, CPU): time per crystal of inference (system branch,
-//! `DosModel::predict`) and of a training step (`dos_train::Backward::loss_and_grads`: the loss of both
+//! `DosModel::predict`) and of a training step (`DosModel::loss_and_grads`: the loss of both
 //! branches with its gradients, the branches on two threads; then the `dos_nn::FusedAdamW`
 //! update) against
 //!
@@ -36,7 +36,6 @@ use dos::data::CrystalBatch;
 use dos::models::synthetic::{batch_from_graphs, SplitMix64, SyntheticCrystal, SyntheticSpec};
 use dos::models::{AnyModel, DosModel, DosTransformerConfig, ModelConfig};
 use dos::nn::FusedAdamW;
-use dos::train::Backward;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuilds the bundled phonon model (crates/dos-predict/models/phonon-dostransformer/, v2):
+# Rebuilds the bundled phonon model (crates/dos-pretrained-phonon/package/, v2):
 # five DOSTransformer members, all with one recipe (d 128, batch 8, cosine lr 5e-4, AdamW
 # weight decay 0.3, weight average 0.999, gradient clip 1, one thread each), early-stopped and
 # calibrated on the benchmark's validation split:
@@ -20,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 W=${1:-target/bundled-model}
-OUT=${OUT:-crates/dos-predict/models/phonon-dostransformer}
+OUT=${OUT:-crates/dos-pretrained-phonon/package}
 V1=models/phonon-dostransformer-v1
 if [ -n "${V1_WORK:-}" ]; then
   DATA=crates/dos-data/data/phonon SEEDS="0 1 2" WEIGHT_DECAY=0.3 EMA=0.999 \

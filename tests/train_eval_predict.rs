@@ -35,6 +35,7 @@ fn train_then_eval_then_predict() {
             ..TrainConfig::default()
         },
         graph,
+        energy_grid: None,
     };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");

@@ -6,11 +6,13 @@ use anyhow::{Context, Result};
 use candle_core::Device;
 use clap::{Args, ValueEnum};
 use dos_data::dataset::Dataset;
+use dos_data::symmetry::CrystalSystem;
 use dos_models::Task;
 use dos_train::run::{evaluate_indices, split_metrics};
 use dos_train::{load_run, LoadedRun, Predictions, SplitMetrics};
 
-use crate::train_cmd::{electron_file, load_data, DataArgs};
+use crate::train_cmd::{load_data, DataArgs};
+use dos_train::training_data::electron_file;
 
 /// A split of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -21,6 +23,16 @@ pub enum SplitArg {
     Valid,
     /// Test crystals.
     Test,
+}
+
+impl std::fmt::Display for SplitArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SplitArg::Train => "train",
+            SplitArg::Valid => "valid",
+            SplitArg::Test => "test",
+        })
+    }
 }
 
 /// Output format.
@@ -68,6 +80,10 @@ pub struct EvalArgs {
     /// Density (of the min-max normalised DOS) above which a state counts, for band edges.
     #[arg(long, default_value_t = 0.05)]
     pub gap_threshold: f64,
+    /// Temperature (K) of the heat capacity and entropy scored for a phonon model package
+    /// (with the mean frequency, from the ensemble-mean DOS against the true DOS).
+    #[arg(long, default_value_t = 300.0)]
+    pub temperature: f64,
 }
 
 /// Band gap and Fermi level errors of an electron split (`dos eval --properties`).
@@ -182,7 +198,7 @@ pub fn load_run_with_data(
         split: Some(run_dir.join(dos_train::run::SPLIT_DIR)),
     };
     // Graphs are built with the settings the run was trained with.
-    let dataset = load_data(&args, run.config.train.seed, &run.config.graph)?.data;
+    let dataset = load_data(&args, run.config.train.seed, &run.config.graph)?.dataset;
     Ok((run, dataset))
 }
 
@@ -204,7 +220,7 @@ pub fn evaluate_split(
     device: &Device,
 ) -> Result<(Predictions, SplitMetrics)> {
     let idx = split_indices(run, split);
-    anyhow::ensure!(!idx.is_empty(), "the {split:?} split of this run is empty");
+    anyhow::ensure!(!idx.is_empty(), "the {split} split of this run is empty");
     Ok(evaluate_indices(
         &run.model.model,
         data,
@@ -217,7 +233,7 @@ pub fn evaluate_split(
 
 /// Label of a run's model, or of an ensemble of `n_runs` runs of it.
 pub fn model_name(run: &LoadedRun, n_runs: usize) -> String {
-    let kind = run.config.model.kind().name();
+    let kind = run.config.model.family_name();
     if n_runs > 1 {
         format!("ensemble of {n_runs} runs, {kind}")
     } else {
@@ -248,7 +264,7 @@ pub fn evaluate_runs(
         anyhow::ensure!(
             other.config.task == run.config.task
                 && split_indices(&other, split) == split_indices(&run, split),
-            "{} has another task or {split:?} split than {}: an ensemble needs the same crystals",
+            "{} has another task or {split} split than {}: an ensemble needs the same crystals",
             dir.display(),
             first_dir.display()
         );
@@ -272,6 +288,29 @@ fn print_by_crystal_system(m: &SplitMetrics) {
             10.0 * s.mse,
             s.mae,
             s.r2
+        );
+    }
+}
+
+/// The property errors of `dos eval` on a phonon package, overall and per crystal system.
+fn print_phonon_properties(p: &dos_metrics::GroupedPhononPropertyErrors) {
+    let o = &p.overall;
+    println!(
+        "properties from the ensemble-mean DOS against the true DOS ({} crystals): MAE of C_v({} K) {:.3} J/(K mol), S({} K) {:.3} J/(K mol), mean frequency {:.1} cm^-1",
+        o.n_crystals,
+        o.temperature_k,
+        o.heat_capacity_j_per_mol_k.mae,
+        o.temperature_k,
+        o.entropy_j_per_mol_k.mae,
+        o.mean_frequency_cm.mae
+    );
+    for (k, s) in &p.by_group {
+        println!(
+            "  {k:<13} n {:>4}  C_v MAE {:.3}  S MAE {:.3}  mean frequency MAE {:.1}",
+            s.n_crystals,
+            s.heat_capacity_j_per_mol_k.mae,
+            s.entropy_j_per_mol_k.mae,
+            s.mean_frequency_cm.mae
         );
     }
 }
@@ -306,11 +345,33 @@ fn run_package(args: &EvalArgs) -> Result<()> {
     };
     anyhow::ensure!(
         !idx.is_empty(),
-        "the {:?} split of {data} is empty",
+        "the {} split of {data} is empty",
         args.split
     );
-    let e = dos_train::evaluate_predictor(&predictor, &loaded.data, idx, args.batch_size, &device)?;
-    let split_name = format!("{:?}", args.split).to_lowercase();
+    let e =
+        dos_train::evaluate_predictor(&predictor, &loaded.dataset, idx, args.batch_size, &device)?;
+    let split_name = args.split.to_string();
+    let properties = match (m.task, &e.predictions.target) {
+        (Task::Phonon, Some(target)) => {
+            let samples = idx.iter().map(|&i| &loaded.dataset.samples[i]);
+            let n_atoms: Vec<usize> = samples.clone().map(|s| s.crystal.n_atoms()).collect();
+            let systems: Vec<String> = samples
+                .map(|s| {
+                    CrystalSystem::from_index(usize::from(s.crystal_system))
+                        .map_or_else(|| "unknown".to_string(), |c| c.name().to_string())
+                })
+                .collect();
+            Some(dos_metrics::phonon_property_errors(
+                &loaded.dataset.energies,
+                &e.predictions.predicted,
+                target,
+                &n_atoms,
+                &systems,
+                args.temperature,
+            )?)
+        }
+        _ => None,
+    };
     match args.format {
         FormatArg::Json => {
             let mut v = serde_json::to_value(&e.metrics)?;
@@ -322,6 +383,9 @@ fn run_package(args: &EvalArgs) -> Result<()> {
                 o.insert("r2".into(), e.metrics.overall.r2.into());
                 o.insert("coverage_90".into(), e.coverage_90.into());
                 o.insert("seconds".into(), e.predictions.seconds.into());
+                if let Some(p) = &properties {
+                    o.insert("phonon_properties".into(), serde_json::to_value(p)?);
+                }
             }
             println!("{}", serde_json::to_string_pretty(&v)?);
         }
@@ -341,6 +405,9 @@ fn run_package(args: &EvalArgs) -> Result<()> {
                 e.predictions.seconds
             );
             print_by_crystal_system(&e.metrics);
+            if let Some(p) = &properties {
+                print_phonon_properties(p);
+            }
         }
     }
     Ok(())
@@ -381,10 +448,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
                 if let Some(p) = &properties {
                     o.insert("electron_properties".into(), serde_json::to_value(p)?);
                 }
-                o.insert(
-                    "split".into(),
-                    format!("{:?}", args.split).to_lowercase().into(),
-                );
+                o.insert("split".into(), args.split.to_string().into());
                 o.insert("seconds".into(), preds.seconds.into());
                 o.insert("runs".into(), args.run.len().into());
                 o.insert("mae".into(), m.overall.mae.into());
@@ -394,7 +458,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         }
         FormatArg::Text => {
             println!(
-                "{} {:?} split: {} crystals, MSE x10 {:.4}, MAE {:.4}, RMSE {:.4}, R2 {:.4} ({:.3} s inference)",
+                "{} {} split: {} crystals, MSE x10 {:.4}, MAE {:.4}, RMSE {:.4}, R2 {:.4} ({:.3} s inference)",
                 name,
                 args.split,
                 m.overall.n_crystals,

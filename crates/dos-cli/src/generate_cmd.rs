@@ -48,8 +48,8 @@ pub enum ModelArg {
     S,
 }
 
-/// `--structures` value naming the embedded phonon benchmark's 1,522 crystals.
-pub const BENCHMARK: &str = "benchmark";
+// `--structures benchmark` names the embedded phonon benchmark's 1,522 crystals.
+use dos_train::training_data::BENCHMARK;
 
 /// Arguments of `dos data generate`.
 #[derive(Debug, Clone, Args)]

@@ -58,6 +58,8 @@ enum Command {
     Sweep(sweep_cmd::SweepArgs),
     /// Parameter count of every model at its paper preset.
     Params(params_cmd::ParamsArgs),
+    /// Serve a web page and a JSON API over a model (http://127.0.0.1:8000/ by default).
+    Serve(dos_serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +80,7 @@ fn main() -> ExitCode {
         Command::Plot(args) => plot_cmd::run(args),
         Command::Sweep(args) => sweep_cmd::run(args),
         Command::Params(args) => params_cmd::run(args),
+        Command::Serve(args) => args.run().map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

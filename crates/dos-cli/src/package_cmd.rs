@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use dos_predict::ModelPackage;
+use dos_predict::{ModelPackage, WeightStorage};
 
 use crate::train_cmd::{load_data, DataArgs};
 
@@ -13,8 +13,21 @@ use crate::train_cmd::{load_data, DataArgs};
 pub enum StorageArg {
     /// 32-bit floats.
     F32,
-    /// 16-bit floats (half the size; predictions move by about 1e-4).
+    /// 16-bit floats for the large tensors (half the size; predictions move by about 1e-4).
     F16,
+    /// 8-bit codes with one f32 scale per matrix row for the large tensors (a quarter of the
+    /// size).
+    Int8,
+}
+
+impl From<StorageArg> for WeightStorage {
+    fn from(s: StorageArg) -> Self {
+        match s {
+            StorageArg::F32 => WeightStorage::F32,
+            StorageArg::F16 => WeightStorage::F16,
+            StorageArg::Int8 => WeightStorage::Int8,
+        }
+    }
 }
 
 /// Arguments of `dos package`.
@@ -56,18 +69,12 @@ pub fn run(args: PackageArgs) -> Result<()> {
         0,
         &m.graph,
     )?;
-    let packaged = dos_train::package_runs(&args.run, &loaded.data, &loaded.split, 32, &device)?;
+    let packaged = dos_train::package_runs(&args.run, &loaded.dataset, &loaded.split, 32, &device)?;
     let mut package = packaged.package;
     let prov = &mut package.manifest.provenance;
-    prov.data = loaded.desc.clone();
+    prov.data = loaded.source.clone();
     prov.data_sha256 = loaded.sha256.clone();
-    package.write(
-        &args.out,
-        match args.storage {
-            StorageArg::F32 => candle_core::DType::F32,
-            StorageArg::F16 => candle_core::DType::F16,
-        },
-    )?;
+    package.write(&args.out, args.storage.into())?;
     if let Some(c) = &packaged.calibration {
         println!(
             "calibration: scale {:.4} fitted on {} validation points (coverage {:.4})",
@@ -99,7 +106,7 @@ pub fn run(args: PackageArgs) -> Result<()> {
         Some(test) => {
             let read_back = dos_train::evaluate_predictor(
                 &written,
-                &loaded.data,
+                &loaded.dataset,
                 &loaded.split.test,
                 32,
                 &device,
@@ -115,10 +122,10 @@ pub fn run(args: PackageArgs) -> Result<()> {
         None => 0.0,
     };
     println!(
-        "wrote {} ({} members, {:?} weights; largest change of a test prediction from storage: {moved:.2e})",
+        "wrote {} ({} members, {} weights; largest change of a test prediction from storage: {moved:.2e})",
         args.out.display(),
         written.n_members(),
-        args.storage
+        WeightStorage::from(args.storage)
     );
     Ok(())
 }

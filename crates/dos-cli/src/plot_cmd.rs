@@ -54,7 +54,7 @@ pub fn run(args: PlotArgs) -> Result<()> {
             .map(|id| {
                 preds.ids.iter().position(|p| p == id).ok_or_else(|| {
                     anyhow::anyhow!(
-                        "crystal `{id}` is not in the {:?} split of this run",
+                        "crystal `{id}` is not in the {} split of this run",
                         args.split
                     )
                 })

@@ -68,16 +68,12 @@ pub fn run(args: SplitArgs) -> Result<()> {
     if args.moved_only && args.kind != SplitKind::FineTune {
         bail!("--moved-only goes with --kind fine-tune");
     }
-    let crate::train_cmd::LoadedData {
-        data,
-        split: base,
-        desc,
-        ..
-    } = load_data(
+    let loaded = load_data(
         &args.data,
         args.seed,
         &crate::train_cmd::task_graph(args.data.task.into()),
     )?;
+    let (data, base, desc) = (&loaded.dataset, &loaded.split, &loaded.source);
     let split = match args.kind {
         SplitKind::Random => Split::random_80_10_10(data.len(), args.seed),
         SplitKind::OodSpecies => {

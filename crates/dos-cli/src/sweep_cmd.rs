@@ -3,14 +3,12 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
-use clap::Args;
-use dos_train::{train_run, RunOptions};
-
 use crate::train_cmd::{
-    load_data, model_kind_parser, run_config, DataArgs, DtypeArg, OnOff, ScheduleArg, TrainArgs,
+    load_data, model_kind_parser, training, DataArgs, DtypeArg, OnOff, ScheduleArg, TrainArgs,
     TrainableArg,
 };
+use anyhow::{Context, Result};
+use clap::Args;
 
 /// Arguments of `dos sweep`. Each list flag takes several values; the grid is their product.
 #[derive(Debug, Args)]
@@ -57,10 +55,7 @@ pub struct SweepArgs {
 
 /// Runs `dos sweep`.
 pub fn run(args: SweepArgs) -> Result<()> {
-    let device = dos_train::default_device();
-    let crate::train_cmd::LoadedData {
-        data, split, desc, ..
-    } = load_data(
+    let data = load_data(
         &args.data,
         args.seed,
         &crate::train_cmd::task_graph(args.data.task.into()),
@@ -115,28 +110,15 @@ pub fn run(args: SweepArgs) -> Result<()> {
             quiet: true,
             out: args.out.join(&name),
         };
-        let cfg = run_config(&targs, &data, desc.clone())?;
         eprintln!(
             "[{}/{}] {name}: L'={g} L1={c} L2={s} L3={b} d={d} lr={lr} batch={bs}",
             k + 1,
             grid.len()
         );
-        let m = train_run(
-            &cfg,
-            &data,
-            &split,
-            &targs.out,
-            &RunOptions {
-                device: device.clone(),
-                resume: false,
-                progress: false,
-                init_seed: Some(args.seed),
-                init_from: None,
-                command: None,
-                data_sha256: None,
-            },
-        )
-        .with_context(|| name.clone())?;
+        let m = training(&targs)
+            .fit(&data, &targs.out)
+            .map(|run| run.metrics)
+            .with_context(|| name.clone())?;
         let v = m.valid.as_ref();
         let cell = |f: &dyn Fn(&dos_train::SplitMetrics) -> f64| {
             v.map_or("-".into(), |x| format!("{:.4}", f(x)))

@@ -29,6 +29,7 @@ pub mod electron;
 pub mod electron_properties;
 pub mod error;
 pub mod phonon;
+pub mod phonon_property_errors;
 pub mod property_model;
 
 pub use accuracy::{
@@ -39,4 +40,7 @@ pub use electron::{band_edges, electron_count, fermi_level, GridBandEdges, Smear
 pub use electron_properties::{predicted_electron_properties, DosElectronProperties};
 pub use error::{MetricsError, Result};
 pub use phonon::{PhononDos, ThermalProperties};
+pub use phonon_property_errors::{
+    phonon_property_errors, GroupedPhononPropertyErrors, PhononPropertyErrors,
+};
 pub use property_model::{scalar_errors, PropertyRegressor, PropertyRegressorConfig, ScalarErrors};

@@ -4,8 +4,11 @@ use candle_core::{Device, Result, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use dos_data::CrystalBatch;
 
-use crate::{DosModel, DosTransformer, E3nnLite, GraphNetwork, Mlp, ModelConfig, ModelKind};
+use crate::{
+    CustomModel, DosModel, DosTransformer, E3nnLite, GraphNetwork, Mlp, ModelConfig, ModelKind,
+};
 use dos_config::Checked;
+use dos_nn::SummedGrads;
 
 /// One of the four models.
 #[derive(Debug, Clone)]
@@ -18,6 +21,8 @@ pub enum AnyModel {
     GraphNetwork(GraphNetwork),
     /// E(3)-equivariant network.
     E3nnLite(E3nnLite),
+    /// A model of a registered family ([`crate::register_family`]).
+    Custom(CustomModel),
 }
 
 impl AnyModel {
@@ -36,6 +41,7 @@ impl AnyModel {
             ModelConfig::E3nnLite(c) => {
                 AnyModel::E3nnLite(E3nnLite::new(&cfg.part(|_| c.clone()), vb)?)
             }
+            ModelConfig::Custom(c) => AnyModel::Custom(CustomModel::new(c, vb)?),
         })
     }
 
@@ -71,13 +77,14 @@ impl AnyModel {
         Self::new(cfg, vb)
     }
 
-    /// The model family.
-    pub fn kind(&self) -> ModelKind {
+    /// The built-in family, `None` for a registered one.
+    pub fn kind(&self) -> Option<ModelKind> {
         match self {
-            AnyModel::DosTransformer(_) => ModelKind::DosTransformer,
-            AnyModel::Mlp(_) => ModelKind::Mlp,
-            AnyModel::GraphNetwork(_) => ModelKind::GraphNetwork,
-            AnyModel::E3nnLite(_) => ModelKind::E3nnLite,
+            AnyModel::DosTransformer(_) => Some(ModelKind::DosTransformer),
+            AnyModel::Mlp(_) => Some(ModelKind::Mlp),
+            AnyModel::GraphNetwork(_) => Some(ModelKind::GraphNetwork),
+            AnyModel::E3nnLite(_) => Some(ModelKind::E3nnLite),
+            AnyModel::Custom(_) => None,
         }
     }
 
@@ -87,6 +94,7 @@ impl AnyModel {
             AnyModel::Mlp(m) => m,
             AnyModel::GraphNetwork(m) => m,
             AnyModel::E3nnLite(m) => m,
+            AnyModel::Custom(m) => m.model(),
         }
     }
 }
@@ -102,6 +110,10 @@ impl DosModel for AnyModel {
 
     fn loss(&self, batch: &CrystalBatch) -> Result<Tensor> {
         self.inner().loss(batch)
+    }
+
+    fn loss_and_grads(&self, batch: &CrystalBatch) -> Result<(Tensor, SummedGrads)> {
+        self.inner().loss_and_grads(batch)
     }
 }
 

@@ -306,6 +306,9 @@ macro_rules! baseline_head_settings {
         fn n_energies(&self) -> usize {
             self.head.n_energies
         }
+        fn set_n_energies(&mut self, n_energies: usize) {
+            self.head.n_energies = n_energies;
+        }
         fn prompts(&self) -> &crate::PromptConfig {
             &self.head.prompts
         }

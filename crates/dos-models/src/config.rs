@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dostransformer::DosTransformerConfig;
 use crate::e3nn_lite::E3nnLiteConfig;
+use crate::family::CustomConfig;
 use crate::graph_network::GraphNetworkConfig;
 use crate::mlp_baseline::MlpConfig;
 use crate::prompt_config::PromptConfig;
@@ -19,6 +20,8 @@ pub trait ModelSettings {
     fn set_precision(&mut self, precision: Precision);
     /// Number of energies M the model predicts.
     fn n_energies(&self) -> usize;
+    /// Sets M (the length of the data's energy grid).
+    fn set_n_energies(&mut self, n_energies: usize);
     /// Node feature width, and edge feature width (`None` for a model without edge
     /// features).
     fn input_widths(&self) -> (usize, Option<usize>);
@@ -119,6 +122,8 @@ pub enum ModelConfig {
     GraphNetwork(GraphNetworkConfig),
     /// E(3)-equivariant network.
     E3nnLite(E3nnLiteConfig),
+    /// A family registered with [`crate::register_family`].
+    Custom(CustomConfig),
 }
 
 impl ModelConfig {
@@ -152,17 +157,27 @@ impl ModelConfig {
             ModelConfig::Mlp(c) => c.head.energy = energy,
             ModelConfig::GraphNetwork(c) => c.head.energy = energy,
             ModelConfig::E3nnLite(c) => c.head.energy = energy,
+            ModelConfig::Custom(_) => {}
         }
         cfg
     }
 
-    /// The model family.
-    pub fn kind(&self) -> ModelKind {
+    /// The built-in family, `None` for a registered one.
+    pub fn kind(&self) -> Option<ModelKind> {
         match self {
-            ModelConfig::DosTransformer(_) => ModelKind::DosTransformer,
-            ModelConfig::Mlp(_) => ModelKind::Mlp,
-            ModelConfig::GraphNetwork(_) => ModelKind::GraphNetwork,
-            ModelConfig::E3nnLite(_) => ModelKind::E3nnLite,
+            ModelConfig::DosTransformer(_) => Some(ModelKind::DosTransformer),
+            ModelConfig::Mlp(_) => Some(ModelKind::Mlp),
+            ModelConfig::GraphNetwork(_) => Some(ModelKind::GraphNetwork),
+            ModelConfig::E3nnLite(_) => Some(ModelKind::E3nnLite),
+            ModelConfig::Custom(_) => None,
+        }
+    }
+
+    /// The family's name: a built-in kind's config name, or a registered family's name.
+    pub fn family_name(&self) -> &str {
+        match self {
+            ModelConfig::Custom(c) => &c.family,
+            other => other.kind().map_or("", ModelKind::name),
         }
     }
 
@@ -173,6 +188,7 @@ impl ModelConfig {
             ModelConfig::Mlp(c) => c,
             ModelConfig::GraphNetwork(c) => c,
             ModelConfig::E3nnLite(c) => c,
+            ModelConfig::Custom(c) => c,
         }
     }
 
@@ -183,6 +199,7 @@ impl ModelConfig {
             ModelConfig::Mlp(c) => c,
             ModelConfig::GraphNetwork(c) => c,
             ModelConfig::E3nnLite(c) => c,
+            ModelConfig::Custom(c) => c,
         }
     }
 
@@ -214,6 +231,12 @@ impl ModelConfig {
     /// Number of energies M the model predicts.
     pub fn n_energies(&self) -> usize {
         self.settings().n_energies()
+    }
+
+    /// Sets M to the length of the data's energy grid (the presets carry the tasks' grids: 51
+    /// phonon, 201 electron points).
+    pub fn set_n_energies(&mut self, n_energies: usize) {
+        self.settings_mut().set_n_energies(n_energies)
     }
 
     /// The crystal systems recorded as seen in training (prompt indices, sorted).
@@ -255,8 +278,33 @@ impl Check for ModelConfig {
             ModelConfig::Mlp(c) => c.check().map(|_| ()),
             ModelConfig::GraphNetwork(c) => c.check().map(|_| ()),
             ModelConfig::E3nnLite(c) => c.check().map(|_| ()),
+            ModelConfig::Custom(c) => check_custom(c),
         })
     }
+}
+
+/// The widths a registered family's config must have (its own parameters are the family's
+/// business, checked when it builds).
+fn check_custom(c: &CustomConfig) -> crate::Result<()> {
+    let range = |field: &str, v: usize, max: usize| {
+        if (1..=max).contains(&v) {
+            Ok(())
+        } else {
+            Err(crate::ModelError::InvalidConfig {
+                field: format!("custom.{field}"),
+                message: format!("{v} is outside 1..={max}"),
+            })
+        }
+    };
+    if c.family.trim().is_empty() {
+        return Err(crate::ModelError::InvalidConfig {
+            field: "custom.family".into(),
+            message: "empty; name the registered family".into(),
+        });
+    }
+    range("node_in", c.node_in, 1 << 16)?;
+    range("n_energies", c.n_energies, crate::size_limits::MAX_ENERGIES)?;
+    range("hidden", c.hidden, 1 << 16)
 }
 
 #[cfg(test)]

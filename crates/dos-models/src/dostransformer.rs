@@ -224,6 +224,9 @@ impl crate::ModelSettings for DosTransformerConfig {
     fn n_energies(&self) -> usize {
         self.n_energies
     }
+    fn set_n_energies(&mut self, n_energies: usize) {
+        self.n_energies = n_energies;
+    }
     fn input_widths(&self) -> (usize, Option<usize>) {
         (self.node_in, Some(self.edge_in))
     }
@@ -444,6 +447,10 @@ impl DosModel for DosTransformer {
         let t = targets(batch, self.n_energies)?;
         let (y_glob, y_sys) = self.forward_branches(batch)?;
         batch_rmse(&y_glob, &t)? + (batch_rmse(&y_sys, &t)? * self.beta)?
+    }
+
+    fn loss_and_grads(&self, batch: &CrystalBatch) -> Result<(Tensor, dos_nn::SummedGrads)> {
+        crate::dostransformer_backward::loss_and_grads(self, batch)
     }
 }
 

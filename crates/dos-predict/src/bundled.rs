@@ -1,11 +1,12 @@
-//! The pretrained phonon model compiled into the crate: an ensemble of five DOSTransformer
-//! members trained on the phonon benchmark's training split and on phonondb, with a calibrated
-//! spread. Its model card is `models/phonon-dostransformer/README.md` beside this crate;
-//! `scripts/train_bundled_model.sh` rebuilds it.
+//! The pretrained phonon model: an ensemble of five DOSTransformer members trained on the
+//! phonon benchmark's training split and on phonondb, with a calibrated spread. Its package
+//! lives in the crate `dos-pretrained-phonon` (int8 weights, within crates.io's size limit),
+//! which this crate embeds with the default feature `bundled`; its model card is
+//! [`MODEL_CARD`] and `scripts/train_bundled_model.sh` rebuilds it.
 
 use candle_core::Device;
 
-#[cfg(not(dos_bundled_model))]
+#[cfg(not(feature = "bundled"))]
 use crate::error::PredictError;
 use crate::error::Result;
 use crate::package::ModelPackage;
@@ -17,29 +18,31 @@ pub const NAME: &str = "bundled phonon-dostransformer";
 /// A small structure to try the model on: rock-salt NaCl, conventional cell (CIF).
 pub const EXAMPLE_CIF: &str = include_str!("../models/examples/NaCl.cif");
 
-#[cfg(dos_bundled_model)]
-mod files {
-    include!(concat!(env!("OUT_DIR"), "/bundled_model.rs"));
-}
+/// The bundled model's card (Markdown): data, recipe, scores, limits.
+#[cfg(feature = "bundled")]
+pub const MODEL_CARD: &str = dos_pretrained_phonon::MODEL_CARD;
 
 /// The bundled package (parsed and validated; a few milliseconds).
 ///
 /// # Errors
-/// [`PredictError::Package`](crate::PredictError::Package) when this build has no bundled model (the crate was built
-/// without `models/phonon-dostransformer/`).
+/// [`PredictError::Package`](crate::PredictError::Package) when this build has no bundled
+/// model (the crate was built without its default feature `bundled`).
 pub fn package() -> Result<ModelPackage> {
-    #[cfg(dos_bundled_model)]
+    #[cfg(feature = "bundled")]
     {
-        ModelPackage::from_bytes(NAME, files::MANIFEST, files::MEMBERS)
+        ModelPackage::from_bytes(
+            NAME,
+            dos_pretrained_phonon::MANIFEST,
+            dos_pretrained_phonon::MEMBERS,
+        )
     }
-    #[cfg(not(dos_bundled_model))]
+    #[cfg(not(feature = "bundled"))]
     {
         Err(PredictError::Package {
             source_name: NAME.into(),
-            field: "models/phonon-dostransformer".into(),
-            message:
-                "this build has no bundled model; run scripts/train_bundled_model.sh and rebuild"
-                    .into(),
+            field: "bundled".into(),
+            message: "this build has no bundled model; enable dos-predict's feature `bundled`"
+                .into(),
         })
     }
 }
@@ -66,7 +69,7 @@ mod tests {
 
     /// The bundled ensemble loads, predicts NaCl as cubic with a spread, and holds the
     /// calibration and provenance the model card quotes.
-    #[cfg(dos_bundled_model)]
+    #[cfg(feature = "bundled")]
     #[test]
     fn bundled_model_loads_and_predicts_nacl() {
         let p = Predictor::bundled(&Device::Cpu).unwrap();
@@ -92,7 +95,7 @@ mod tests {
 
     /// The previous bundled package (v1, `models/phonon-dostransformer-v1/` at the repository
     /// root) still loads by path and predicts NaCl as the current one does, within the spread.
-    #[cfg(dos_bundled_model)]
+    #[cfg(feature = "bundled")]
     #[test]
     fn previous_bundled_version_loads_by_path() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

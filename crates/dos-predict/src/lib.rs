@@ -35,6 +35,7 @@ pub mod package;
 pub mod prediction;
 pub mod predictor;
 pub mod properties;
+pub mod weight_storage;
 
 pub use calibration::Calibration;
 pub use energy_grid::{EnergyGrid, EnergyUnit};
@@ -47,6 +48,7 @@ pub use package::ModelPackage;
 pub use prediction::Prediction;
 pub use predictor::{PredictOptions, Predictor, PreparedStructure};
 pub use properties::{Estimate, PhononProperties};
+pub use weight_storage::WeightStorage;
 
 /// SHA-256 of a byte string as 64 lowercase hex digits (data provenance).
 pub fn sha256_hex(bytes: &[u8]) -> String {

@@ -4,13 +4,14 @@
 //! Loading validates everything before any model is built (format version, grid, graph and
 //! symmetry settings, each member's architecture and size, weight names, shapes and finiteness)
 //! and names the field that is wrong. A run folder of `dos train` (`config.json` + `model/`)
-//! written before packages existed loads as a one-member package with the settings it was
-//! trained with (its `config.json` holds the graph settings; the grid is the task's).
+//! loads as a one-member package with the settings it was trained with (its `config.json` holds
+//! the graph settings and the data's energy grid; runs written before the grid was recorded
+//! have the task's).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{Device, Tensor};
 use candle_nn::VarBuilder;
 use dos_data::graph::GraphConfig;
 use dos_data::symmetry::SymmetryConfig;
@@ -23,6 +24,7 @@ use crate::manifest::{
     MemberManifest, MemberProvenance, PackageManifest, Provenance, SplitScore, SymmetrySettings,
     TargetScale, FORMAT_VERSION, MAX_MEMBERS,
 };
+use crate::weight_storage::WeightStorage;
 use dos_models::Check;
 
 /// Manifest file name inside a package folder.
@@ -31,10 +33,8 @@ pub const MANIFEST_FILE: &str = "package.json";
 /// Largest weights file a package may hold (1 GiB; the bundled members are 3 MB each).
 pub const MAX_WEIGHTS_BYTES: u64 = 1 << 30;
 
-/// With F16 storage, tensors with fewer elements than this stay in f32.
-pub const F16_MIN_ELEMENTS: usize = 16_384;
-
-/// A manifest and its members' weights (host tensors, as stored: f32 or f16).
+/// A manifest and its members' weights (host tensors: f32 or f16 as stored; int8-stored
+/// tensors are read back as f32, see [`WeightStorage`]).
 #[derive(Debug, Clone)]
 pub struct ModelPackage {
     /// `package.json`.
@@ -68,10 +68,11 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(io)
 }
 
-/// Parses safetensors bytes into host tensors.
+/// Parses safetensors bytes into host tensors (int8-stored tensors dequantised).
 fn parse_weights(bytes: &[u8], source: &str, field: &str) -> Result<HashMap<String, Tensor>> {
-    candle_core::safetensors::load_buffer(bytes, &Device::Cpu)
-        .map_err(|e| package_err(source, field, format!("not a safetensors file: {e}")))
+    let stored = candle_core::safetensors::load_buffer(bytes, &Device::Cpu)
+        .map_err(|e| package_err(source, field, format!("not a safetensors file: {e}")))?;
+    WeightStorage::decode(stored).map_err(|e| package_err(source, field, e))
 }
 
 impl ModelPackage {
@@ -167,6 +168,8 @@ impl ModelPackage {
             model: ModelConfig,
             train: Option<serde_json::Value>,
             graph: Option<GraphConfig>,
+            #[serde(default)]
+            energy_grid: Option<EnergyGrid>,
         }
         let source = dir.display().to_string();
         let cfg_path = dir.join("config.json");
@@ -217,7 +220,9 @@ impl ModelPackage {
                 task: cfg.task,
                 graph,
                 symmetry: SymmetryConfig::default().into(),
-                energy_grid: EnergyGrid::for_task(cfg.task),
+                energy_grid: cfg
+                    .energy_grid
+                    .unwrap_or_else(|| EnergyGrid::for_task(cfg.task)),
                 target_scale: TargetScale::for_task(cfg.task),
                 calibration: None,
                 members: vec![MemberManifest {
@@ -329,7 +334,8 @@ impl ModelPackage {
                 return Err(err(
                     &field("model"),
                     format!(
-                        "takes {node_in} node and {edge_in:?} edge features, the graph settings give {} and {}",
+                        "takes {node_in} node and {} edge features, the graph settings give {} and {}",
+                        edge_in.map_or("no".to_string(), |e| e.to_string()),
                         graph.node_dim(),
                         graph.edge_dim()
                     ),
@@ -338,6 +344,30 @@ impl ModelPackage {
             check_weights(&valid, weights).map_err(|e| err(&field("weights"), e))?;
         }
         Ok(())
+    }
+
+    /// Member `k` alone, as a one-member package without calibration (to score or fine-tune
+    /// one member of an ensemble).
+    ///
+    /// # Errors
+    /// [`PredictError::Invalid`] when there is no member `k`.
+    pub fn member(&self, k: usize) -> Result<Self> {
+        let n = self.manifest.members.len();
+        let (Some(member), Some(weights)) = (self.manifest.members.get(k), self.weights.get(k))
+        else {
+            return Err(crate::error::invalid(
+                "member",
+                format!("{k}: the package has {n} members (0..{n})"),
+            ));
+        };
+        let mut manifest = self.manifest.clone();
+        manifest.members = vec![member.clone()];
+        manifest.calibration = None;
+        Ok(Self {
+            manifest,
+            weights: vec![weights.clone()],
+            source: format!("{} (member {k})", self.source),
+        })
     }
 
     /// Builds every member for inference on `device` (in each config's precision).
@@ -360,19 +390,13 @@ impl ModelPackage {
 
     /// Writes the package into the folder `dir` atomically: everything goes into a temporary
     /// sibling folder, which is then renamed to `dir` (an existing `dir` is replaced only after
-    /// the new one is complete). `dtype` (F32 or F16) is the storage type of the weights; with
-    /// F16, tensors under [`F16_MIN_ELEMENTS`] elements stay in f32.
+    /// the new one is complete). `storage` is how the weights are stored ([`WeightStorage`]:
+    /// f32, f16 or int8 for the large tensors).
     ///
     /// # Errors
     /// [`PredictError::Io`] naming the file; an invalid package is refused before writing.
-    pub fn write(&self, dir: impl AsRef<Path>, dtype: DType) -> Result<()> {
+    pub fn write(&self, dir: impl AsRef<Path>, storage: WeightStorage) -> Result<()> {
         self.validate()?;
-        if !matches!(dtype, DType::F32 | DType::F16) {
-            return Err(crate::error::invalid(
-                "dtype",
-                format!("{dtype:?}: use f32 or f16"),
-            ));
-        }
         let dir = dir.as_ref();
         let name = dir
             .file_name()
@@ -390,7 +414,7 @@ impl ModelPackage {
         })?;
         let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
         let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-        let result = self.write_into(&tmp, dtype).and_then(|()| {
+        let result = self.write_into(&tmp, storage).and_then(|()| {
             let io = |path: &Path| {
                 let path = path.to_path_buf();
                 move |source| PredictError::Io { path, source }
@@ -410,7 +434,7 @@ impl ModelPackage {
         result
     }
 
-    pub(crate) fn write_into(&self, tmp: &Path, dtype: DType) -> Result<()> {
+    pub(crate) fn write_into(&self, tmp: &Path, storage: WeightStorage) -> Result<()> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| PredictError::Io { path, source }
@@ -422,18 +446,7 @@ impl ModelPackage {
         let mut manifest = self.manifest.clone();
         for (k, (member, weights)) in manifest.members.iter_mut().zip(&self.weights).enumerate() {
             member.weights = format!("member-{k}.safetensors");
-            let converted = weights
-                .iter()
-                .map(|(n, t)| {
-                    // Half precision for the large matrices only: the small tensors (norms,
-                    // biases, prompts, heads) are a few percent of the bytes and keep f32.
-                    let keep = dtype == DType::F16 && t.elem_count() < F16_MIN_ELEMENTS;
-                    Ok((
-                        n.clone(),
-                        t.to_dtype(if keep { DType::F32 } else { dtype })?,
-                    ))
-                })
-                .collect::<Result<HashMap<String, Tensor>>>()?;
+            let converted = storage.encode(weights)?;
             let path = tmp.join(&member.weights);
             candle_core::safetensors::save(&converted, &path).map_err(|e| PredictError::Io {
                 path: path.clone(),
@@ -517,7 +530,7 @@ fn check_weights(
     names.sort();
     for name in names {
         let values = weights[name]
-            .to_dtype(DType::F32)
+            .to_dtype(candle_core::DType::F32)
             .and_then(|t| t.flatten_all())
             .and_then(|t| t.to_vec1::<f32>())
             .map_err(|e| e.to_string())?;

@@ -90,9 +90,9 @@ fn written_package_reads_back_and_predicts_the_same() {
     let pkg = tiny_package(3);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("pkg");
-    pkg.write(&out, DType::F32).unwrap();
+    pkg.write(&out, WeightStorage::F32).unwrap();
     // Writing again replaces the folder atomically and leaves no temporary folder behind.
-    pkg.write(&out, DType::F32).unwrap();
+    pkg.write(&out, WeightStorage::F32).unwrap();
     let names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -124,8 +124,9 @@ fn written_package_reads_back_and_predicts_the_same() {
 fn f16_storage_keeps_small_tensors_in_f32_and_moves_predictions_by_little() {
     let pkg = tiny_package(2);
     let dir = tempfile::tempdir().unwrap();
-    pkg.write(dir.path().join("half"), DType::F16).unwrap();
-    // Every tensor of the tiny model is under F16_MIN_ELEMENTS: all stay f32.
+    pkg.write(dir.path().join("half"), WeightStorage::F16)
+        .unwrap();
+    // Every tensor of the tiny model is under MIN_COMPRESSED_ELEMENTS: all stay f32.
     let stored =
         candle_core::safetensors::load(dir.path().join("half/member-0.safetensors"), &Device::Cpu)
             .unwrap();
@@ -134,7 +135,8 @@ fn f16_storage_keeps_small_tensors_in_f32_and_moves_predictions_by_little() {
     let mut big = tiny_package(1);
     let w = Tensor::randn(0f32, 1.0, (200, 100), &Device::Cpu).unwrap();
     big.weights[0].insert("big".into(), w.clone());
-    big.write_into(&dir.path().join("big"), DType::F16).unwrap();
+    big.write_into(&dir.path().join("big"), WeightStorage::F16)
+        .unwrap();
     let stored =
         candle_core::safetensors::load(dir.path().join("big/member-0.safetensors"), &Device::Cpu)
             .unwrap();
@@ -314,7 +316,7 @@ fn unreadable_packages_are_refused_with_the_file_named() {
     let e = ModelPackage::read(dir.path()).unwrap_err().to_string();
     assert!(e.contains("not a model package"), "{e}");
     let pkg = dir.path().join("pkg");
-    tiny_package(1).write(&pkg, DType::F32).unwrap();
+    tiny_package(1).write(&pkg, WeightStorage::F32).unwrap();
     std::fs::write(pkg.join("member-0.safetensors"), b"garbage").unwrap();
     let e = ModelPackage::read(&pkg).unwrap_err().to_string();
     assert!(e.contains("members[0].weights"), "{e}");

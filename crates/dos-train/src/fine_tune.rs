@@ -5,15 +5,22 @@
 //! makes them "trained", so their prompt rows are used as they are; [`init_from_run`] therefore
 //! sets each such row to that mean first, and fine-tuning starts from exactly the predictions
 //! of the pre-trained model.
+//!
+//! [`StartFrom`] names the starting model: a run folder, or one member of a model package
+//! (such as the bundled model's).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use dos_data::graph::GraphConfig;
+use dos_models::{ModelConfig, Task};
+use dos_predict::ModelPackage;
 
 use candle_core::{Device, IndexOp, Tensor};
 use candle_nn::VarMap;
 
 use crate::config::Trainable;
 use crate::error::{Result, TrainError};
-use crate::run::{read_json, RunConfig, CONFIG_FILE, MODEL_DIR};
+use crate::run_config::{read_json, RunConfig, CONFIG_FILE, MODEL_DIR};
 use crate::training_state::{load_into_varmap, load_tensors};
 
 /// Loads the best weights of the run folder `run_dir` into `varmap` (same architecture) and
@@ -35,6 +42,64 @@ pub fn init_from_run(
     let weights = load_tensors(&weights_path, device)?;
     load_into_varmap(varmap, &weights, "", &weights_path)?;
     fill_unseen_prompt_rows(varmap, run.model.trained_systems())
+}
+
+/// The model a fine-tuning run starts from.
+#[derive(Debug, Clone)]
+pub enum StartFrom {
+    /// The best weights of a `dos train` run folder.
+    Run(PathBuf),
+    /// Member `index` of a model package.
+    Member {
+        /// The package.
+        package: Box<ModelPackage>,
+        /// Which member (0-based).
+        index: usize,
+    },
+}
+
+impl StartFrom {
+    /// The starting model's task, model config and graph settings (the fine-tuned model keeps
+    /// them all).
+    ///
+    /// # Errors
+    /// An unreadable run folder; a member index out of range.
+    pub fn settings(&self) -> Result<(Task, ModelConfig, GraphConfig)> {
+        match self {
+            StartFrom::Run(dir) => {
+                let c = read_run_config(dir)?;
+                Ok((c.task, c.model, c.graph))
+            }
+            StartFrom::Member { package, index } => {
+                let m = &package.manifest;
+                let member = m.members.get(*index).ok_or_else(|| {
+                    TrainError::Data(format!(
+                        "{}: member {index} of {} does not exist",
+                        package.source,
+                        m.members.len()
+                    ))
+                })?;
+                Ok((m.task, member.model.clone(), m.graph))
+            }
+        }
+    }
+
+    /// Loads the starting weights into `varmap` (same architecture) and gives every prompt
+    /// row of a system the starting model did not train the mean of its trained rows.
+    ///
+    /// # Errors
+    /// As [`init_from_run`].
+    pub fn load_into(&self, varmap: &VarMap, device: &Device) -> Result<()> {
+        match self {
+            StartFrom::Run(dir) => init_from_run(varmap, dir, &read_run_config(dir)?, device),
+            StartFrom::Member { package, index } => {
+                let (_, model, _) = self.settings()?;
+                let weights = &package.weights[*index];
+                load_into_varmap(varmap, weights, "", Path::new(&package.source))?;
+                fill_unseen_prompt_rows(varmap, model.trained_systems())
+            }
+        }
+    }
 }
 
 /// The `config.json` of the run folder `run_dir`.
@@ -187,7 +252,7 @@ mod tests {
             ..pre_run.config.clone()
         };
         let ft_opts = RunOptions {
-            init_from: Some(pre.clone()),
+            init_from: Some(StartFrom::Run(pre.clone())),
             command: None,
             data_sha256: None,
             ..opts

@@ -17,16 +17,15 @@ use std::path::Path;
 
 use candle_core::Device;
 use dos_data::dataset::Dataset;
-use dos_data::graph::{GraphConfig, Sample};
+use dos_data::graph::Sample;
 use dos_data::split::Split;
 use dos_data::symmetry::CrystalSystem;
 use dos_metrics::MetricSummary;
-use dos_models::{AnyModel, DosModel, LoadedModel, ModelConfig, Task};
+use dos_models::{AnyModel, DosModel, LoadedModel};
 use serde::{Deserialize, Serialize};
 
-use crate::config::TrainConfig;
 use crate::error::{Result, TrainError};
-use crate::fine_tune::{init_from_run, read_run_config};
+use crate::fine_tune::StartFrom;
 use crate::init::build_seeded;
 use crate::memory::peak_rss_bytes;
 use crate::predict::{predict_all, Predictions};
@@ -35,31 +34,9 @@ use crate::trainer::Trainer;
 use crate::training_state::atomic_write_json;
 use dos_config::Check;
 
-/// `config.json` of a run folder.
-pub const CONFIG_FILE: &str = "config.json";
-/// `metrics.json` of a run folder.
-pub const METRICS_FILE: &str = "metrics.json";
-/// Split index folder of a run.
-pub const SPLIT_DIR: &str = "split";
-/// Model checkpoint folder of a run.
-pub const MODEL_DIR: &str = "model";
-/// Model package folder of a run (see `dos_predict::ModelPackage`), written after training.
-pub const PACKAGE_DIR: &str = "package";
-
-/// Everything needed to repeat a run (saved as `config.json`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunConfig {
-    /// Phonon or electron DOS.
-    pub task: Task,
-    /// Where the data came from (a path, or a description of generated data).
-    pub data: String,
-    /// The model.
-    pub model: ModelConfig,
-    /// Training settings.
-    pub train: TrainConfig,
-    /// How crystals were turned into graphs.
-    pub graph: GraphConfig,
-}
+pub use crate::run_config::{
+    read_json, RunConfig, CONFIG_FILE, METRICS_FILE, MODEL_DIR, PACKAGE_DIR, SPLIT_DIR,
+};
 
 /// Metrics of one split: per-crystal errors averaged over crystals, overall and by group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -115,10 +92,10 @@ pub struct RunOptions {
     /// Seed of the model's initial weights (see [`build_seeded`]); None keeps candle's unseeded
     /// initialisation.
     pub init_seed: Option<u64>,
-    /// Start from the best weights of this run folder instead (fine-tuning, see
-    /// [`crate::fine_tune`]); the model config must have that run's architecture. Its trained
-    /// crystal systems count as trained in the new run too.
-    pub init_from: Option<std::path::PathBuf>,
+    /// Start from this model's weights instead (fine-tuning, see [`crate::fine_tune`]); the
+    /// model config must have its architecture. Its trained crystal systems count as trained
+    /// in the new run too.
+    pub init_from: Option<StartFrom>,
     /// The command that started the run (recorded in the run's model package).
     pub command: Option<String>,
     /// SHA-256 of the uncompressed data file (recorded in the run's model package).
@@ -199,18 +176,14 @@ pub fn train_run(
         .iter()
         .filter_map(|&i| data.samples.get(i).map(|s| u32::from(s.crystal_system)))
         .collect();
-    let init = match &opts.init_from {
-        Some(dir) => Some((dir, read_run_config(dir)?)),
-        None => None,
-    };
-    if let Some((_, init_cfg)) = &init {
-        trained.extend_from_slice(init_cfg.model.trained_systems());
+    if let Some(start) = &opts.init_from {
+        trained.extend_from_slice(start.settings()?.1.trained_systems());
     }
     run_cfg.model.set_trained_systems(&trained);
     if config_path.exists() {
         if !opts.resume {
             return Err(TrainError::Data(format!(
-                "{} already holds a run; pass --resume to continue it or choose another --out",
+                "{} already holds a run; resume it or choose another folder",
                 out.display()
             )));
         }
@@ -239,8 +212,8 @@ pub fn train_run(
         Some(seed) => build_seeded(&valid_model, &opts.device, seed)?,
         None => AnyModel::build(&valid_model, &opts.device)?,
     };
-    if let Some((dir, init_cfg)) = &init {
-        init_from_run(&varmap, dir, init_cfg, &opts.device)?;
+    if let Some(start) = &opts.init_from {
+        start.load_into(&varmap, &opts.device)?;
     }
     let inference = AnyModel::detached(&valid_model, &varmap, &opts.device)?;
     let dtype = run_cfg.model.precision().dtype();
@@ -284,7 +257,7 @@ pub fn train_run(
     let valid_m = eval(&split.valid)?;
     let test_m = eval(&split.test)?;
     let metrics = RunMetrics {
-        model: run_cfg.model.kind().name().to_string(),
+        model: run_cfg.model.family_name().to_string(),
         energy: run_cfg.model.settings().uses_energy(),
         parameters: dos_models::parameter_count(&varmap),
         train: train_m,
@@ -337,14 +310,8 @@ fn write_run_package(out: &Path, opts: &RunOptions) -> Result<()> {
     package.manifest.provenance.valid = member.valid;
     package.manifest.provenance.test = member.test;
     package
-        .write(out.join(PACKAGE_DIR), candle_core::DType::F32)
+        .write(out.join(PACKAGE_DIR), dos_predict::WeightStorage::F32)
         .map_err(|e| TrainError::Data(e.to_string()))
-}
-
-/// Reads a JSON file of a run folder.
-pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|e| TrainError::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| TrainError::json(path, e))
 }
 
 /// A run folder read back: its config, split and best model.
@@ -375,9 +342,10 @@ pub fn load_run(dir: &Path, device: &Device) -> Result<LoadedRun> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::config::TrainConfig;
     use crate::generated_phonon_dataset;
-    use dos_models::ArchOverrides;
-    use dos_models::ModelKind;
+    use dos_data::graph::GraphConfig;
+    use dos_models::{ArchOverrides, ModelConfig, ModelKind, Task};
 
     /// A one-layer, width-16 `kind` on generated phonon data, batch 4, lr 1e-3.
     pub(crate) fn small_cfg(kind: ModelKind, epochs: usize) -> RunConfig {
@@ -401,6 +369,7 @@ pub(crate) mod tests {
                 ..TrainConfig::default()
             },
             graph: GraphConfig::phonon(),
+            energy_grid: None,
         }
     }
 

@@ -10,7 +10,6 @@ use candle_nn::{Optimizer, ParamsAdamW, VarMap};
 use dos_models::DosModel;
 use dos_nn::FusedAdamW;
 
-use crate::backward::Backward;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
@@ -73,7 +72,7 @@ pub struct FitReport {
 ///
 /// Each epoch visits the training crystals in the order [`epoch_order`] gives (seeded by
 /// `(seed, epoch)`), cuts it into `batch_size` chunks, and for each takes one AdamW step on
-/// `model.loss(batch)` (gradients from [`Backward::loss_and_grads`], optionally clipped to a
+/// `model.loss(batch)` (gradients from [`DosModel::loss_and_grads`], optionally clipped to a
 /// global L2 norm). Every `eval_every` epochs (and at the last) it predicts the validation
 /// split; a lower mean per-crystal RMSE saves the best weights. Training stops after `patience` epochs without improvement.
 /// Afterwards the `VarMap` holds the best weights. With
@@ -88,7 +87,7 @@ pub struct FitReport {
 /// (up to floating-point nondeterminism of the device).
 pub struct Trainer<'a> {
     cfg: Checked<TrainConfig>,
-    model: &'a dyn Backward,
+    model: &'a dyn DosModel,
     /// The model validated on: the trained one, or [`Trainer::with_inference_model`]'s.
     eval_model: &'a dyn DosModel,
     varmap: &'a VarMap,
@@ -135,7 +134,7 @@ pub fn optimiser_for(
 impl<'a> Trainer<'a> {
     /// A trainer for `model`, whose trainable variables are those of `varmap` that
     /// [`TrainConfig::trainable`](crate::TrainConfig::trainable) selects.
-    pub fn new<M: Backward>(
+    pub fn new<M: DosModel>(
         cfg: Checked<TrainConfig>,
         model: &'a M,
         varmap: &'a VarMap,
@@ -588,8 +587,6 @@ mod tests {
             (p - y)?.sqr()?.mean(1)?.sqrt()?.mean_all()
         }
     }
-
-    impl Backward for Linear {}
 
     fn linear(vm: &VarMap) -> Linear {
         let vb = dos_nn::SeededVarMap::var_builder(vm, 0, DType::F64, &Device::Cpu);

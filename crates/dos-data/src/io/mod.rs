@@ -14,6 +14,7 @@
 
 pub mod cif;
 pub mod csv;
+pub mod dos_table;
 pub mod extxyz;
 pub mod phonon_csv;
 pub mod poscar;
@@ -25,6 +26,7 @@ pub mod text;
 use std::path::Path;
 
 pub use cif::{read_cif, write_cif};
+pub use dos_table::{read_dos_table, DosTable};
 pub use extxyz::read_extxyz;
 pub use phonon_csv::{read_phonon_csv, PhononRecord};
 pub use poscar::{read_poscar, write_poscar};

@@ -1,64 +1,33 @@
-//! [`Backward`]: how the trainer gets a model's training loss with its gradients.
-//!
-//! By default one `loss.backward()`. DOSTransformer on the CPU takes its hand-written step
-//! instead ([`DosTransformer::host_loss_and_grads`], the released attention block in f32 /
-//! f64), and otherwise back-propagates its two output branches in parallel
-//! ([`branch_parallel_loss_and_grads`], which needs only [`DosTransformer::trunk`] and
-//! [`DosTransformer::branch_loss`]); the gradients are then a sum of parts ([`SummedGrads`]),
-//! equal to the one-part ones up to rounding.
+//! DOSTransformer's training step (its [`DosModel::loss_and_grads`](crate::DosModel::loss_and_grads)):
+//! on the CPU its hand-written step ([`DosTransformer::host_loss_and_grads`], the released
+//! attention block in f32 / f64), and otherwise its two output branches back-propagated in
+//! parallel ([`branch_parallel_loss_and_grads`], which needs only [`DosTransformer::trunk`]
+//! and [`DosTransformer::branch_loss`]); the gradients are then a sum of parts
+//! ([`SummedGrads`]), equal to the one-part ones up to rounding. Elsewhere one
+//! `loss.backward()`.
 
+use crate::loss::targets;
+use crate::{Branch, DosModel, DosTransformer, Trunk};
 use candle_core::backprop::GradStore;
 use candle_core::{Result, Tensor, Var};
 use dos_data::CrystalBatch;
-use dos_models::loss::targets;
-use dos_models::{AnyModel, AtomEncoder, Baseline, Branch, DosModel, DosTransformer, Trunk};
 use dos_nn::SummedGrads;
 
-/// A model the trainer can take gradient steps on.
-pub trait Backward: DosModel {
-    /// The training loss ([`DosModel::loss`]) with its gradients with respect to every
-    /// variable: by default `loss.backward()` as one part.
-    fn loss_and_grads(&self, batch: &CrystalBatch) -> Result<(Tensor, SummedGrads)> {
-        loss_and_grads_in_one_part(self, batch)
-    }
-}
-
-/// `model.loss(batch)` and its gradients from one `backward()`.
-pub fn loss_and_grads_in_one_part<M: DosModel + ?Sized>(
-    model: &M,
+/// DOSTransformer's training step: the hand-written one on the CPU when it applies, else the
+/// two branches in parallel on the CPU, else one `backward()`.
+pub(crate) fn loss_and_grads(
+    model: &DosTransformer,
     batch: &CrystalBatch,
 ) -> Result<(Tensor, SummedGrads)> {
+    if batch.node_features.device().is_cpu() {
+        if let Some(step) = model.host_loss_and_grads(batch)? {
+            return Ok(step);
+        }
+        return branch_parallel_loss_and_grads(model, batch);
+    }
     let loss = model.loss(batch)?;
     let grads = loss.backward()?;
     Ok((loss, grads.into()))
-}
-
-impl<E: AtomEncoder> Backward for Baseline<E> {}
-
-impl Backward for DosTransformer {
-    /// On the CPU the attention half written by hand
-    /// ([`DosTransformer::host_loss_and_grads`], the released attention block), else the two
-    /// branches back-propagated in parallel ([`branch_parallel_loss_and_grads`]); elsewhere
-    /// one `backward()`.
-    fn loss_and_grads(&self, batch: &CrystalBatch) -> Result<(Tensor, SummedGrads)> {
-        if batch.node_features.device().is_cpu() {
-            if let Some(step) = self.host_loss_and_grads(batch)? {
-                return Ok(step);
-            }
-            return branch_parallel_loss_and_grads(self, batch);
-        }
-        loss_and_grads_in_one_part(self, batch)
-    }
-}
-
-impl Backward for AnyModel {
-    /// DOSTransformer's own [`Backward`]; every other family one `backward()`.
-    fn loss_and_grads(&self, batch: &CrystalBatch) -> Result<(Tensor, SummedGrads)> {
-        match self {
-            AnyModel::DosTransformer(m) => m.loss_and_grads(batch),
-            _ => loss_and_grads_in_one_part(self, batch),
-        }
-    }
 }
 
 /// DOSTransformer's training loss and its gradients with the two branches back-propagated
@@ -130,51 +99,22 @@ pub fn branch_parallel_loss_and_grads(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Check, DosTransformerConfig};
     use candle_core::{DType, Device};
     use candle_nn::VarMap;
-    use dos_graph::Aggregation;
-    use dos_models::synthetic::{batch_from_graphs, SplitMix64, SyntheticCrystal, SyntheticSpec};
-    use dos_models::{Check, DosTransformerConfig, Precision};
 
     /// The branch-parallel gradients (three parts) add up to those of one `backward()` of
     /// the whole loss, for every variable, and the loss values agree.
     #[test]
     fn branch_parallel_gradients_equal_one_backward() -> Result<()> {
-        let (node_in, edge_in, m) = (5, 4, 6);
         let cfg = DosTransformerConfig {
-            node_in,
-            edge_in,
-            n_energies: m,
-            hidden: 8,
-            gnn_layers: 2,
-            aggregation: Aggregation::Mean,
-            cross_layers: 1,
-            self_layers: 1,
-            branch_cross_layers: 1,
-            prompt_dim: 4,
             beta: 0.7,
-            precision: Precision::F64,
-            ..DosTransformerConfig::paper_phonon()
+            ..crate::testing::tiny_dostransformer()
         };
         let vm = VarMap::new();
         let vb = dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F64, &Device::Cpu);
         let model = DosTransformer::new(&cfg.check().map_err(candle_core::Error::wrap)?, vb)?;
-        let mut rng = SplitMix64::new(5);
-        let graphs: Vec<_> = [3, 2, 4]
-            .iter()
-            .enumerate()
-            .map(|(k, &atoms)| {
-                let spec = SyntheticSpec {
-                    atoms,
-                    density: 0.06,
-                    node_in,
-                    n_energies: m,
-                    crystal_system: k as u32,
-                };
-                SyntheticCrystal::random(&spec, &mut rng).graph(3.5, edge_in)
-            })
-            .collect();
-        let b = batch_from_graphs(&graphs, &Device::Cpu, DType::F64)?;
+        let b = crate::testing::batch(&[3, 2, 4], 5, DType::F64)?;
         let whole = model.loss(&b)?;
         let reference = whole.backward()?;
         let (loss, parts) = branch_parallel_loss_and_grads(&model, &b)?;

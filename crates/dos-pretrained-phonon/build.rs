@@ -1,0 +1,32 @@
+//! Lists the member weights of `package/` for the crate: writes `$OUT_DIR/members.rs` with one
+//! `include_bytes!` per `member-N.safetensors`, in numeric order, so that a package with another
+//! member count needs no code change.
+
+use std::path::Path;
+
+fn main() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("package");
+    println!("cargo::rerun-if-changed={}", dir.display());
+    let mut members: Vec<(usize, String)> = std::fs::read_dir(&dir)
+        .expect("package/ ships with the crate")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter_map(|p| {
+            let name = p.file_name()?.to_str()?.to_string();
+            let k = name
+                .strip_prefix("member-")?
+                .strip_suffix(".safetensors")?
+                .parse()
+                .ok()?;
+            Some((k, p.display().to_string()))
+        })
+        .collect();
+    members.sort();
+    let mut code = String::from("&[\n");
+    for (_, path) in &members {
+        println!("cargo::rerun-if-changed={path}");
+        code.push_str(&format!("    include_bytes!({path:?}),\n"));
+    }
+    code.push_str("]\n");
+    let out = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("members.rs");
+    std::fs::write(out, code).expect("write members.rs");
+}
