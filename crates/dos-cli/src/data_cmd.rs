@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use dos_data::graph::neighbor_list;
-use dos_data::io::{read_phonon_csv, read_structure};
+use dos_data::io::{read_phonon_csv, read_structures};
 use dos_data::symmetry::{analyze, SymmetryConfig};
 use dos_data::Check;
 use dos_data::Crystal;
@@ -34,7 +34,7 @@ pub enum DataCommand {
 #[derive(Debug, Args)]
 pub struct InspectArgs {
     /// Data files: the phonon benchmark CSV (`.csv`) and/or structure files (CIF, POSCAR,
-    /// CONTCAR, `.vasp`, pymatgen `.json`).
+    /// CONTCAR, `.vasp`, pymatgen `.json`, extended `.xyz`; every CIF block and XYZ frame).
     #[arg(long, required = true, num_args = 1..)]
     pub data: Vec<PathBuf>,
     /// Radius-graph cutoff in Angstrom for `n_edges`.
@@ -122,13 +122,23 @@ pub fn inspect(args: &InspectArgs) -> Result<Vec<InspectRow>> {
                     .map(|(i, r)| (i, r.id, r.crystal)),
             );
         } else {
-            let crystal = read_structure(path)
+            // Every structure of the file (CIF blocks, XYZ frames): ids `stem:label` when
+            // there are several.
+            let all = read_structures(path)
                 .with_context(|| format!("reading structure {}", path.display()))?;
-            let id = path.file_stem().map_or_else(
+            let stem = path.file_stem().map_or_else(
                 || path.display().to_string(),
                 |s| s.to_string_lossy().into_owned(),
             );
-            items.push((file_index, id, crystal));
+            let several = all.len() > 1;
+            for (label, crystal) in all {
+                let id = if several {
+                    format!("{stem}:{label}")
+                } else {
+                    stem.clone()
+                };
+                items.push((file_index, id, crystal));
+            }
         }
     }
     items

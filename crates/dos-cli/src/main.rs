@@ -38,14 +38,14 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Inspect data files (phonon benchmark CSV, CIF, POSCAR, pymatgen JSON).
+    /// Inspect data files (phonon benchmark CSV, CIF, POSCAR, pymatgen JSON, extended XYZ).
     #[command(subcommand)]
     Data(data_cmd::DataCommand),
     /// Train a model into a run folder (config, split, best weights, metrics, log).
     Train(train_cmd::TrainArgs),
     /// Score the bundled model, a package or run folders on a split (MSE x10, MAE, R2, coverage).
     Eval(eval_cmd::EvalArgs),
-    /// Predict the DOS of structure files (CIF, POSCAR, pymatgen JSON): the bundled phonon
+    /// Predict the DOS of structure files (CIF, POSCAR, pymatgen JSON, XYZ): the bundled phonon
     /// model, or a package / run folder; mean, calibrated spread and phonon properties.
     Predict(predict_cmd::PredictArgs),
     /// Join run folders into one model package (ensemble, calibrated on validation).

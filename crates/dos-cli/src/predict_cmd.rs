@@ -17,8 +17,9 @@ pub struct PredictArgs {
     /// Model package folder or `dos train` run folder [default: the bundled phonon model].
     #[arg(long, alias = "run")]
     pub model: Option<PathBuf>,
-    /// Structures: CIF, POSCAR/CONTCAR/.vasp or pymatgen JSON files, folders (their
-    /// structure files), glob patterns (`'cifs/*.cif'`) or `@list.txt` (one path a line).
+    /// Structures: CIF, POSCAR/CONTCAR/.vasp, pymatgen JSON or extended XYZ files (every CIF
+    /// block and XYZ frame, ids `file:block`), folders (their structure files), glob patterns
+    /// (`'cifs/*.cif'`) or `@list.txt` (one path a line).
     #[arg(required = true)]
     pub inputs: Vec<String>,
     /// Output format: jsonl (one prediction a line), json (one array), csv (one row per

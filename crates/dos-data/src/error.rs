@@ -187,7 +187,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for (name, text, head) in [
             ("POSCAR", "x\n1.0\n1 0 0\n", ":4: field `lattice`"),
-            ("s.cif", "data_x\n", ":0: field `_cell_length_a`"),
+            ("s.cif", "data_x\n", ":1: field `_cell_length_a`"),
+            (
+                "s.xyz",
+                "2\nLattice=\"3 0 0 0 3 0 0 0 3\"\nCu 0 0 0\n",
+                ":1: field `atom count`",
+            ),
+            ("s.dat", "hello\n", ":1: field `format`"),
             ("s.json", "{\"sites\": []}", ":0: field `lattice.matrix`"),
             ("s.txt", "{", ":1: field `json`"),
         ] {

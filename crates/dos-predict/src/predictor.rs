@@ -286,8 +286,8 @@ impl Predictor {
             .ok_or_else(|| invalid("prediction", "empty result"))
     }
 
-    /// Reads and predicts one structure file (CIF, POSCAR, pymatgen JSON) at 300 K; its id is
-    /// the file name.
+    /// Reads and predicts one structure file (CIF, POSCAR, pymatgen JSON, extended XYZ; one
+    /// structure) at 300 K; its id is the file name.
     ///
     /// # Errors
     /// Reader errors naming the file, then as [`Predictor::predict_one`].
@@ -403,8 +403,10 @@ impl Predictor {
         .flatten()
     }
 
-    /// Reads and predicts structure files; one result per file, in order (see
-    /// [`Predictor::predict_many`]).
+    /// Reads and predicts structure files; one result per structure, in order (see
+    /// [`Predictor::predict_many`]): a file that holds several (CIF data blocks, extended XYZ
+    /// frames) gives one per structure, with ids `file:block` or `file:frame`; a file that
+    /// cannot be read gives one error.
     ///
     /// # Errors
     /// The outer error only for bad options.
@@ -413,16 +415,23 @@ impl Predictor {
         paths: &[P],
         opts: &PredictOptions,
     ) -> Result<Vec<Result<Prediction>>> {
-        let inputs = paths
+        let per_file: Vec<Vec<Result<(String, Crystal)>>> = paths
             .par_iter()
             .map(|p| {
                 let p = p.as_ref();
-                dos_data::io::read_structure(p)
-                    .map(|c| (file_id(p), c))
-                    .map_err(PredictError::from)
+                match dos_data::io::read_structures(p) {
+                    Ok(all) if all.len() == 1 => {
+                        all.into_iter().map(|(_, c)| Ok((file_id(p), c))).collect()
+                    }
+                    Ok(all) => all
+                        .into_iter()
+                        .map(|(label, c)| Ok((format!("{}:{label}", file_id(p)), c)))
+                        .collect(),
+                    Err(e) => vec![Err(PredictError::from(e))],
+                }
             })
             .collect();
-        self.predict_many(inputs, opts)
+        self.predict_many(per_file.into_iter().flatten().collect(), opts)
     }
 }
 

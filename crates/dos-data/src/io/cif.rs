@@ -1,15 +1,18 @@
 //! CIF (Crystallographic Information File) reader and P1 writer.
 //!
-//! Read from the first `data_` block: `_cell_length_a/b/c` and `_cell_angle_alpha/beta/gamma`
+//! Read from every `data_` block that describes a structure ([`parse_cif_blocks`]; [`read_cif`]
+//! and [`parse_cif`] take the first): `_cell_length_a/b/c` and `_cell_angle_alpha/beta/gamma`
 //! (standard orientation: a along x, b in the xy plane); the `_atom_site_fract_x/y/z` loop with
 //! `_atom_site_type_symbol` (or `_atom_site_label`, e.g. `Fe1`) and optional
 //! `_atom_site_occupancy` (partial occupancy is rejected); symmetry operations from
 //! `_symmetry_equiv_pos_as_xyz` or `_space_group_symop_operation_xyz` (forms like
-//! `x,y+1/2,-z`, `'-x+1/2, y, z'`, `x-y,x,z+1/6`). Every operation is applied to every site,
+//! `x,y+1/2,-z`, `'-x+1/2, y, z'`, `x-y,x,z+1/6`), or, without them, from the space group's
+//! Hall symbol, Hermann-Mauguin symbol or number ([`crate::io::space_group_table`], whose
+//! setting convention is pymatgen's and ASE's). Every operation is applied to every site,
 //! coordinates are wrapped to [0, 1) and images of the same element closer than
-//! [`CIF_MERGE_TOLERANCE`] are merged. Without operations the file must be P1. DDL2-style tags
-//! (`_cell.length_a`) are read like their DDL1 forms; values may carry uncertainties
-//! (`5.640(2)`).
+//! [`CIF_MERGE_TOLERANCE`] are merged. With neither operations nor a space group the file is
+//! read as P1. DDL2-style tags (`_cell.length_a`) are read like their DDL1 forms; values may
+//! carry uncertainties (`5.640(2)`).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -32,7 +35,7 @@ pub const MAX_SYMMETRY_OPS: usize = 192;
 /// Occupancies within this distance of 1 count as full.
 const OCCUPANCY_TOLERANCE: f64 = 1e-3;
 
-/// Read the first data block of a CIF file.
+/// Read the first structure block of a CIF file (see [`parse_cif_blocks`] for all).
 ///
 /// # Errors
 /// [`DataError::Io`], or [`DataError::Parse`] naming the file, the line and the tag.
@@ -159,18 +162,39 @@ fn is_reserved(t: &Token) -> bool {
     }
 }
 
-fn first_block(tokens: &[Token]) -> std::result::Result<Block, (usize, String, String)> {
-    let mut block = Block::default();
+/// A syntax error in a block: (line, tag, message).
+type BlockError = (usize, String, String);
+
+/// A data block with its name and the line its `data_` token is on.
+type NamedBlock = (String, usize, Block);
+
+/// Every `data_` block in order, with its name (the text after `data_`) and the line it starts
+/// on.
+fn blocks(tokens: &[Token]) -> std::result::Result<Vec<NamedBlock>, BlockError> {
+    let mut out = Vec::new();
     let mut i = tokens
         .iter()
         .position(|t| !t.quoted && t.text.to_ascii_lowercase().starts_with("data_"))
-        .ok_or((1, "data_".to_string(), "no `data_` block".to_string()))?
-        + 1;
+        .ok_or((1, "data_".to_string(), "no `data_` block".to_string()))?;
+    while i < tokens.len() {
+        let name = tokens[i].text[5..].to_string();
+        let line = tokens[i].line;
+        let (block, next) = block_at(tokens, i + 1)?;
+        out.push((name, line, block));
+        i = next;
+    }
+    Ok(out)
+}
+
+/// The block whose items start at token `i`, and the index of the next `data_` token (or the
+/// end).
+fn block_at(tokens: &[Token], mut i: usize) -> std::result::Result<(Block, usize), BlockError> {
+    let mut block = Block::default();
     while i < tokens.len() {
         let t = &tokens[i];
         let lower = t.text.to_ascii_lowercase();
         if !t.quoted && lower.starts_with("data_") {
-            break; // only the first block
+            break;
         }
         if !t.quoted && lower == "loop_" {
             let loop_line = t.line;
@@ -213,7 +237,7 @@ fn first_block(tokens: &[Token]) -> std::result::Result<Block, (usize, String, S
             i += 1;
         }
     }
-    Ok(block)
+    Ok((block, i))
 }
 
 /// A CIF number: `5.640(2)` -> 5.64; `?` and `.` -> `None`.
@@ -354,11 +378,43 @@ pub fn lattice_from_parameters(p: [f64; 6]) -> Option<[[f64; 3]; 3]> {
     ])
 }
 
-/// Parse CIF text (first data block); `path` is only used in error messages.
+/// Parse CIF text (the first data block that describes a structure); `path` is only used in
+/// error messages.
 ///
 /// # Errors
 /// As [`read_cif`].
 pub fn parse_cif(text: &str, path: &Path) -> Result<Crystal> {
+    let mut all = structure_blocks(text, path)?;
+    let (_, line, block) = all.swap_remove(0);
+    crystal_from_block(&block, line, path)
+}
+
+/// Parse every data block of CIF text that describes a structure (has `_cell_length_a` or an
+/// atom-site loop; other blocks, such as a `data_global` block of publication details, are
+/// skipped), each with its block name (the text after `data_`), in file order.
+///
+/// ```
+/// let one = "_cell_length_a 3\n_cell_length_b 3\n_cell_length_c 3\n_cell_angle_alpha 90\n\
+///            _cell_angle_beta 90\n_cell_angle_gamma 90\nloop_\n_atom_site_type_symbol\n\
+///            _atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n";
+/// let text = format!("data_global\n_journal_year 2020\ndata_cu\n{one}Cu 0 0 0\ndata_po\n{one}Po 0 0 0\n");
+/// let blocks = dos_data::io::cif::parse_cif_blocks(&text, "two.cif".as_ref()).unwrap();
+/// let names: Vec<&str> = blocks.iter().map(|(n, _)| n.as_str()).collect();
+/// assert_eq!(names, ["cu", "po"]);
+/// assert_eq!(blocks[1].1.numbers(), [84]);
+/// ```
+///
+/// # Errors
+/// As [`read_cif`]; an error in any structure block fails the whole file.
+pub fn parse_cif_blocks(text: &str, path: &Path) -> Result<Vec<(String, Crystal)>> {
+    structure_blocks(text, path)?
+        .into_iter()
+        .map(|(name, line, block)| Ok((name, crystal_from_block(&block, line, path)?)))
+        .collect()
+}
+
+/// The blocks of `text` that describe a structure; an error when there is none.
+fn structure_blocks(text: &str, path: &Path) -> Result<Vec<NamedBlock>> {
     let perr = |record: usize, field: &str, message: String| DataError::Parse {
         path: path.to_path_buf(),
         record,
@@ -366,7 +422,32 @@ pub fn parse_cif(text: &str, path: &Path) -> Result<Crystal> {
         message,
     };
     let tokens = tokenize(text).map_err(|(l, m)| perr(l, "cif", m))?;
-    let block = first_block(&tokens).map_err(|(l, f, m)| perr(l, &f, m))?;
+    let all = blocks(&tokens).map_err(|(l, f, m)| perr(l, &f, m))?;
+    let n_blocks = all.len();
+    let kept: Vec<_> = all
+        .into_iter()
+        .filter(|(_, _, b)| {
+            b.items.contains_key("_cell_length_a") || b.find_loop("_atom_site_fract_x").is_some()
+        })
+        .collect();
+    if kept.is_empty() {
+        return Err(perr(
+            1,
+            "_cell_length_a",
+            format!("none of the {n_blocks} data block(s) describes a structure (no cell, no atom sites)"),
+        ));
+    }
+    Ok(kept)
+}
+
+/// The crystal of one block starting on line `block_line`.
+fn crystal_from_block(block: &Block, block_line: usize, path: &Path) -> Result<Crystal> {
+    let perr = |record: usize, field: &str, message: String| DataError::Parse {
+        path: path.to_path_buf(),
+        record,
+        field: field.to_string(),
+        message,
+    };
 
     let mut params = [0.0; 6];
     for (p, tag) in params.iter_mut().zip([
@@ -380,7 +461,7 @@ pub fn parse_cif(text: &str, path: &Path) -> Result<Crystal> {
         let (v, line) = block
             .items
             .get(tag)
-            .ok_or_else(|| perr(0, tag, "missing".into()))?;
+            .ok_or_else(|| perr(block_line, tag, "missing".into()))?;
         *p = cif_number(v).ok_or_else(|| perr(*line, tag, format!("`{v}` is not a number")))?;
     }
     let lattice = lattice_from_parameters(params).ok_or_else(|| {
@@ -429,28 +510,10 @@ pub fn parse_cif(text: &str, path: &Path) -> Result<Crystal> {
         }
     }
     let mut ops = unique;
+    let mut setting_note = String::new();
     if ops.is_empty() {
-        for tag in [
-            "_symmetry_space_group_name_h-m",
-            "_space_group_name_h-m_alt",
-            "_symmetry_int_tables_number",
-            "_space_group_it_number",
-        ] {
-            if let Some((v, line)) = block.items.get(tag) {
-                let compact: String = v.chars().filter(|c| !c.is_whitespace()).collect();
-                if !matches!(compact.as_str(), "P1" | "1" | "?" | ".") {
-                    return Err(perr(
-                        *line,
-                        tag,
-                        format!("space group `{v}` given without symmetry operations (expected `_symmetry_equiv_pos_as_xyz` or `_space_group_symop_operation_xyz`)"),
-                    ));
-                }
-            }
-        }
-        ops.push(parse_symop("x,y,z").unwrap_or(SymOp {
-            rot: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
-            trans: [0.0; 3],
-        }));
+        (ops, setting_note) =
+            ops_from_space_group_name(block, &params).map_err(|(l, f, m)| perr(l, &f, m))?;
     }
 
     // Atom sites.
@@ -569,7 +632,8 @@ pub fn parse_cif(text: &str, path: &Path) -> Result<Crystal> {
                         fx,
                         format!(
                             "invalid crystal: site `{sym}`: a symmetry image is {d:.4} A from \
-                             atom {k} (minimum {MIN_ATOM_DISTANCE} A, periodic images included)"
+                             atom {k} (minimum {MIN_ATOM_DISTANCE} A, periodic images \
+                             included){setting_note}"
                         ),
                     ));
                 }
@@ -591,6 +655,93 @@ pub fn parse_cif(text: &str, path: &Path) -> Result<Crystal> {
     }
     Crystal::from_fractional(lattice, numbers, &frac)
         .map_err(|e| perr(0, "_atom_site_fract_x", format!("invalid crystal: {e}")))
+}
+
+/// Operations for a block without an operation loop: from the Hermann-Mauguin symbol and/or
+/// the number (see [`crate::io::space_group_table`] for the setting convention), or the
+/// identity when neither is given or the group is P1. The second value names the setting
+/// chosen when the name leaves it open (empty otherwise), for error messages.
+fn ops_from_space_group_name(
+    block: &Block,
+    params: &[f64; 6],
+) -> std::result::Result<(Vec<SymOp>, String), BlockError> {
+    let find = |tags: &[&str]| {
+        tags.iter().find_map(|t| {
+            block
+                .items
+                .get(*t)
+                .filter(|(v, _)| !matches!(v.trim(), "?" | "." | ""))
+                .map(|(v, l)| (t.to_string(), v.clone(), *l))
+        })
+    };
+    let symbol = find(&[
+        "_space_group_name_h-m_alt",
+        "_symmetry_space_group_name_h-m",
+        "_space_group_name_h-m",
+    ]);
+    let number = find(&["_space_group_it_number", "_symmetry_int_tables_number"]);
+    let parsed_number = match &number {
+        Some((tag, v, line)) => Some(v.trim().parse::<u16>().map_err(|_| {
+            (
+                *line,
+                tag.clone(),
+                format!("`{v}` is not a space-group number"),
+            )
+        })?),
+        None => None,
+    };
+    let identity = SymOp {
+        rot: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+        trans: [0.0; 3],
+    };
+    // A Hall symbol names the setting exactly: it wins over the H-M symbol and the number.
+    if let Some((tag, v, line)) =
+        find(&["_space_group_name_hall", "_symmetry_space_group_name_hall"])
+    {
+        let s = crate::io::space_group_table::setting_for_hall(&v).map_err(|m| (line, tag, m))?;
+        return Ok((s.operations, String::new()));
+    }
+    let is_p1 = symbol
+        .as_ref()
+        .is_some_and(|(_, v, _)| v.split_whitespace().collect::<String>() == "P1");
+    if (symbol.is_none() && number.is_none()) || is_p1 || parsed_number == Some(1) {
+        return Ok((vec![identity], String::new()));
+    }
+    let [a, b, c, alpha, beta, gamma] = *params;
+    let close = |x: f64, y: f64, tol: f64| (x - y).abs() <= tol * x.abs().max(y.abs());
+    let rhombohedral_cell = close(a, b, 1e-3)
+        && close(b, c, 1e-3)
+        && (alpha - beta).abs() < 0.01
+        && (beta - gamma).abs() < 0.01
+        && (alpha - 90.0).abs() > 0.01;
+    let Some((tag, line)) = symbol
+        .as_ref()
+        .or(number.as_ref())
+        .map(|(t, _, l)| (t.clone(), *l))
+    else {
+        return Ok((vec![identity], String::new()));
+    };
+    let setting = crate::io::space_group_table::setting_for(
+        symbol.as_ref().map(|(_, v, _)| v.as_str()),
+        parsed_number,
+        rhombohedral_cell,
+    )
+    .map_err(|m| {
+        (
+            line,
+            tag.clone(),
+            format!("{m} (and no `_symmetry_equiv_pos_as_xyz` or `_space_group_symop_operation_xyz` loop)"),
+        )
+    })?;
+    let note = if setting.setting.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (operations of `{} :{}` from the space-group name)",
+            setting.hm_full, setting.setting
+        )
+    };
+    Ok((setting.operations, note))
 }
 
 fn wrap(f: [f64; 3]) -> [f64; 3] {
@@ -794,9 +945,14 @@ mod tests {
             "{msg}"
         );
         let no_ops = "data_x\n_symmetry_space_group_name_H-M 'F m -3 m'\n_cell_length_a 5\n_cell_length_b 5\n_cell_length_c 5\n_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\nloop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nNa1 0 0 0\n";
-        let msg = parse_cif(no_ops, p).unwrap_err().to_string();
+        // The symbol alone gives the operations: Na at 4a of Fm-3m.
+        assert_eq!(parse_cif(no_ops, p).unwrap().n_atoms(), 4);
+        let msg = parse_cif(&no_ops.replace("'F m -3 m'", "'Q 9'"), p)
+            .unwrap_err()
+            .to_string();
         assert!(
-            msg.starts_with("bad.cif:2: field `_symmetry_space_group_name_h-m`"),
+            msg.starts_with("bad.cif:2: field `_symmetry_space_group_name_h-m`")
+                && msg.contains("unknown Hermann-Mauguin symbol `Q 9`"),
             "{msg}"
         );
         let p1 = no_ops.replace("'F m -3 m'", "'P 1'");
@@ -1005,6 +1161,105 @@ mod tests {
             "{msg}"
         );
         assert!(start.elapsed().as_secs_f64() < 2.0, "{:?}", start.elapsed());
+    }
+
+    /// A cubic CIF with one site and only a space-group header.
+    fn symbol_only(header: &str, site: &str, a: f64) -> String {
+        format!(
+            "data_t\n{header}\n_cell_length_a {a}\n_cell_length_b {a}\n_cell_length_c {a}\n\
+             _cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\nloop_\n\
+             _atom_site_label\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n\
+             _atom_site_fract_z\nSi1 Si {site}\n"
+        )
+    }
+
+    /// Atom counts as pymatgen 2025.x `CifParser(...).parse_structures(primitive=False)` and
+    /// ASE 3.25 `ase.io.read(..., format="cif")` give them for the same files: both take origin
+    /// choice 1 when the symbol leaves it open (Si at 0,0,0 is 8a; at 1/8,1/8,1/8 it is 16c).
+    /// Neither reads the `:2` suffix (pymatgen falls back to P1, ASE refuses); we honour it.
+    #[test]
+    fn symbol_only_headers_expand_like_pymatgen() {
+        let p = Path::new("si.cif");
+        let n = |header: &str, site: &str| {
+            parse_cif(&symbol_only(header, site, 5.431), p)
+                .unwrap()
+                .n_atoms()
+        };
+        for header in [
+            "_symmetry_space_group_name_H-M 'F d -3 m'",
+            "_symmetry_Int_Tables_number 227",
+            "_symmetry_space_group_name_H-M 'Fd-3m'\n_symmetry_Int_Tables_number 227",
+            "_space_group.name_H-M_alt 'F d -3 m'",
+            "_space_group.IT_number 227",
+        ] {
+            assert_eq!(n(header, "0 0 0"), 8, "{header}");
+            assert_eq!(n(header, "0.125 0.125 0.125"), 16, "{header}");
+        }
+        let two = "_space_group_name_H-M_alt 'F d -3 m :2'";
+        assert_eq!(n(two, "0.125 0.125 0.125"), 8);
+        // A Hall symbol names the setting and wins over the H-M symbol.
+        let hall = "_symmetry_space_group_name_H-M 'F d -3 m'\n\
+                    _symmetry_space_group_name_Hall '-F 4vw 2vw 3'";
+        assert_eq!(n(hall, "0.125 0.125 0.125"), 8);
+        let si = parse_cif(&symbol_only(two, "0.125 0.125 0.125", 5.431), p).unwrap();
+        let sg = crate::symmetry::analyze(&si, &Default::default()).unwrap();
+        assert_eq!((sg.space_group, si.reduced_formula().as_str()), (227, "Si"));
+        // Origin choice 2 at the origin-1 site: 16c, 1.92 A apart (allowed, and what the
+        // symbol says).
+        assert_eq!(n(two, "0 0 0"), 16);
+        // Disagreeing symbol and number: refused, naming both.
+        let bad = "_symmetry_space_group_name_H-M 'F d -3 m'\n_symmetry_Int_Tables_number 225";
+        let msg = parse_cif(&symbol_only(bad, "0 0 0", 5.431), p)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("space group 227, but the number given is 225"),
+            "{msg}"
+        );
+        // Too-close images name the setting that was assumed.
+        let msg = parse_cif(
+            &symbol_only("_symmetry_Int_Tables_number 227", "0.01 0 0", 5.431),
+            p,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(msg.contains("F 4_1/d -3 2/m :1"), "{msg}");
+    }
+
+    #[test]
+    fn rhombohedral_symbol_follows_the_cell() {
+        let p = Path::new("r.cif");
+        let hex = "data_h\n_symmetry_space_group_name_H-M 'R -3 m'\n_cell_length_a 4\n\
+                   _cell_length_b 4\n_cell_length_c 20\n_cell_angle_alpha 90\n\
+                   _cell_angle_beta 90\n_cell_angle_gamma 120\nloop_\n_atom_site_type_symbol\n\
+                   _atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nBi 0 0 0\n";
+        assert_eq!(parse_cif(hex, p).unwrap().n_atoms(), 3);
+        let rho = "data_r\n_symmetry_space_group_name_H-M 'R -3 m'\n_cell_length_a 7\n\
+                   _cell_length_b 7\n_cell_length_c 7\n_cell_angle_alpha 33\n\
+                   _cell_angle_beta 33\n_cell_angle_gamma 33\nloop_\n_atom_site_type_symbol\n\
+                   _atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nBi 0 0 0\n";
+        assert_eq!(parse_cif(rho, p).unwrap().n_atoms(), 1);
+    }
+
+    #[test]
+    fn several_blocks_each_a_structure() {
+        let p = Path::new("many.cif");
+        let si = symbol_only("_symmetry_Int_Tables_number 227", "0 0 0", 5.431);
+        let text = format!(
+            "data_global\n_publ_section_title 'two phases'\n{}{}",
+            si.replace("data_t", "data_si_diamond"),
+            NACL
+        );
+        let blocks = parse_cif_blocks(&text, p).unwrap();
+        let names: Vec<&str> = blocks.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names[0], "si_diamond");
+        assert_eq!(blocks.len(), 2);
+        assert_eq!(blocks[0].1.n_atoms(), 8);
+        assert_eq!(blocks[1].1.reduced_formula(), "NaCl");
+        // The single-structure reader takes the first structure block.
+        assert_eq!(parse_cif(&text, p).unwrap().n_atoms(), 8);
+        let none = parse_cif_blocks("data_a\n_journal_year 1999\n", p).unwrap_err();
+        assert!(none.to_string().contains("describes a structure"), "{none}");
     }
 
     #[test]

@@ -23,7 +23,8 @@
 //! Fermi level and gap, from the eigenvalues on a Monkhorst-Pack k-grid: when `N_e` is an even
 //! integer (within 1e-9) and
 //! the highest occupied band `n = N_e / 2` lies entirely below band `n + 1`, the crystal is an
-//! insulator, `E_F` = valence-band maximum (as VASP reports it) and the gap is
+//! insulator, `E_F` = mid-gap (as several DFT codes report it; VASP puts it at the valence-band
+//! maximum, where a smeared DOS hides the gap from a reader) and the gap is
 //! `min E_{n+1} - max E_n`; when all bands are full, `E_F` = the top of the bands and the gap is
 //! `None` (no empty state in the model). Otherwise the crystal is a metal: `E_F` is the level at
 //! which the k-weighted, spin-degenerate filling reaches `N_e`, and the gap is 0.
@@ -297,8 +298,10 @@ pub fn occupation(bands: &[Vec<f64>], weights: &[f64], electrons: f64) -> Result
         }
         let cbm = bottom(filled);
         if cbm > vbm {
+            // Mid-gap, as several DFT codes report it: a reader that looks for states on
+            // either side of E_F (pymatgen's `get_gap`, `dos data edos`) then finds the gap.
             return Ok(Occupation {
-                efermi: vbm,
+                efermi: 0.5 * (vbm + cbm),
                 band_gap: Some(cbm - vbm),
             });
         }
@@ -398,7 +401,9 @@ pub struct DosGrid {
 /// Fermi level, gap and Gaussian DOS of spin-degenerate `bands` holding `electrons`
 /// electrons: the grid (a multiple of `energy_step`) covers every band `± 6 sigma` and at least
 /// `E_F ± window`; each level carries `2 w` states (spin times k-weight), so the DOS integrates
-/// to twice the number of bands.
+/// to twice the number of bands, less, for an insulator, the smearing's tails inside the gap:
+/// its grid points, and the one nearest each band edge, are zero, and `E_F` is mid-gap, so
+/// the document's gap read back as pymatgen reads it is the model's gap within one grid step.
 ///
 /// # Shapes
 /// - `bands`: (P, N) ascending per row; `weights`: (P,) summing to 1
@@ -427,7 +432,20 @@ pub fn dos_from_bands(
         .zip(weights)
         .flat_map(|(b, &w)| std::iter::repeat_n(2.0 * w, b.len()))
         .collect();
-    let densities = gaussian_dos(&levels, &level_weights, &energies, grid.sigma);
+    let mut densities = gaussian_dos(&levels, &level_weights, &energies, grid.sigma);
+    if let Some(gap) = occupation.band_gap.filter(|g| *g > 0.0) {
+        // Leave the gap empty: the smearing's tails inside it, and the grid point nearest each
+        // band edge, are set to zero, so that a reader of the document (pymatgen's `get_gap`,
+        // `dos data edos`) finds each edge within half a grid step and the gap within one.
+        let index = |e: f64| ((e - start) / grid.energy_step).round().max(0.0) as usize;
+        let (first, last) = (
+            index(occupation.efermi - 0.5 * gap),
+            index(occupation.efermi + 0.5 * gap).min(densities.len().saturating_sub(1)),
+        );
+        for g in densities.iter_mut().take(last + 1).skip(first) {
+            *g = 0.0;
+        }
+    }
     Ok(TightBindingDos {
         occupation,
         energies,
@@ -508,8 +526,8 @@ mod tests {
             let occ = occupation(&bands, &weights, model.electrons).unwrap();
             let gap = occ.band_gap.unwrap();
             assert!((gap - f64::abs(ea - eb)).abs() < 1e-9, "{gap}");
-            // Valence-band maximum at L too: E_F = min(eA, eB).
-            assert!((occ.efermi - f64::min(ea, eb)).abs() < 1e-9);
+            // Valence-band maximum at L too, min(eA, eB): E_F mid-gap.
+            assert!((occ.efermi - (f64::min(ea, eb) + 0.5 * gap)).abs() < 1e-9);
         }
         // Equal on-site energies: the two bands touch (metal at half filling... here full
         // lower band touching the upper one), so no gap.
@@ -535,17 +553,16 @@ mod tests {
         let d = electron_dos(&c, &TightBindingConfig::default().check().unwrap()).unwrap();
         let gap = d.occupation.band_gap.unwrap();
         assert!(gap > 1.0, "{gap}");
-        // E_F at the valence-band maximum: no states in (E_F, E_F + gap) beyond the smearing.
+        // E_F mid-gap, and no states in the gap (the smearing's tails are cut at the edges).
+        let half = 0.5 * gap - d.energies[1] + d.energies[0];
         let inside: f64 = d
             .energies
             .iter()
             .zip(&d.densities)
-            .filter(|(e, _)| {
-                **e > d.occupation.efermi + 0.6 && **e < d.occupation.efermi + gap - 0.6
-            })
+            .filter(|(e, _)| (**e - d.occupation.efermi).abs() < half)
             .map(|(_, g)| g)
             .sum();
-        assert!(inside < 1e-6, "{inside}");
+        assert_eq!(inside, 0.0);
     }
 
     #[test]

@@ -113,7 +113,8 @@ def _is_structure_object(obj: Any) -> bool:
 
 
 def read_structure(path: Union[str, os.PathLike]) -> dict:
-    """Reads a CIF, POSCAR or pymatgen JSON file (``.gz`` too) into a dict: ``lattice`` (3, 3),
+    """Reads a CIF (with operations or only a space-group symbol/number), POSCAR, pymatgen JSON
+    or extended XYZ file (``.gz`` too; one structure) into a dict: ``lattice`` (3, 3),
     ``numbers`` (N,), ``positions`` (N, 3) Cartesian Angstrom, ``formula``."""
     return _native.read_structure(os.fspath(path))
 
