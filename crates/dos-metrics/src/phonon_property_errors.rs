@@ -135,9 +135,8 @@ mod tests {
                 .collect()
         };
         let (low, high) = (peak(200.0), peak(500.0));
-        let same =
-            phonon_property_errors(&f, &[low.clone()], &[low.clone()], &[2], &["cubic"], 300.0)
-                .unwrap();
+        let one = std::slice::from_ref(&low);
+        let same = phonon_property_errors(&f, one, one, &[2], &["cubic"], 300.0).unwrap();
         assert_eq!(same.overall.heat_capacity_j_per_mol_k.mae, 0.0);
         assert_eq!(same.overall.mean_frequency_cm.mae, 0.0);
         let moved = phonon_property_errors(
