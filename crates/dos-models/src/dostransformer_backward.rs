@@ -1,4 +1,4 @@
-//! DOSTransformer's training step (its [`DosModel::loss_and_grads`](crate::DosModel::loss_and_grads)):
+//! DOSTransformer's training step (its [`DosModel::loss_and_grads`]):
 //! on the CPU its hand-written step ([`DosTransformer::host_loss_and_grads`], the released
 //! attention block in f32 / f64), and otherwise its two output branches back-propagated in
 //! parallel ([`branch_parallel_loss_and_grads`], which needs only [`DosTransformer::trunk`]

@@ -194,7 +194,8 @@ impl CustomModel {
     /// Builds the model that `cfg` describes.
     ///
     /// # Errors
-    /// As [`build_custom`].
+    /// A family nobody registered (the message names it and the registered ones); the
+    /// builder's own errors.
     pub fn new(cfg: &CustomConfig, vb: VarBuilder) -> candle_core::Result<Self> {
         Ok(Self {
             family: cfg.family.clone(),
