@@ -1,4 +1,4 @@
-//! The pretrained phonon model: an ensemble of five DOSTransformer members trained on the
+//! The pretrained phonon model: an ensemble of six DOSTransformer members trained on the
 //! phonon benchmark's training split and on phonondb, with a calibrated spread. Its package
 //! lives in the crate `dos-pretrained-phonon` (int8 weights, within crates.io's size limit),
 //! which this crate embeds with the default feature `bundled`; its model card is
