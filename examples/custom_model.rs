@@ -78,7 +78,7 @@ fn main() -> Result<()> {
         .as_ref()
         .expect("the benchmark's test split");
     println!(
-        "{} ({} parameters), {} epochs: test MSE x10 {:.3}, MAE {:.3} (DOSTransformer: 0.147)",
+        "{} ({} parameters), {} epochs: test MSE x10 {:.3}, MAE {:.3}",
         run.metrics.model,
         run.metrics.parameters,
         run.metrics.epochs,
