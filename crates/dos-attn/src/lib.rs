@@ -18,6 +18,7 @@ pub mod dot_product;
 pub mod energy_embedding;
 pub mod error;
 pub mod feed_forward;
+#[doc(hidden)]
 pub mod host_stack;
 pub mod self_attention;
 
@@ -29,5 +30,6 @@ pub use dot_product::DotProductAttention;
 pub use energy_embedding::EnergyEmbedding;
 pub use error::AttnError;
 pub use feed_forward::FeedForward;
+#[doc(hidden)]
 pub use host_stack::{HostDims, HostKeys, HostStack, HostStackTape};
 pub use self_attention::{SelfAttention, SelfAttentionStack};

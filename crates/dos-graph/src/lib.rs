@@ -15,6 +15,7 @@
 pub mod config;
 pub mod error;
 pub mod gnn;
+#[doc(hidden)]
 pub mod host_gnn;
 pub mod input;
 pub mod padded;
@@ -26,6 +27,7 @@ pub use config::{Aggregation, GnnConfig};
 pub use dos_config::{Check, Checked};
 pub use error::GraphError;
 pub use gnn::Gnn;
+#[doc(hidden)]
 pub use host_gnn::{HostGnn, HostGnnTape, HostGraph};
 pub use input::GraphInput;
 pub use padded::to_padded;

@@ -101,6 +101,7 @@ impl DosTransformer {
     /// attention half written by hand (see the module docs). `None` when that path does not
     /// apply: a device other than the CPU, a dtype other than f32 / f64, or attention blocks
     /// with projections.
+    #[doc(hidden)]
     pub fn host_loss_and_grads(
         &self,
         batch: &CrystalBatch,
@@ -237,6 +238,7 @@ impl DosTransformer {
 
     /// [`DosModel::predict`](crate::DosModel::predict) by hand (the system branch, forward only), or `None` where the
     /// hand-written path does not apply (as [`DosTransformer::host_loss_and_grads`]).
+    #[doc(hidden)]
     pub fn host_predict(&self, batch: &CrystalBatch) -> Result<Option<Tensor>> {
         let x = &batch.node_features;
         if !x.device().is_cpu() {

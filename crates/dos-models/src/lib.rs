@@ -34,7 +34,9 @@ pub mod config;
 #[cfg(test)]
 mod conformance;
 pub mod dostransformer;
+#[doc(hidden)]
 pub mod dostransformer_backward;
+#[doc(hidden)]
 pub mod dostransformer_host;
 pub mod e3nn_lite;
 pub mod error;

@@ -25,6 +25,9 @@
 pub mod adamw;
 pub mod error;
 pub mod gradcheck;
+/// Internals of the hand-written CPU passes (used by dos-attn, dos-graph, dos-models and the
+/// benches); not part of the documented API.
+#[doc(hidden)]
 pub mod host;
 pub mod kernels;
 pub mod layer_norm;
