@@ -25,8 +25,8 @@
 pub mod adamw;
 pub mod error;
 pub mod gradcheck;
-/// Internals of the hand-written CPU passes (used by dos-attn, dos-graph, dos-models and the
-/// benches); not part of the documented API.
+// Internals of the hand-written CPU passes (used by dos-attn, dos-graph, dos-models and the
+// benches); not part of the documented API.
 #[doc(hidden)]
 pub mod host;
 pub mod kernels;
