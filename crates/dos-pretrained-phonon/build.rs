@@ -5,7 +5,10 @@
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("package");
+    // The variable cargo sets when it runs the script, not the path this binary was compiled
+    // at: a target directory shared by two checkouts reuses the compiled script.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest_dir).join("package");
     println!("cargo::rerun-if-changed={}", dir.display());
     let mut members: Vec<(usize, String)> = std::fs::read_dir(&dir)
         .expect("package/ ships with the crate")
