@@ -27,13 +27,14 @@ fn main() -> Result<()> {
 
     // Everything below is what you write for your own data.
     let data = TrainingData::from_structures(Task::Phonon, &structures, &dos_csv)?;
+    let grid = data.grid();
     println!(
         "{} crystals, grid of {} energies ({} to {} {}), split {}/{}/{}",
         data.len(),
-        data.grid.len(),
-        data.grid.values[0],
-        data.grid.values[data.grid.len() - 1],
-        data.grid.unit.symbol(),
+        grid.len(),
+        grid.values[0],
+        grid.values[grid.len() - 1],
+        grid.unit.symbol(),
         data.split.train.len(),
         data.split.valid.len(),
         data.split.test.len()

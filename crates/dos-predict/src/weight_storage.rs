@@ -52,7 +52,7 @@ impl WeightStorage {
     pub fn encode(self, weights: &HashMap<String, Tensor>) -> Result<HashMap<String, Tensor>> {
         let mut out = HashMap::with_capacity(weights.len());
         for (name, t) in weights {
-            let small = t.elem_count() < MIN_COMPRESSED_ELEMENTS || t.rank() == 0;
+            let small = t.elem_count() < MIN_COMPRESSED_ELEMENTS;
             match self {
                 WeightStorage::F32 => {
                     out.insert(name.clone(), t.to_dtype(DType::F32)?);

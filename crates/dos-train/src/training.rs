@@ -274,7 +274,7 @@ impl Training {
         }
         let (node_in, edge_in) = data.input_widths();
         model.set_input_widths(node_in, edge_in);
-        model.set_n_energies(data.grid.len());
+        model.set_n_energies(data.dataset.energies.len());
         if let Some(p) = self.precision {
             model.set_precision(p);
         }
@@ -294,7 +294,7 @@ impl Training {
             model,
             train,
             graph,
-            energy_grid: Some(data.grid.clone()),
+            energy_grid: Some(data.grid()),
         })
     }
 
@@ -439,7 +439,7 @@ mod tests {
             panic!("the package lost the family")
         };
         assert_eq!((c.node_in, c.n_energies), (data.input_widths().0, 51));
-        assert_eq!(package.manifest.energy_grid, data.grid);
+        assert_eq!(package.manifest.energy_grid, data.grid());
         let predictor = run.predictor(&Device::Cpu).unwrap();
         let sample = &data.dataset.samples[data.split.test[0]];
         let p = predictor

@@ -43,8 +43,6 @@ pub struct TrainingData {
     pub split: Split,
     /// How the crystals were turned into graphs.
     pub graph: GraphConfig,
-    /// The energies of the targets, with their unit.
-    pub grid: EnergyGrid,
     /// Where the data came from (a path, `benchmark` or `generated:N:SEED`), as run folders
     /// record it and [`TrainingData::load`] reads it back.
     pub source: String,
@@ -58,7 +56,7 @@ impl TrainingData {
     ///
     /// ```no_run
     /// let data = dos_train::TrainingData::benchmark()?;
-    /// assert_eq!((data.dataset.len(), data.grid.len()), (1522, 51));
+    /// assert_eq!((data.dataset.len(), data.grid().len()), (1522, 51));
     /// # Ok::<(), dos_train::TrainError>(())
     /// ```
     ///
@@ -275,18 +273,13 @@ impl TrainingData {
             .map_or((0, 0), |s| (s.graph.node_dim, s.graph.edge_dim))
     }
 
-    /// The crystal systems (prompt indices) of the training split.
-    pub fn trained_systems(&self) -> Vec<u32> {
-        let mut systems: Vec<u32> = self
-            .split
-            .train
-            .iter()
-            .filter_map(|&i| self.dataset.samples.get(i))
-            .map(|s| u32::from(s.crystal_system))
-            .collect();
-        systems.sort_unstable();
-        systems.dedup();
-        systems
+    /// The energies of the targets with their unit (the task's: cm^-1 phonon, eV electron),
+    /// checked when the data was loaded.
+    pub fn grid(&self) -> EnergyGrid {
+        EnergyGrid {
+            values: self.dataset.energies.clone(),
+            unit: unit_of(self.task),
+        }
     }
 
     fn assemble(
@@ -301,24 +294,26 @@ impl TrainingData {
             return Err(TrainError::Data(format!("{source}: no crystal")));
         }
         split.validate(dataset.len())?;
-        let grid = EnergyGrid {
-            values: dataset.energies.clone(),
-            unit: match task {
-                Task::Phonon => EnergyUnit::Wavenumber,
-                Task::Electron => EnergyUnit::ElectronVolt,
-            },
-        };
-        grid.check()
-            .map_err(|e| TrainError::Data(format!("{source}: energy grid: {e}")))?;
-        Ok(Self {
+        let data = Self {
             task,
             dataset,
             split,
             graph,
-            grid,
             source,
             sha256,
-        })
+        };
+        data.grid()
+            .check()
+            .map_err(|e| TrainError::Data(format!("{}: energy grid: {e}", data.source)))?;
+        Ok(data)
+    }
+}
+
+/// The unit of a task's energy grid.
+fn unit_of(task: Task) -> EnergyUnit {
+    match task {
+        Task::Phonon => EnergyUnit::Wavenumber,
+        Task::Electron => EnergyUnit::ElectronVolt,
     }
 }
 
@@ -503,8 +498,9 @@ mod tests {
         let csv = dir.path().join("dos.csv");
         std::fs::write(&csv, "id,5,7.5,10\na,1,2,4\nb,0,3,1\nc,1,1,1\n").unwrap();
         let data = TrainingData::from_structures(Task::Phonon, &s, &csv).unwrap();
-        assert_eq!(data.grid.values, vec![5.0, 7.5, 10.0]);
-        assert_eq!(data.grid.unit, EnergyUnit::Wavenumber);
+        let grid = data.grid();
+        assert_eq!(grid.values, vec![5.0, 7.5, 10.0]);
+        assert_eq!(grid.unit, EnergyUnit::Wavenumber);
         assert_eq!(data.len(), 3);
         let a = data.dataset.samples.iter().find(|x| x.id == "a").unwrap();
         assert_eq!(a.target.as_deref(), Some(&[0.25, 0.5, 1.0][..]));
