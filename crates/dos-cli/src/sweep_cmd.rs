@@ -105,6 +105,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
             seed: args.seed,
             dtype: DtypeArg::F32,
             init: None,
+            init_member: 0,
             trainable: TrainableArg::All,
             resume: false,
             quiet: true,

@@ -8,9 +8,10 @@ use clap::{Args, ValueEnum};
 use dos_data::graph::GraphConfig;
 use dos_data::split::Split;
 use dos_models::{ArchOverrides, ModelKind, Precision, Task};
-use dos_train::run::{read_json, CONFIG_FILE};
+use dos_predict::ModelPackage;
+use dos_train::run::CONFIG_FILE;
 pub use dos_train::training_data::task_graph;
-use dos_train::{memory, LrSchedule, RunConfig, Trainable, Training, TrainingData};
+use dos_train::{memory, LrSchedule, StartFrom, Trainable, Training, TrainingData};
 
 /// Which DOS to learn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -171,12 +172,16 @@ pub struct TrainArgs {
     /// Float precision.
     #[arg(long, value_enum, default_value_t = DtypeArg::F32)]
     pub dtype: DtypeArg,
-    /// Start from the best weights of this run folder (fine-tuning). The model and graph
-    /// settings are that run's: --model, --energy, --hidden, the layer counts and --dtype are
-    /// ignored. Prompt rows of crystal systems that run never saw start at the mean of its
-    /// trained rows.
+    /// Start from trained weights (fine-tuning): a run folder's best weights, or member
+    /// --init-member of a model package folder, or of the bundled model (`bundled`). The model
+    /// and graph settings are the starting model's: --model, --energy, --hidden, the layer
+    /// counts and --dtype are ignored. Prompt rows of crystal systems it never saw start at
+    /// the mean of its trained rows.
     #[arg(long)]
     pub init: Option<PathBuf>,
+    /// Which member of the --init package to start from (0-based).
+    #[arg(long, default_value_t = 0)]
+    pub init_member: usize,
     /// Which parameters train: all, or only the crystal-system prompts.
     #[arg(long, value_enum, default_value_t = TrainableArg::All)]
     pub trainable: TrainableArg,
@@ -253,18 +258,37 @@ pub fn training(args: &TrainArgs) -> Training {
     if let Some(d) = args.ema {
         t = t.weight_average(d);
     }
-    if let Some(dir) = &args.init {
-        t = t.fine_tune_from(dir);
-    }
     t
+}
+
+/// The model `--init` and `--init-member` name: a run folder, or a member of a package folder
+/// or of the bundled model.
+pub fn start_from(args: &TrainArgs) -> Result<Option<StartFrom>> {
+    let Some(init) = &args.init else {
+        return Ok(None);
+    };
+    if init.join(CONFIG_FILE).is_file() && !init.join(dos_predict::package::MANIFEST_FILE).is_file()
+    {
+        return Ok(Some(StartFrom::Run(init.clone())));
+    }
+    let package = if init.as_os_str() == "bundled" && !init.exists() {
+        dos_predict::bundled::package().context("loading the bundled model")?
+    } else {
+        ModelPackage::read(init).with_context(|| format!("--init {}", init.display()))?
+    };
+    Ok(Some(StartFrom::Member {
+        package: Box::new(package),
+        index: args.init_member,
+    }))
 }
 
 /// Runs `dos train`.
 pub fn run(args: TrainArgs) -> Result<()> {
     let t0 = std::time::Instant::now();
-    // Fine-tuning builds its graphs with the settings of the run it starts from.
-    let graph = match &args.init {
-        Some(init) => read_json::<RunConfig>(&init.join(CONFIG_FILE))?.graph,
+    // Fine-tuning builds its graphs with the settings of the model it starts from.
+    let start = start_from(&args)?;
+    let graph = match &start {
+        Some(s) => s.settings().context("--init")?.2,
         None => task_graph(args.data.task.into()),
     };
     let data = load_data(&args.data, args.seed, &graph)?;
@@ -277,7 +301,11 @@ pub fn run(args: TrainArgs) -> Result<()> {
         data.split.test.len(),
         t0.elapsed().as_secs_f64()
     );
-    let m = training(&args)
+    let mut t = training(&args);
+    if let Some(s) = start {
+        t = t.start_from(s);
+    }
+    let m = t
         .command(std::env::args().collect::<Vec<_>>().join(" "))
         .fit(&data, &args.out)?
         .metrics;
