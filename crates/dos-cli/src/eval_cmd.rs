@@ -270,7 +270,7 @@ pub fn evaluate_runs(
         );
         members.push(evaluate_split(&other, &data, split, batch_size, device)?.0);
     }
-    let preds = Predictions::ensemble_mean(&members)?;
+    let (preds, _) = Predictions::ensemble(members)?;
     let samples: Vec<_> = split_indices(&run, split)
         .iter()
         .map(|&i| &data.samples[i])
@@ -318,7 +318,7 @@ fn print_phonon_properties(p: &dos_metrics::GroupedPhononPropertyErrors) {
 /// Scores a model package (or the bundled model) on a split of its data.
 fn run_package(args: &EvalArgs) -> Result<()> {
     let device = dos_train::default_device();
-    let predictor = crate::predict_cmd::load_predictor(args.model.as_deref(), &device)?;
+    let predictor = crate::model_arg::load_predictor(args.model.as_deref(), &device)?;
     let m = predictor.manifest();
     anyhow::ensure!(
         !args.properties,
@@ -348,8 +348,7 @@ fn run_package(args: &EvalArgs) -> Result<()> {
         "the {} split of {data} is empty",
         args.split
     );
-    let e =
-        dos_train::evaluate_predictor(&predictor, &loaded.dataset, idx, args.batch_size, &device)?;
+    let e = dos_train::evaluate_predictor(&predictor, &loaded.dataset, idx, args.batch_size)?;
     let split_name = args.split.to_string();
     let properties = match (m.task, &e.predictions.target) {
         (Task::Phonon, Some(target)) => {

@@ -7,6 +7,7 @@ mod data_cmd;
 mod edos_cmd;
 mod eval_cmd;
 mod generate_cmd;
+mod model_arg;
 mod output;
 mod package_cmd;
 mod params_cmd;

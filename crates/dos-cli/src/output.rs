@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
+use dos_data::io::atomic_write::AtomicFile;
 
 /// Output formats shared by the commands that print data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -31,21 +32,21 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// A data sink: standard output, or a temporary file that [`Sink::finish`] renames over
-/// the target.
-pub struct Sink {
-    writer: BufWriter<Box<dyn Write>>,
-    file: Option<(PathBuf, PathBuf)>,
+/// A data sink: standard output, or a file that appears under its name only when
+/// [`Sink::finish`] succeeds ([`AtomicFile`]: dropped unfinished, it leaves the target as it
+/// was).
+pub enum Sink {
+    /// Standard output.
+    Stdout(BufWriter<std::io::StdoutLock<'static>>),
+    /// A file.
+    File(BufWriter<AtomicFile>),
 }
 
 impl Sink {
     /// Standard output, or `out` (refused when it is one of `inputs`).
     pub fn open(out: Option<&Path>, inputs: &[PathBuf]) -> Result<Self> {
         let Some(out) = out else {
-            return Ok(Self {
-                writer: BufWriter::new(Box::new(std::io::stdout().lock())),
-                file: None,
-            });
+            return Ok(Sink::Stdout(BufWriter::new(std::io::stdout().lock())));
         };
         if let Ok(target) = out.canonicalize() {
             for input in inputs {
@@ -57,46 +58,31 @@ impl Sink {
                 }
             }
         }
-        let name = out
-            .file_name()
-            .with_context(|| format!("--out {} names no file", out.display()))?
-            .to_string_lossy()
-            .into_owned();
-        let tmp = out.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-        let f =
-            std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-        Ok(Self {
-            writer: BufWriter::new(Box::new(f)),
-            file: Some((tmp, out.to_path_buf())),
-        })
+        if out.file_name().is_none() {
+            bail!("--out {} names no file", out.display());
+        }
+        Ok(Sink::File(BufWriter::new(AtomicFile::create(out)?)))
     }
 
     /// The writer.
     pub fn writer(&mut self) -> &mut dyn Write {
-        &mut self.writer
+        match self {
+            Sink::Stdout(w) => w,
+            Sink::File(w) => w,
+        }
     }
 
     /// Flushes; for a file, syncs it and renames it over the target.
-    pub fn finish(mut self) -> Result<()> {
-        self.writer.flush().context("writing output")?;
-        if let Some((tmp, out)) = self.file.take() {
-            let inner =
-                std::mem::replace(&mut self.writer, BufWriter::new(Box::new(std::io::sink())));
-            drop(inner);
-            std::fs::File::open(&tmp)
-                .and_then(|f| f.sync_all())
-                .with_context(|| format!("syncing {}", tmp.display()))?;
-            std::fs::rename(&tmp, &out).with_context(|| format!("writing {}", out.display()))?;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        // Not finished (an error): the partial temporary file goes, the target is untouched.
-        if let Some((tmp, _)) = &self.file {
-            let _ = std::fs::remove_file(tmp);
+    pub fn finish(self) -> Result<()> {
+        match self {
+            Sink::Stdout(mut w) => w.flush().context("writing output"),
+            Sink::File(w) => {
+                let file = w
+                    .into_inner()
+                    .map_err(|e| e.into_error())
+                    .context("writing output")?;
+                Ok(file.commit()?)
+            }
         }
     }
 }

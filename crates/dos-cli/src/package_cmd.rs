@@ -104,13 +104,8 @@ pub fn run(args: PackageArgs) -> Result<()> {
     let written = dos_predict::Predictor::load(&args.out, &device)?;
     let moved = match &packaged.test {
         Some(test) => {
-            let read_back = dos_train::evaluate_predictor(
-                &written,
-                &loaded.dataset,
-                &loaded.split.test,
-                32,
-                &device,
-            )?;
+            let read_back =
+                dos_train::evaluate_predictor(&written, &loaded.dataset, &loaded.split.test, 32)?;
             test.predictions
                 .predicted
                 .iter()

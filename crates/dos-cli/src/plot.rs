@@ -6,8 +6,17 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
+use dos_models::Task;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+
+/// Axis title of a task's energy grid.
+pub fn energy_axis_title(task: Task) -> &'static str {
+    match task {
+        Task::Phonon => "frequency (cm^-1)",
+        Task::Electron => "E - E_F (eV)",
+    }
+}
 
 /// One curve of a panel.
 #[derive(Debug, Clone)]

@@ -4,10 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use clap::Args;
-use dos_models::Task;
 
 use crate::eval_cmd::{evaluate_runs, model_name, SplitArg};
-use crate::plot::{plot_panels, Curve, Panel};
+use crate::plot::{energy_axis_title, plot_panels, Curve, Panel};
 
 /// Arguments of `dos plot`.
 #[derive(Debug, Args)]
@@ -28,14 +27,6 @@ pub struct PlotArgs {
     /// Output file (.svg or .png).
     #[arg(long)]
     pub out: PathBuf,
-}
-
-/// Axis title of a task's energy grid.
-pub fn x_label(task: Task) -> String {
-    match task {
-        Task::Phonon => "frequency (cm^-1)".into(),
-        Task::Electron => "E - E_F (eV)".into(),
-    }
 }
 
 /// Runs `dos plot`.
@@ -85,7 +76,7 @@ pub fn run(args: PlotArgs) -> Result<()> {
             }
         })
         .collect();
-    plot_panels(&args.out, &panels, &x_label(run.config.task))?;
+    plot_panels(&args.out, &panels, &energy_axis_title(run.config.task))?;
     eprintln!("plot: {}", args.out.display());
     Ok(())
 }

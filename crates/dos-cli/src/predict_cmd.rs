@@ -8,8 +8,9 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use dos_predict::{PredictOptions, Prediction, Predictor};
 
+use crate::model_arg::load_predictor;
 use crate::output::{Format, Sink};
-use crate::plot::{plot_panels, Curve, Panel};
+use crate::plot::{energy_axis_title, plot_panels, Curve, Panel};
 
 /// Arguments of `dos predict`.
 #[derive(Debug, Args)]
@@ -192,15 +193,6 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// Loads the model `--model` names, or the bundled one.
-pub fn load_predictor(model: Option<&Path>, device: &candle_core::Device) -> Result<Predictor> {
-    match model {
-        Some(path) => Predictor::load(path, device)
-            .with_context(|| format!("loading model {}", path.display())),
-        None => Predictor::bundled(device).context("loading the bundled model"),
-    }
-}
-
 /// Runs `dos predict`.
 pub fn run(args: PredictArgs) -> Result<()> {
     let device = dos_train::default_device();
@@ -293,11 +285,7 @@ fn plot_predictions(path: &Path, preds: &[Prediction], predictor: &Predictor) ->
             }],
         })
         .collect();
-    plot_panels(
-        path,
-        &panels,
-        &crate::plot_cmd::x_label(predictor.manifest().task),
-    )?;
+    plot_panels(path, &panels, energy_axis_title(predictor.manifest().task))?;
     eprintln!("plot: {}", path.display());
     Ok(())
 }

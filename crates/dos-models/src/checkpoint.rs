@@ -2,11 +2,11 @@
 //! config as JSON, side by side in one directory, each written atomically.
 
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use candle_core::Device;
 use candle_nn::VarMap;
+use dos_data::io::atomic_write::{write_bytes, write_file};
 
 use crate::error::{ModelError, Result};
 use crate::Check;
@@ -24,37 +24,12 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ModelError + '_ {
     }
 }
 
-/// Temporary sibling of `path` (same directory, so the final rename is atomic).
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
-}
-
-/// Writes a file through `write` into a temporary sibling, syncs it, then renames it over
-/// `path`: readers see either the old or the new file, never a partial one.
-fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
-    let tmp = temp_path(path);
-    let result = write(&tmp).and_then(|()| {
-        fs::File::open(&tmp)
-            .and_then(|f| f.sync_all())
-            .map_err(io(&tmp))?;
-        fs::rename(&tmp, path).map_err(io(path))
-    });
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
 /// Saves `varmap` and `config` into `dir` (created if missing) as [`WEIGHTS_FILE`] and
 /// [`CONFIG_FILE`], each atomically.
 pub fn save_checkpoint(dir: &Path, config: &ModelConfig, varmap: &VarMap) -> Result<()> {
     fs::create_dir_all(dir).map_err(io(dir))?;
     let weights = dir.join(WEIGHTS_FILE);
-    write_atomic(&weights, |tmp| {
+    write_file(&weights, |tmp| {
         varmap.save(tmp).map_err(|e| ModelError::Weights {
             path: tmp.to_path_buf(),
             message: e.to_string(),
@@ -65,11 +40,7 @@ pub fn save_checkpoint(dir: &Path, config: &ModelConfig, varmap: &VarMap) -> Res
         path: config_path.clone(),
         source,
     })?;
-    write_atomic(&config_path, |tmp| {
-        let mut f = fs::File::create(tmp).map_err(io(tmp))?;
-        f.write_all(json.as_bytes()).map_err(io(tmp))?;
-        f.write_all(b"\n").map_err(io(tmp))
-    })
+    Ok(write_bytes(&config_path, (json + "\n").as_bytes())?)
 }
 
 /// Reads the config of a checkpoint directory.
@@ -195,6 +166,7 @@ mod tests {
     use super::*;
     use crate::testing::tiny_configs;
     use candle_core::Tensor;
+    use std::path::PathBuf;
 
     /// Saves the tiny model `k` of [`tiny_configs`] into a fresh directory.
     fn saved(k: usize) -> (tempfile::TempDir, ModelConfig, VarMap) {

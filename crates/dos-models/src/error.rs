@@ -61,3 +61,12 @@ pub(crate) fn invalid(field: &str, message: impl Into<String>) -> ModelError {
         message: message.into(),
     }
 }
+
+impl From<dos_data::io::atomic_write::FileError> for ModelError {
+    fn from(e: dos_data::io::atomic_write::FileError) -> Self {
+        Self::Io {
+            path: e.path,
+            source: e.source,
+        }
+    }
+}

@@ -7,6 +7,12 @@
 //! such that the interval `m +- z s sd`, `z = 1.645` (the two-sided 90 % normal quantile), holds
 //! at least 90 % of the validation points (every crystal, every energy). Predictions then
 //! report `s sd` as their standard deviation, and `m +- 1.645 s sd` as the 90 % interval.
+//!
+//! The same fit records how much the members disagree on the validation crystals: a crystal's
+//! spread is `mean_e sd(e)`, and [`Calibration::spread_reference`] holds its percentiles
+//! 0, 1, ..., 100 over the validation crystals. [`Calibration::spread_percentile`] places a new
+//! crystal among them: the out-of-distribution signal of a prediction (the members agree on
+//! what they were trained on and drift apart on what they were not).
 
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +36,59 @@ pub struct Calibration {
     pub n_points: usize,
     /// Coverage reached on those points (at least `target_coverage`).
     pub coverage: f64,
+    /// Percentiles 0, 1, ..., 100 of the raw per-crystal spread ([`crystal_spread`]) over the
+    /// crystals the scale was fitted on; empty in packages written before it was recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spread_reference: Vec<f64>,
+}
+
+impl Calibration {
+    /// Where the raw spread `std` of one crystal (one value per energy) falls among the
+    /// fitting crystals: the percentage of them that spread less (0..=100, interpolated
+    /// between recorded percentiles; 100 above the largest). `None` without a reference.
+    pub fn spread_percentile(&self, std: &[f64]) -> Option<f64> {
+        let r = &self.spread_reference;
+        let x = crystal_spread(std);
+        let last = r.len().checked_sub(1)?;
+        if x.is_nan() {
+            return None;
+        }
+        if x <= r[0] {
+            return Some(0.0);
+        }
+        if x >= r[last] {
+            return Some(100.0);
+        }
+        // First recorded percentile at or above x; interpolate inside its step.
+        let k = r.partition_point(|&v| v < x);
+        let (lo, hi) = (r[k - 1], r[k]);
+        let frac = if hi > lo { (x - lo) / (hi - lo) } else { 1.0 };
+        Some(100.0 * ((k - 1) as f64 + frac) / last as f64)
+    }
+}
+
+/// A crystal's raw spread: the mean over energies of the members' standard deviation.
+pub fn crystal_spread(std: &[f64]) -> f64 {
+    std.iter().sum::<f64>() / std.len().max(1) as f64
+}
+
+/// Percentiles 0, 1, ..., 100 of `values` (linear interpolation between order statistics, as
+/// `numpy.percentile`'s default); empty for no value.
+pub fn percentiles(values: &[f64]) -> Vec<f64> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+    if v.is_empty() {
+        return Vec::new();
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len() - 1;
+    (0..=100)
+        .map(|p| {
+            let pos = p as f64 / 100.0 * n as f64;
+            let i = pos.floor() as usize;
+            let j = (i + 1).min(n);
+            v[i] + (pos - i as f64) * (v[j] - v[i])
+        })
+        .collect()
 }
 
 /// Values per crystal and energy point: `rows[i][j]` for crystal i, energy j.
@@ -175,6 +234,7 @@ pub fn fit(
         fitted_on: split.to_string(),
         n_points: n,
         coverage: coverage(mean, std, target, scale)?,
+        spread_reference: percentiles(&std.iter().map(|s| crystal_spread(s)).collect::<Vec<_>>()),
     })
 }
 
@@ -242,5 +302,45 @@ mod tests {
         let bad = vec![(0..10).map(|i| if i < 2 { 1.0 } else { 0.5 }).collect()];
         assert!(fit(&mean, &std, &bad, "valid").is_err());
         assert!(fit(&[], &[], &[], "valid").is_err());
+    }
+
+    #[test]
+    fn percentiles_match_numpy() {
+        // numpy.percentile([4, 1, 3, 2], [0, 25, 50, 100]) = [1, 1.75, 2.5, 4]
+        let p = percentiles(&[4.0, 1.0, 3.0, 2.0]);
+        assert_eq!(p.len(), 101);
+        for (k, want) in [(0, 1.0), (25, 1.75), (50, 2.5), (100, 4.0)] {
+            assert!((p[k] - want).abs() < 1e-12, "{k}: {} vs {want}", p[k]);
+        }
+        assert!(percentiles(&[]).is_empty());
+    }
+
+    #[test]
+    fn spread_percentile_places_a_crystal_among_the_reference() {
+        // Reference crystals with spreads 0, 1, ..., 100: percentile = spread.
+        let spreads: Vec<Vec<f64>> = (0..=100).map(|k| vec![k as f64; 3]).collect();
+        let c = Calibration {
+            scale: 1.0,
+            target_coverage: 0.9,
+            z: Z_90,
+            fitted_on: "valid".into(),
+            n_points: 0,
+            coverage: 1.0,
+            spread_reference: percentiles(
+                &spreads
+                    .iter()
+                    .map(|s| crystal_spread(s))
+                    .collect::<Vec<_>>(),
+            ),
+        };
+        assert_eq!(c.spread_percentile(&[37.5, 37.5]), Some(37.5));
+        assert_eq!(c.spread_percentile(&[10.0, 30.0]), Some(20.0));
+        assert_eq!(c.spread_percentile(&[-1.0]), Some(0.0));
+        assert_eq!(c.spread_percentile(&[1e9]), Some(100.0));
+        let old = Calibration {
+            spread_reference: Vec::new(),
+            ..c
+        };
+        assert_eq!(old.spread_percentile(&[1.0]), None);
     }
 }

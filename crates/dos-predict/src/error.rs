@@ -64,3 +64,12 @@ pub(crate) fn invalid(field: &str, message: impl Into<String>) -> PredictError {
         message: message.into(),
     }
 }
+
+impl From<dos_data::io::atomic_write::FileError> for PredictError {
+    fn from(e: dos_data::io::atomic_write::FileError) -> Self {
+        Self::Io {
+            path: e.path,
+            source: e.source,
+        }
+    }
+}

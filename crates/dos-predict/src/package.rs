@@ -9,11 +9,12 @@
 //! have the task's).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use candle_core::{Device, Tensor};
 use candle_nn::VarBuilder;
 use dos_data::graph::GraphConfig;
+use dos_data::io::atomic_write::write_folder;
 use dos_data::symmetry::SymmetryConfig;
 use dos_models::{AnyModel, ModelConfig, Task};
 use serde::Deserialize;
@@ -310,6 +311,16 @@ impl ModelPackage {
                     "a single model has no spread to calibrate".into(),
                 ));
             }
+            let r = &c.spread_reference;
+            let ordered =
+                r.iter().all(|v| v.is_finite() && *v >= 0.0) && r.windows(2).all(|w| w[0] <= w[1]);
+            if !(r.is_empty() || (r.len() == 101 && ordered)) {
+                return Err(err(
+                    "calibration.spread_reference",
+                    "must be 101 finite, non-negative, non-decreasing percentiles (or absent)"
+                        .into(),
+                ));
+            }
         }
         for (k, (member, weights)) in m.members.iter().zip(&self.weights).enumerate() {
             let field = |f: &str| format!("members[{k}].{f}");
@@ -398,56 +409,27 @@ impl ModelPackage {
     pub fn write(&self, dir: impl AsRef<Path>, storage: WeightStorage) -> Result<()> {
         self.validate()?;
         let dir = dir.as_ref();
-        let name = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| {
-                crate::error::invalid("out", format!("{} has no folder name", dir.display()))
-            })?;
-        let parent = match dir.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        std::fs::create_dir_all(&parent).map_err(|e| PredictError::Io {
-            path: parent.clone(),
-            source: e,
-        })?;
-        let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-        let result = self.write_into(&tmp, storage).and_then(|()| {
-            let io = |path: &Path| {
-                let path = path.to_path_buf();
-                move |source| PredictError::Io { path, source }
-            };
-            if dir.exists() {
-                std::fs::rename(dir, &old).map_err(io(dir))?;
-            }
-            std::fs::rename(&tmp, dir).map_err(io(dir))?;
-            if old.exists() {
-                std::fs::remove_dir_all(&old).map_err(io(&old))?;
-            }
-            Ok(())
-        });
-        if result.is_err() {
-            let _ = std::fs::remove_dir_all(&tmp);
+        if dir.file_name().is_none() {
+            return Err(crate::error::invalid(
+                "out",
+                format!("{} has no folder name", dir.display()),
+            ));
         }
-        result
+        write_folder(dir, |tmp| self.write_into(tmp, storage))
     }
 
-    pub(crate) fn write_into(&self, tmp: &Path, storage: WeightStorage) -> Result<()> {
+    /// Writes the package's files into the folder `dir` (created when missing).
+    pub(crate) fn write_into(&self, dir: &Path, storage: WeightStorage) -> Result<()> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| PredictError::Io { path, source }
         };
-        if tmp.exists() {
-            std::fs::remove_dir_all(tmp).map_err(io(tmp))?;
-        }
-        std::fs::create_dir_all(tmp).map_err(io(tmp))?;
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
         let mut manifest = self.manifest.clone();
         for (k, (member, weights)) in manifest.members.iter_mut().zip(&self.weights).enumerate() {
             member.weights = format!("member-{k}.safetensors");
             let converted = storage.encode(weights)?;
-            let path = tmp.join(&member.weights);
+            let path = dir.join(&member.weights);
             candle_core::safetensors::save(&converted, &path).map_err(|e| PredictError::Io {
                 path: path.clone(),
                 source: std::io::Error::other(e.to_string()),
@@ -455,14 +437,8 @@ impl ModelPackage {
         }
         let json = serde_json::to_string_pretty(&manifest)
             .map_err(|e| package_err(&self.source, MANIFEST_FILE, e.to_string()))?;
-        let path = tmp.join(MANIFEST_FILE);
+        let path = dir.join(MANIFEST_FILE);
         std::fs::write(&path, json + "\n").map_err(io(&path))?;
-        for entry in std::fs::read_dir(tmp).map_err(io(tmp))? {
-            let p = entry.map_err(io(tmp))?.path();
-            std::fs::File::open(&p)
-                .and_then(|f| f.sync_all())
-                .map_err(io(&p))?;
-        }
         Ok(())
     }
 }

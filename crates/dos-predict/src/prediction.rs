@@ -37,6 +37,13 @@ pub struct Prediction {
     pub std: Option<Vec<f64>>,
     /// Whether `std` carries a fitted calibration scale (false: the raw spread).
     pub std_calibrated: bool,
+    /// Out-of-distribution signal: the percentage of the package's validation crystals on
+    /// which the members disagreed less than on this one
+    /// ([`crate::calibration::Calibration::spread_percentile`]); above 95 the structure is
+    /// probably unlike the training data, and a note says so. `None` for a single model or a
+    /// package without the reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spread_percentile: Option<f64>,
     /// Number of ensemble members averaged.
     pub members: usize,
     /// Phonon properties (phonon packages only; `None` with a note when the predicted DOS has
@@ -94,6 +101,7 @@ mod tests {
             energy_unit: "cm^-1".into(),
             std: None,
             std_calibrated: false,
+            spread_percentile: None,
             members: 1,
             properties: None,
         };

@@ -17,6 +17,10 @@ use crate::prediction::Prediction;
 use crate::properties::PhononProperties;
 use dos_models::Check;
 
+/// [`Prediction::spread_percentile`] above which a prediction carries a note that the
+/// structure is probably out of distribution.
+pub const UNUSUAL_SPREAD_PERCENTILE: f64 = 95.0;
+
 /// Settings of a prediction call.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PredictOptions {
@@ -224,6 +228,12 @@ impl Predictor {
     ) -> Result<Prediction> {
         let rows: Vec<&[f64]> = members.iter().map(|m| m[i].as_slice()).collect();
         let scale = self.manifest.calibration.as_ref().map(|c| c.scale);
+        let spread_percentile = self
+            .manifest
+            .calibration
+            .as_ref()
+            .zip(spread.as_ref())
+            .and_then(|(c, s)| c.spread_percentile(s));
         let std: Option<Vec<f64>> =
             spread.map(|s| s.into_iter().map(|v| v * scale.unwrap_or(1.0)).collect());
         let crystal = &p.sample.crystal;
@@ -232,6 +242,11 @@ impl Predictor {
             .iter()
             .map(|n| format!("symmetry unknown, the mean crystal-system prompt was used: {n}"))
             .collect();
+        if let Some(p) = spread_percentile.filter(|&p| p > UNUSUAL_SPREAD_PERCENTILE) {
+            notes.push(format!(
+                "the members disagree more than on {p:.0} % of the validation crystals: the structure is probably unlike the training data, so trust the curve and its error bar less"
+            ));
+        }
         let is_phonon =
             self.manifest.task == Task::Phonon && self.manifest.target_scale == TargetScale::Max;
         let properties = if is_phonon {
@@ -263,6 +278,7 @@ impl Predictor {
             energy_unit: self.energy_grid().unit.symbol().to_string(),
             mean,
             std_calibrated: std.is_some() && scale.is_some(),
+            spread_percentile,
             std,
             members: rows.len(),
             properties,

@@ -300,6 +300,7 @@ fn validation_names_the_wrong_field() {
                 fitted_on: "valid".into(),
                 n_points: 1,
                 coverage: 1.0,
+                spread_reference: Vec::new(),
             })
         },
         "calibration.scale",

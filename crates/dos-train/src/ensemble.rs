@@ -5,14 +5,15 @@ use std::path::PathBuf;
 
 use candle_core::Device;
 use dos_data::dataset::Dataset;
+use dos_data::graph::Sample;
 use dos_data::split::Split;
-use dos_predict::calibration::{self, Calibration};
+use dos_predict::calibration::{self, Calibration, Rows};
 use dos_predict::{ModelPackage, Predictor, SplitScore};
+use rayon::prelude::*;
 
 use crate::error::{Result, TrainError};
-use crate::predict::{predict_all, Predictions};
+use crate::predictions::Predictions;
 use crate::run::{split_metrics, SplitMetrics};
-use crate::source::SampleSource;
 
 /// A package's predictions on a split, scored.
 #[derive(Debug, Clone)]
@@ -43,9 +44,10 @@ impl EnsembleEvaluation {
     }
 }
 
-/// Predicts the crystals `indices` of `data` with every member of `predictor` and scores the
-/// ensemble mean. `data` must be built with the predictor's graph settings
-/// ([`Predictor::graph`]).
+/// Predicts the crystals `indices` of `data` with every member of `predictor`
+/// ([`Predictor::member_predictions`], `batch_size` crystals at a time, batches in parallel on
+/// rayon's pool) and scores the ensemble mean. `data` must be built with the predictor's graph
+/// settings ([`Predictor::graph`]).
 ///
 /// # Errors
 /// Empty split, batch or model errors, a split without targets.
@@ -54,31 +56,48 @@ pub fn evaluate_predictor(
     data: &Dataset,
     indices: &[usize],
     batch_size: usize,
-    device: &Device,
 ) -> Result<EnsembleEvaluation> {
-    let dtype = predictor.manifest().members[0].model.precision().dtype();
-    let src = SampleSource::subset(&data.samples, indices, device, dtype)?;
-    let mut members = predictor
-        .members()
+    let start = std::time::Instant::now();
+    let samples = indices
         .iter()
-        .map(|m| predict_all(m, &src, batch_size, None))
-        .collect::<Result<Vec<Predictions>>>()?;
-    let n_members = members.len();
-    let rows: Vec<Vec<Vec<f64>>> = members
-        .iter_mut()
-        .map(|p| std::mem::take(&mut p.predicted))
-        .collect();
+        .map(|&i| {
+            data.samples.get(i).ok_or_else(|| {
+                TrainError::Data(format!("crystal {i} is not in the data ({})", data.len()))
+            })
+        })
+        .collect::<Result<Vec<&Sample>>>()?;
+    if samples.is_empty() {
+        return Err(TrainError::Data("cannot evaluate on an empty split".into()));
+    }
+    let chunks = samples
+        .par_chunks(batch_size.max(1))
+        .map(|chunk| predictor.member_predictions(chunk))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(predict_err)?;
+    // [member][crystal][energy], the chunks joined in order.
+    let mut rows: Vec<Rows> = vec![Vec::with_capacity(samples.len()); predictor.members().len()];
+    for chunk in chunks {
+        for (all, part) in rows.iter_mut().zip(chunk) {
+            all.extend(part);
+        }
+    }
     let (mean, spread) = calibration::ensemble_stats(&rows).map_err(predict_err)?;
-    let seconds = members.iter().map(|p| p.seconds).sum();
-    // Ids, systems and targets do not depend on the member: the first one's serve.
-    let mut predictions = members.swap_remove(0);
-    predictions.predicted = mean;
-    predictions.seconds = seconds;
-    let metrics = split_metrics(&predictions, src.samples())?;
-    let target = predictions
-        .target
-        .as_ref()
+    let target = samples
+        .iter()
+        .map(|s| s.target.clone())
+        .collect::<Option<Vec<_>>>()
         .ok_or_else(|| TrainError::Data("the split has no targets".into()))?;
+    let predictions = Predictions {
+        ids: samples.iter().map(|s| s.id.clone()).collect(),
+        crystal_system: samples
+            .iter()
+            .map(|s| u32::from(s.crystal_system))
+            .collect(),
+        predicted: mean,
+        target: Some(target),
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    let metrics = split_metrics(&predictions, &samples)?;
     let scale = predictor
         .manifest()
         .calibration
@@ -86,7 +105,8 @@ pub fn evaluate_predictor(
         .map_or(1.0, |c| c.scale);
     let coverage_90 = spread
         .as_ref()
-        .map(|s| calibration::coverage(&predictions.predicted, s, target, scale))
+        .zip(predictions.target.as_ref())
+        .map(|(s, target)| calibration::coverage(&predictions.predicted, s, target, scale))
         .transpose()
         .map_err(predict_err)?;
     Ok(EnsembleEvaluation {
@@ -94,7 +114,7 @@ pub fn evaluate_predictor(
         spread,
         metrics,
         coverage_90,
-        members: n_members,
+        members: rows.len(),
     })
 }
 
@@ -152,7 +172,7 @@ pub fn package_runs(
         ));
     }
     let uncalibrated = Predictor::from_package(package.clone(), device).map_err(predict_err)?;
-    let raw = evaluate_predictor(&uncalibrated, data, &split.valid, batch_size, device)?;
+    let raw = evaluate_predictor(&uncalibrated, data, &split.valid, batch_size)?;
     let calibration = match &raw.spread {
         Some(spread) => {
             let target =
@@ -168,7 +188,7 @@ pub fn package_runs(
     };
     package.manifest.calibration = calibration.clone();
     let predictor = Predictor::from_package(package.clone(), device).map_err(predict_err)?;
-    let valid = evaluate_predictor(&predictor, data, &split.valid, batch_size, device)?;
+    let valid = evaluate_predictor(&predictor, data, &split.valid, batch_size)?;
     let test = if split.test.is_empty() {
         None
     } else {
@@ -177,7 +197,6 @@ pub fn package_runs(
             data,
             &split.test,
             batch_size,
-            device,
         )?)
     };
     let prov = &mut package.manifest.provenance;

@@ -84,3 +84,9 @@ impl TrainError {
         }
     }
 }
+
+impl From<dos_data::io::atomic_write::FileError> for TrainError {
+    fn from(e: dos_data::io::atomic_write::FileError) -> Self {
+        Self::io(e.path, e.source)
+    }
+}

@@ -20,8 +20,8 @@ use candle_nn::VarMap;
 
 use crate::config::Trainable;
 use crate::error::{Result, TrainError};
+use crate::named_tensors::{load_into_varmap, load_tensors};
 use crate::run_config::{read_json, RunConfig, CONFIG_FILE, MODEL_DIR};
-use crate::training_state::{load_into_varmap, load_tensors};
 
 /// Loads the best weights of the run folder `run_dir` into `varmap` (same architecture) and
 /// gives every prompt row of a system the run did not train the mean of its trained rows.

@@ -67,7 +67,10 @@ pub fn truncate_log(path: &Path, epoch: usize) -> Result<()> {
     if !body.is_empty() {
         body.push('\n');
     }
-    crate::training_state::atomic_write(path, body.as_bytes())
+    Ok(dos_data::io::atomic_write::write_bytes(
+        path,
+        body.as_bytes(),
+    )?)
 }
 
 #[cfg(test)]

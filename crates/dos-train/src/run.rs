@@ -28,10 +28,10 @@ use crate::error::{Result, TrainError};
 use crate::fine_tune::StartFrom;
 use crate::init::build_seeded;
 use crate::memory::peak_rss_bytes;
-use crate::predict::{predict_all, Predictions};
+use crate::predictions::{predict_all, Predictions};
+use crate::run_config::atomic_write_json;
 use crate::source::SampleSource;
 use crate::trainer::Trainer;
-use crate::training_state::atomic_write_json;
 use dos_config::Check;
 
 pub use crate::run_config::{
@@ -284,7 +284,7 @@ fn remove_stale_temporaries(out: &Path) -> Result<()> {
         };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') && name.contains(".tmp-") {
+            if dos_data::io::atomic_write::is_temp_sibling(&name) {
                 let path = entry.path();
                 let removed = if path.is_dir() {
                     std::fs::remove_dir_all(&path)

@@ -45,3 +45,10 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
     let text = std::fs::read_to_string(path).map_err(|e| TrainError::io(path, e))?;
     serde_json::from_str(&text).map_err(|e| TrainError::json(path, e))
 }
+
+/// Serialises `value` as pretty JSON to `path` atomically ([`dos_data::io::atomic_write`]:
+/// readers see the old or the new file, never half of one).
+pub fn atomic_write_json<T: serde::Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
+    let s = serde_json::to_string_pretty(value).map_err(|e| TrainError::json(path, e))?;
+    Ok(dos_data::io::atomic_write::write_bytes(path, s.as_bytes())?)
+}

@@ -18,14 +18,12 @@ use crate::config::TrainConfig;
 use crate::error::{Result, TrainError};
 use crate::log::{append_record, truncate_log, EpochRecord};
 use crate::memory::peak_rss_bytes;
-use crate::predict::{predict_all, Predictions};
+use crate::named_tensors::{load_into_varmap, load_tensors, save_tensors_atomic, varmap_snapshot};
+use crate::predictions::{predict_all, Predictions};
 use crate::schedule::LrScheduler;
 use crate::shuffle::epoch_order;
 use crate::source::BatchSource;
-use crate::training_state::{
-    load_checkpoint, load_into_varmap, load_tensors, save_checkpoint, save_tensors_atomic,
-    varmap_snapshot, TrainState,
-};
+use crate::training_state::{load_checkpoint, save_checkpoint, TrainState};
 use crate::weight_average::WeightAverage;
 use dos_config::Checked;
 

@@ -1,4 +1,4 @@
-//! Atomic files and the resumable training checkpoint.
+//! The resumable training checkpoint.
 //!
 //! A checkpoint is ONE safetensors file (so one atomic rename makes it visible) holding
 //! - `model.<name>`: every variable of the model's `VarMap`;
@@ -7,8 +7,7 @@
 //! - `train_state_json`: the [`TrainState`] as UTF-8 JSON bytes (u8 tensor).
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use candle_core::{Device, Tensor};
 use candle_nn::VarMap;
@@ -17,6 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
 use crate::error::{Result, TrainError};
+use crate::named_tensors::{
+    load_into_varmap, load_tensors, save_tensors_atomic, tensor_like, varmap_tensors,
+};
 use crate::schedule::LrScheduler;
 use crate::weight_average::WeightAverage;
 
@@ -43,135 +45,6 @@ pub struct TrainState {
     pub train_seconds: f64,
     /// The settings the run was started with.
     pub config: TrainConfig,
-}
-
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
-}
-
-fn ensure_parent(path: &Path) -> Result<()> {
-    if let Some(parent) = path.parent() {
-        if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent).map_err(|e| TrainError::io(parent, e))?;
-        }
-    }
-    Ok(())
-}
-
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, flushed to disk,
-/// then renamed over `path` (readers see the old or the new file, never half of one).
-pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
-    ensure_parent(path)?;
-    let tmp = temp_path(path);
-    {
-        let mut f = std::fs::File::create(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
-        f.write_all(bytes).map_err(|e| TrainError::io(&tmp, e))?;
-        f.sync_all().map_err(|e| TrainError::io(&tmp, e))?;
-    }
-    std::fs::rename(&tmp, path).map_err(|e| TrainError::io(path, e))
-}
-
-/// Serialises `value` as pretty JSON to `path` atomically.
-pub fn atomic_write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
-    let s = serde_json::to_string_pretty(value).map_err(|e| TrainError::json(path, e))?;
-    atomic_write(path, s.as_bytes())
-}
-
-/// Saves named tensors as safetensors at `path` atomically (temporary file + rename).
-pub fn save_tensors_atomic(path: &Path, tensors: &HashMap<String, Tensor>) -> Result<()> {
-    ensure_parent(path)?;
-    let tmp = temp_path(path);
-    candle_core::safetensors::save(tensors, &tmp)?;
-    std::fs::rename(&tmp, path).map_err(|e| TrainError::io(path, e))
-}
-
-/// The variables of `varmap` by name, each prefixed with `prefix` (may be empty).
-pub fn varmap_tensors(varmap: &VarMap, prefix: &str) -> Result<HashMap<String, Tensor>> {
-    let data = varmap
-        .data()
-        .lock()
-        .map_err(|_| TrainError::Data("VarMap lock poisoned".into()))?;
-    Ok(data
-        .iter()
-        .map(|(k, v)| (format!("{prefix}{k}"), v.as_tensor().clone()))
-        .collect())
-}
-
-/// Copies of the current values of every variable of `varmap`, by name: new storage (later
-/// in-place updates of the variables do not reach them) and no autograd history.
-pub fn varmap_snapshot(varmap: &VarMap) -> Result<HashMap<String, Tensor>> {
-    varmap_tensors(varmap, "")?
-        .into_iter()
-        .map(|(k, t)| Ok((k, t.detach().copy()?)))
-        .collect()
-}
-
-/// Sets every variable of `varmap` from `tensors[prefix + name]`.
-///
-/// # Errors
-/// [`TrainError::Checkpoint`] naming `path` when a tensor is missing or has another shape.
-pub fn load_into_varmap(
-    varmap: &VarMap,
-    tensors: &HashMap<String, Tensor>,
-    prefix: &str,
-    path: &Path,
-) -> Result<()> {
-    let data = varmap
-        .data()
-        .lock()
-        .map_err(|_| TrainError::Data("VarMap lock poisoned".into()))?;
-    for (name, var) in data.iter() {
-        let key = format!("{prefix}{name}");
-        var.set(&tensor_like(tensors, &key, "tensor", var, path)?)?;
-    }
-    Ok(())
-}
-
-/// `tensors[key]` checked to have the shape of `like` and converted to its dtype and device;
-/// `what` names the kind of tensor in the error ("tensor", "optimiser tensor").
-///
-/// # Errors
-/// [`TrainError::Checkpoint`] naming `path` when the tensor is missing or has another shape.
-pub(crate) fn tensor_like(
-    tensors: &HashMap<String, Tensor>,
-    key: &str,
-    what: &str,
-    like: &Tensor,
-    path: &Path,
-) -> Result<Tensor> {
-    let t = tensors.get(key).ok_or_else(|| TrainError::Checkpoint {
-        path: path.to_path_buf(),
-        message: format!("missing {what} `{key}`"),
-    })?;
-    if t.dims() != like.dims() {
-        return Err(TrainError::Checkpoint {
-            path: path.to_path_buf(),
-            message: format!(
-                "`{key}` has shape {:?}, the model needs {:?}",
-                t.dims(),
-                like.dims()
-            ),
-        });
-    }
-    Ok(t.to_dtype(like.dtype())?.to_device(like.device())?)
-}
-
-/// Reads a safetensors file onto `device`.
-pub fn load_tensors(path: &Path, device: &Device) -> Result<HashMap<String, Tensor>> {
-    if !path.exists() {
-        return Err(TrainError::io(
-            path,
-            std::io::Error::new(std::io::ErrorKind::NotFound, "file not found"),
-        ));
-    }
-    candle_core::safetensors::load(path, device).map_err(|e| TrainError::Checkpoint {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })
 }
 
 /// Saves weights, optimiser moments, the weight average (when given) and `state` to one
@@ -270,20 +143,6 @@ mod tests {
     use candle_nn::Init;
     use candle_nn::{Optimizer, ParamsAdamW};
     use dos_config::Check;
-
-    #[test]
-    fn atomic_write_replaces_and_leaves_no_temp() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("sub/a.json");
-        atomic_write(&p, b"one").unwrap();
-        atomic_write(&p, b"two").unwrap();
-        assert_eq!(std::fs::read_to_string(&p).unwrap(), "two");
-        let names: Vec<_> = std::fs::read_dir(p.parent().unwrap())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names.len(), 1);
-    }
 
     #[test]
     fn checkpoint_round_trip() {

@@ -17,7 +17,7 @@ use candle_core::Tensor;
 use candle_nn::VarMap;
 
 use crate::error::{Result, TrainError};
-use crate::training_state::{load_into_varmap, tensor_like, varmap_snapshot, varmap_tensors};
+use crate::named_tensors::{load_into_varmap, tensor_like, varmap_snapshot, varmap_tensors};
 
 /// Key prefix of the averaged weights in a training checkpoint.
 pub const CHECKPOINT_PREFIX: &str = "ema.";

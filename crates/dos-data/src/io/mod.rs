@@ -8,10 +8,12 @@
 //! - [`extxyz`]: ASE's extended XYZ, every frame;
 //! - [`read_structures`] / [`read_structure`]: the structures of a file of any of the last
 //!   four formats, format detected from the name or else the content;
-//! - [`text`]: [`read_text`], plain or gzipped text files.
+//! - [`text`]: [`read_text`], plain or gzipped text files;
+//! - [`atomic_write`]: files and folders written whole or not at all.
 //!
 //! Every error is a [`DataError`] naming the file, the record (line or row) and the field.
 
+pub mod atomic_write;
 pub mod cif;
 pub mod csv;
 pub mod dos_table;

@@ -5,6 +5,7 @@ use std::time::Instant;
 use candle_core::{DType, Tensor};
 use dos_data::CrystalBatch;
 use dos_models::DosModel;
+use dos_predict::calibration::{ensemble_stats, Rows};
 use rayon::prelude::*;
 
 use crate::cache::BatchCache;
@@ -60,43 +61,31 @@ impl Predictions {
         Some(total / target.len() as f64)
     }
 
-    /// The ensemble mean of several models' predictions on the same crystals: the DOS
-    /// averaged point by point, `seconds` summed. Targets and crystal systems are the first
-    /// member's (they do not depend on the model).
+    /// The ensemble of several models' predictions on the same crystals: the point-by-point
+    /// mean ([`ensemble_stats`]) with the first member's ids, systems and targets (they do not
+    /// depend on the model) and the members' seconds summed, plus the members' spread (`None`
+    /// for one member).
     ///
     /// # Errors
     /// [`TrainError::Data`] when `members` is empty or the members differ in crystals, their
     /// order or the grid length.
-    pub fn ensemble_mean(members: &[Predictions]) -> Result<Predictions> {
-        let (first, rest) = members
-            .split_first()
-            .ok_or_else(|| TrainError::Data("an ensemble needs at least one member".into()))?;
-        let mut out = first.clone();
-        for (k, m) in rest.iter().enumerate() {
-            if m.ids != first.ids {
-                return Err(TrainError::Data(format!(
-                    "ensemble member {} predicts other crystals (or another order) than member 0",
-                    k + 1
-                )));
-            }
-            for (acc, row) in out.predicted.iter_mut().zip(&m.predicted) {
-                if acc.len() != row.len() {
-                    return Err(TrainError::Data(format!(
-                        "ensemble member {} predicts {} energies, member 0 {}",
-                        k + 1,
-                        row.len(),
-                        acc.len()
-                    )));
-                }
-                acc.iter_mut().zip(row).for_each(|(a, b)| *a += b);
-            }
-            out.seconds += m.seconds;
+    pub fn ensemble(mut members: Vec<Predictions>) -> Result<(Predictions, Option<Rows>)> {
+        if let Some(k) = members.iter().position(|m| m.ids != members[0].ids) {
+            return Err(TrainError::Data(format!(
+                "ensemble member {k} predicts other crystals (or another order) than member 0"
+            )));
         }
-        let n = members.len() as f64;
-        out.predicted
+        let rows: Vec<Rows> = members
             .iter_mut()
-            .for_each(|row| row.iter_mut().for_each(|a| *a /= n));
-        Ok(out)
+            .map(|m| std::mem::take(&mut m.predicted))
+            .collect();
+        let (mean, spread) =
+            ensemble_stats(&rows).map_err(|e| TrainError::Data(format!("ensemble: {e}")))?;
+        let seconds = members.iter().map(|m| m.seconds).sum();
+        let mut out = members.swap_remove(0);
+        out.predicted = mean;
+        out.seconds = seconds;
+        Ok((out, spread))
     }
 }
 
@@ -257,21 +246,21 @@ mod tests {
     }
 
     #[test]
-    fn ensemble_mean_averages_point_by_point_and_checks_members() {
+    fn ensemble_averages_point_by_point_and_checks_members() {
         let a = preds(&["x", "y"], vec![vec![0.0, 1.0], vec![2.0, 4.0]]);
         let b = preds(&["x", "y"], vec![vec![1.0, 1.0], vec![0.0, 0.0]]);
         let c = preds(&["x", "y"], vec![vec![2.0, 4.0], vec![1.0, 2.0]]);
-        let m = Predictions::ensemble_mean(&[a.clone(), b, c]).unwrap();
+        let (m, spread) = Predictions::ensemble(vec![a.clone(), b, c]).unwrap();
         assert_eq!(m.predicted, vec![vec![1.0, 2.0], vec![1.0, 2.0]]);
         assert_eq!(m.seconds, 3.0);
-        assert_eq!(
-            Predictions::ensemble_mean(std::slice::from_ref(&a)).unwrap(),
-            a
-        );
-        assert!(Predictions::ensemble_mean(&[]).is_err());
+        // Sample standard deviation of (0, 1, 2) is 1.
+        assert!((spread.unwrap()[0][0] - 1.0).abs() < 1e-12);
+        let (one, none) = Predictions::ensemble(vec![a.clone()]).unwrap();
+        assert_eq!((one, none), (a.clone(), None));
+        assert!(Predictions::ensemble(Vec::new()).is_err());
         let swapped = preds(&["y", "x"], vec![vec![0.0, 0.0], vec![0.0, 0.0]]);
-        assert!(Predictions::ensemble_mean(&[a.clone(), swapped]).is_err());
+        assert!(Predictions::ensemble(vec![a.clone(), swapped]).is_err());
         let short = preds(&["x", "y"], vec![vec![0.0], vec![0.0]]);
-        assert!(Predictions::ensemble_mean(&[a, short]).is_err());
+        assert!(Predictions::ensemble(vec![a, short]).is_err());
     }
 }
