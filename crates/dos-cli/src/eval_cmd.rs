@@ -11,6 +11,7 @@ use dos_models::Task;
 use dos_train::run::{evaluate_indices, split_metrics};
 use dos_train::{load_run, LoadedRun, Predictions, SplitMetrics};
 
+use crate::output::Sink;
 use crate::train_cmd::{load_data, DataArgs};
 use dos_train::training_data::electron_file;
 
@@ -84,6 +85,65 @@ pub struct EvalArgs {
     /// (with the mean frequency, from the ensemble-mean DOS against the true DOS).
     #[arg(long, default_value_t = 300.0)]
     pub temperature: f64,
+    /// Model packages: also write one CSV row per crystal (id, crystal system, MSE x10, MAE,
+    /// spread percentile) to this file.
+    #[arg(long, requires = "model")]
+    pub per_crystal: Option<PathBuf>,
+}
+
+/// Errors of the crystals whose spread percentile (the out-of-distribution signal of
+/// [`dos_predict::Prediction::spread_percentile`]) falls in `[from, to)` (the last band
+/// includes 100).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SpreadBand {
+    /// Lower bound (percent).
+    pub from: f64,
+    /// Upper bound (percent).
+    pub to: f64,
+    /// Crystals in the band.
+    pub n_crystals: usize,
+    /// Their MSE x10.
+    pub mse_x10: f64,
+    /// Their MAE.
+    pub mae: f64,
+}
+
+/// Per-crystal MSE and MAE of predicted against target rows.
+fn crystal_errors(predicted: &[Vec<f64>], target: &[Vec<f64>]) -> Vec<(f64, f64)> {
+    predicted
+        .iter()
+        .zip(target)
+        .map(|(p, y)| {
+            let n = p.len().max(1) as f64;
+            let (se, ae) = p.iter().zip(y).fold((0.0, 0.0), |(se, ae), (a, b)| {
+                (se + (a - b) * (a - b), ae + (a - b).abs())
+            });
+            (se / n, ae / n)
+        })
+        .collect()
+}
+
+/// Bands 0-50, 50-90, 90-95, 95-100 of the spread percentile with their errors.
+fn spread_bands(errors: &[(f64, f64)], percentiles: &[f64]) -> Vec<SpreadBand> {
+    [(0.0, 50.0), (50.0, 90.0), (90.0, 95.0), (95.0, 100.0)]
+        .into_iter()
+        .map(|(from, to)| {
+            let inside: Vec<(f64, f64)> = errors
+                .iter()
+                .zip(percentiles)
+                .filter(|(_, &p)| p >= from && (p < to || to == 100.0))
+                .map(|(e, _)| *e)
+                .collect();
+            let n = inside.len().max(1) as f64;
+            SpreadBand {
+                from,
+                to,
+                n_crystals: inside.len(),
+                mse_x10: 10.0 * inside.iter().map(|e| e.0).sum::<f64>() / n,
+                mae: inside.iter().map(|e| e.1).sum::<f64>() / n,
+            }
+        })
+        .collect()
 }
 
 /// Band gap and Fermi level errors of an electron split (`dos eval --properties`).
@@ -350,6 +410,36 @@ fn run_package(args: &EvalArgs) -> Result<()> {
     );
     let e = dos_train::evaluate_predictor(&predictor, &loaded.dataset, idx, args.batch_size)?;
     let split_name = args.split.to_string();
+    let errors = e
+        .predictions
+        .target
+        .as_ref()
+        .map(|t| crystal_errors(&e.predictions.predicted, t))
+        .unwrap_or_default();
+    let percentiles: Option<Vec<f64>> = m.calibration.as_ref().zip(e.spread.as_ref()).and_then(
+        |(c, spread)| spread.iter().map(|s| c.spread_percentile(s)).collect(),
+    );
+    let bands = percentiles.as_ref().map(|p| spread_bands(&errors, p));
+    if let Some(path) = &args.per_crystal {
+        let mut sink = Sink::open(Some(path), &[])?;
+        let w = sink.writer();
+        writeln!(w, "id,crystal_system,mse_x10,mae,spread_percentile")?;
+        for (k, (mse, mae)) in errors.iter().enumerate() {
+            let system = CrystalSystem::from_index(e.predictions.crystal_system[k] as usize)
+                .map_or("unknown", CrystalSystem::name);
+            let pct = percentiles
+                .as_ref()
+                .map_or(String::new(), |p| format!("{:.2}", p[k]));
+            writeln!(
+                w,
+                "{},{system},{:.6},{:.6},{pct}",
+                e.predictions.ids[k],
+                10.0 * mse,
+                mae
+            )?;
+        }
+        sink.finish()?;
+    }
     let properties = match (m.task, &e.predictions.target) {
         (Task::Phonon, Some(target)) => {
             let samples = idx.iter().map(|&i| &loaded.dataset.samples[i]);
@@ -385,6 +475,9 @@ fn run_package(args: &EvalArgs) -> Result<()> {
                 if let Some(p) = &properties {
                     o.insert("phonon_properties".into(), serde_json::to_value(p)?);
                 }
+                if let Some(b) = &bands {
+                    o.insert("by_spread_percentile".into(), serde_json::to_value(b)?);
+                }
             }
             println!("{}", serde_json::to_string_pretty(&v)?);
         }
@@ -406,6 +499,15 @@ fn run_package(args: &EvalArgs) -> Result<()> {
             print_by_crystal_system(&e.metrics);
             if let Some(p) = &properties {
                 print_phonon_properties(p);
+            }
+            if let Some(bands) = &bands {
+                println!("by spread percentile (the out-of-distribution signal):");
+                for b in bands {
+                    println!(
+                        "  {:>3.0}-{:<3.0} %     n {:>4}  MSE x10 {:.4}  MAE {:.4}",
+                        b.from, b.to, b.n_crystals, b.mse_x10, b.mae
+                    );
+                }
             }
         }
     }
@@ -523,5 +625,20 @@ mod tests {
         assert_eq!(r.n_with_generator_gap, 1);
         assert_eq!(r.gap_mae_vs_generator, Some(0.0));
         assert_eq!(r.generator_insulator_fraction, Some(0.0));
+    }
+
+    #[test]
+    fn spread_bands_split_crystals_by_percentile() {
+        let errors = crystal_errors(
+            &[vec![1.0, 1.0], vec![0.0, 2.0], vec![0.0, 0.0]],
+            &[vec![0.0, 0.0], vec![0.0, 0.0], vec![0.0, 0.0]],
+        );
+        assert_eq!(errors, vec![(1.0, 1.0), (2.0, 1.0), (0.0, 0.0)]);
+        let bands = spread_bands(&errors, &[10.0, 100.0, 95.0]);
+        let n: Vec<usize> = bands.iter().map(|b| b.n_crystals).collect();
+        assert_eq!(n, vec![1, 0, 0, 2], "100 falls in the last band, 95 starts it");
+        assert_eq!(bands[0].mse_x10, 10.0);
+        assert_eq!(bands[3].mse_x10, 10.0);
+        assert_eq!(bands[3].mae, 0.5);
     }
 }
