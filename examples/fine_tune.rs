@@ -31,7 +31,7 @@ fn main() -> Result<()> {
     let data = db.with_split(split)?;
 
     let before = Predictor::from_package(member.clone(), &device)?;
-    let b = evaluate_predictor(&before, &data.dataset, &data.split.valid, 32, &device)?;
+    let b = evaluate_predictor(&before, &data.dataset, &data.split.valid, 32)?;
 
     let out = std::path::Path::new("target/fine_tune/run");
     if out.exists() {

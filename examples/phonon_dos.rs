@@ -53,7 +53,7 @@ fn main() -> Result<()> {
         split.test.len(),
         t.elapsed().as_secs_f64()
     );
-    let e = evaluate_predictor(&predictor, data, &split.test, 32, &device)?;
+    let e = evaluate_predictor(&predictor, data, &split.test, 32)?;
     println!("\nPhonon DOS, test split (189 crystals), MSE x10 / MAE / R^2:");
     println!(
         "| {:<36} | {:>7} | {:>6} | {:>6} |",
@@ -69,7 +69,7 @@ fn main() -> Result<()> {
     let package = bundled::package()?;
     for k in 0..predictor.n_members() {
         let single = Predictor::from_package(package.member(k)?, &device)?;
-        let s = evaluate_predictor(&single, data, &split.test, 32, &device)?;
+        let s = evaluate_predictor(&single, data, &split.test, 32)?;
         println!(
             "| {:<36} | {:>7.3} | {:>6.3} | {:>6.3} |",
             format!("dos-rs: DOSTransformer member {k}"),

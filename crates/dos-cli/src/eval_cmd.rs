@@ -373,6 +373,12 @@ fn print_phonon_properties(p: &dos_metrics::GroupedPhononPropertyErrors) {
             s.mean_frequency_cm.mae
         );
     }
+    if p.n_unscored > 0 {
+        println!(
+            "  ({} crystals left out: their predicted DOS has no positive weight)",
+            p.n_unscored
+        );
+    }
 }
 
 /// Scores a model package (or the bundled model) on a split of its data.
@@ -416,9 +422,11 @@ fn run_package(args: &EvalArgs) -> Result<()> {
         .as_ref()
         .map(|t| crystal_errors(&e.predictions.predicted, t))
         .unwrap_or_default();
-    let percentiles: Option<Vec<f64>> = m.calibration.as_ref().zip(e.spread.as_ref()).and_then(
-        |(c, spread)| spread.iter().map(|s| c.spread_percentile(s)).collect(),
-    );
+    let percentiles: Option<Vec<f64>> = m
+        .calibration
+        .as_ref()
+        .zip(e.spread.as_ref())
+        .and_then(|(c, spread)| spread.iter().map(|s| c.spread_percentile(s)).collect());
     let bands = percentiles.as_ref().map(|p| spread_bands(&errors, p));
     if let Some(path) = &args.per_crystal {
         let mut sink = Sink::open(Some(path), &[])?;
@@ -636,7 +644,11 @@ mod tests {
         assert_eq!(errors, vec![(1.0, 1.0), (2.0, 1.0), (0.0, 0.0)]);
         let bands = spread_bands(&errors, &[10.0, 100.0, 95.0]);
         let n: Vec<usize> = bands.iter().map(|b| b.n_crystals).collect();
-        assert_eq!(n, vec![1, 0, 0, 2], "100 falls in the last band, 95 starts it");
+        assert_eq!(
+            n,
+            vec![1, 0, 0, 2],
+            "100 falls in the last band, 95 starts it"
+        );
         assert_eq!(bands[0].mse_x10, 10.0);
         assert_eq!(bands[3].mse_x10, 10.0);
         assert_eq!(bands[3].mae, 0.5);

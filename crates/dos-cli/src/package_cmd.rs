@@ -41,6 +41,11 @@ pub struct PackageArgs {
     /// the embedded phonon benchmark.
     #[arg(long)]
     pub data: Option<String>,
+    /// Folder with idx_{train,valid,test}.txt: the split whose validation part calibrates the
+    /// spread and whose test part is scored [default: the first run's split, else the data's
+    /// own].
+    #[arg(long)]
+    pub split: Option<PathBuf>,
     /// Storage type of the weights.
     #[arg(long, value_enum, default_value_t = StorageArg::F32)]
     pub storage: StorageArg,
@@ -59,12 +64,16 @@ pub fn run(args: PackageArgs) -> Result<()> {
         .data
         .clone()
         .unwrap_or_else(|| m.provenance.data.clone());
-    let split_dir = args.run[0].join(dos_train::run::SPLIT_DIR);
+    let run_split = args.run[0].join(dos_train::run::SPLIT_DIR);
+    let split_dir = args
+        .split
+        .clone()
+        .or_else(|| run_split.is_dir().then_some(run_split));
     let loaded = load_data(
         &DataArgs {
             task: m.task.into(),
             data: data_spec.clone(),
-            split: split_dir.is_dir().then_some(split_dir),
+            split: split_dir,
         },
         0,
         &m.graph,

@@ -179,7 +179,13 @@ fn write_prediction(w: &mut dyn Write, p: &Prediction, format: Format, first: bo
                     pr.zero_point_energy_ev_per_atom
                 )?;
             }
+            if let Some(pct) = p.spread_percentile {
+                write!(w, "; member spread above {pct:.0} % of validation crystals")?;
+            }
             writeln!(w)?;
+            for note in &p.notes {
+                writeln!(w, "  note: {note}")?;
+            }
         }
     }
     Ok(())

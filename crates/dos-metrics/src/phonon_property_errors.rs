@@ -34,6 +34,9 @@ pub struct GroupedPhononPropertyErrors {
     pub overall: PhononPropertyErrors,
     /// By group name (e.g. crystal system).
     pub by_group: BTreeMap<String, PhononPropertyErrors>,
+    /// Crystals left out because their predicted DOS has no properties (no positive weight,
+    /// as an untrained model may predict).
+    pub n_unscored: usize,
 }
 
 /// The three properties of one DOS curve: `(C_v, S, mean frequency)`.
@@ -63,9 +66,12 @@ fn errors(pred: &[[f64; 3]], truth: &[[f64; 3]], t: f64) -> Result<PhononPropert
 /// # Shapes
 /// `frequencies: (M,)` in cm^-1; `predicted`, `target`: `(B, M)`; `n_atoms`, `groups`: `(B,)`.
 ///
+/// A crystal whose predicted DOS [`PhononDos::new`] refuses (no positive weight) is left out
+/// and counted in [`GroupedPhononPropertyErrors::n_unscored`].
+///
 /// # Errors
-/// Lengths that disagree, an empty set, or a curve [`PhononDos::new`] refuses (naming the
-/// crystal's index): a true DOS with no weight, non-finite values.
+/// Lengths that disagree, an empty set, no crystal left to score, or a true DOS
+/// [`PhononDos::new`] refuses (naming the crystal's index): no weight, non-finite values.
 pub fn phonon_property_errors<G: ToString>(
     frequencies: &[f64],
     predicted: &[Vec<f64>],
@@ -98,19 +104,29 @@ pub fn phonon_property_errors<G: ToString>(
     };
     let mut pred = Vec::with_capacity(b);
     let mut truth = Vec::with_capacity(b);
-    for k in 0..b {
-        pred.push(properties(frequencies, &predicted[k], n_atoms[k], t).map_err(|e| at(k, e))?);
-        truth.push(properties(frequencies, &target[k], n_atoms[k], t).map_err(|e| at(k, e))?);
-    }
     // Per group: the predicted and the true properties.
     type Pair = (Vec<[f64; 3]>, Vec<[f64; 3]>);
     let mut by: BTreeMap<String, Pair> = BTreeMap::new();
+    let mut n_unscored = 0;
     for k in 0..b {
+        let y = properties(frequencies, &target[k], n_atoms[k], t).map_err(|e| at(k, e))?;
+        let Ok(p) = properties(frequencies, &predicted[k], n_atoms[k], t) else {
+            n_unscored += 1;
+            continue;
+        };
+        pred.push(p);
+        truth.push(y);
         let e = by.entry(groups[k].to_string()).or_default();
-        e.0.push(pred[k]);
-        e.1.push(truth[k]);
+        e.0.push(p);
+        e.1.push(y);
+    }
+    if pred.is_empty() {
+        return Err(MetricsError::Empty {
+            what: "crystals whose predicted DOS has properties",
+        });
     }
     Ok(GroupedPhononPropertyErrors {
+        n_unscored,
         overall: errors(&pred, &truth, t)?,
         by_group: by
             .into_iter()
@@ -156,6 +172,22 @@ mod tests {
         assert_eq!(moved.by_group["hexagonal"].entropy_j_per_mol_k.mae, 0.0);
         assert!((moved.overall.mean_frequency_cm.mae - (ph[2] - pl[2]) / 2.0).abs() < 1e-9);
         assert_eq!(moved.overall.n_crystals, 2);
+        assert_eq!(moved.n_unscored, 0);
+        // A predicted curve with no positive weight is left out and counted.
+        let flat = vec![-0.1; f.len()];
+        let partly = phonon_property_errors(
+            &f,
+            &[flat.clone(), low.clone()],
+            &[low.clone(), low.clone()],
+            &[2, 2],
+            &["cubic", "cubic"],
+            300.0,
+        )
+        .unwrap();
+        assert_eq!((partly.overall.n_crystals, partly.n_unscored), (1, 1));
+        assert_eq!(partly.overall.heat_capacity_j_per_mol_k.mae, 0.0);
+        let none = std::slice::from_ref(&flat);
+        assert!(phonon_property_errors(&f, none, one, &[2], &["cubic"], 300.0).is_err());
     }
 
     #[test]
