@@ -15,6 +15,7 @@ pub mod elements;
 pub mod error;
 pub mod graph;
 pub mod io;
+pub mod mat3;
 #[cfg(feature = "physics")]
 pub mod physics;
 pub mod split;

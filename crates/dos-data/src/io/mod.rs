@@ -157,17 +157,17 @@ pub fn read_structure(path: impl AsRef<Path>) -> Result<Crystal> {
         return Ok(all.swap_remove(0).1);
     }
     let labels: Vec<&str> = all.iter().take(3).map(|(l, _)| l.as_str()).collect();
-    Err(DataError::Parse {
-        path: path.to_path_buf(),
-        record: 0,
-        field: "structures".into(),
-        message: format!(
+    Err(DataError::parse(
+        path,
+        0,
+        "structures",
+        format!(
             "the file holds {} structures ({}{}); read them with read_structures",
             all.len(),
             labels.join(", "),
             if all.len() > 3 { ", ..." } else { "" }
         ),
-    })
+    ))
 }
 
 /// Every structure of a file (see [`read_structure`] for the formats), each with its label: the
@@ -181,16 +181,18 @@ pub fn read_structures(path: impl AsRef<Path>) -> Result<Vec<(String, Crystal)>>
     let text = read_text(path)?;
     let format = match StructureFormat::from_path(path) {
         Some(f) => f,
-        None => StructureFormat::detect(&text).ok_or_else(|| DataError::Parse {
-            path: path.to_path_buf(),
-            record: 1,
-            field: "format".into(),
-            message: format!(
-                "neither the name nor the content says which structure format (tried {}: {})",
-                StructureFormat::ALL.map(StructureFormat::name).join(", "),
-                "no `{` first, no `data_` line or `_cell_length_a` tag, no atom count then \
+        None => StructureFormat::detect(&text).ok_or_else(|| {
+            DataError::parse(
+                path,
+                1,
+                "format",
+                format!(
+                    "neither the name nor the content says which structure format (tried {}: {})",
+                    StructureFormat::ALL.map(StructureFormat::name).join(", "),
+                    "no `{` first, no `data_` line or `_cell_length_a` tag, no atom count then \
                  key=value line, no scale then three lattice lines"
-            ),
+                ),
+            )
         })?,
     };
     parse_structures(&text, format, path)

@@ -51,15 +51,10 @@ pub fn read_phonon_csv(path: impl AsRef<Path>) -> Result<Vec<PhononRecord>> {
 /// # Errors
 /// As [`read_phonon_csv`].
 pub fn parse_phonon_csv(text: &str, path: &Path) -> Result<Vec<PhononRecord>> {
-    let perr = |record: usize, field: &str, message: String| DataError::Parse {
-        path: path.to_path_buf(),
-        record,
-        field: field.to_string(),
-        message,
-    };
-    let records = split_records(text).map_err(|e| perr(e.line, "csv", e.message))?;
+    let records =
+        split_records(text).map_err(|e| DataError::parse(path, e.line, "csv", e.message))?;
     let Some((header, rows)) = records.split_first() else {
-        return Err(perr(1, "header", "empty file".into()));
+        return Err(DataError::parse(path, 1, "header", "empty file"));
     };
     let mut cols = [0usize; 4];
     for (c, name) in cols.iter_mut().zip(PHONON_CSV_COLUMNS) {
@@ -68,7 +63,8 @@ pub fn parse_phonon_csv(text: &str, path: &Path) -> Result<Vec<PhononRecord>> {
             .iter()
             .position(|f| f.trim() == name)
             .ok_or_else(|| {
-                perr(
+                DataError::parse(
+                    path,
                     header.line,
                     "header",
                     format!(
@@ -86,7 +82,7 @@ pub fn parse_phonon_csv(text: &str, path: &Path) -> Result<Vec<PhononRecord>> {
     if let Some(first) = parsed.first() {
         for (row, (rec, r)) in parsed.iter().zip(rows).enumerate().skip(1) {
             if rec.frequencies != first.frequencies {
-                return Err(perr(
+                return Err(DataError::parse(path,
                     r.line,
                     "phfreq",
                     format!(
@@ -114,11 +110,13 @@ fn parse_row(
         .map_or("?", |s| s.as_ref())
         .trim()
         .to_string();
-    let perr = |field: &str, message: String| DataError::Parse {
-        path: path.to_path_buf(),
-        record: rec.line,
-        field: field.to_string(),
-        message: format!("data row {row} ({id_hint}): {message}"),
+    let perr = |field: &str, message: String| {
+        DataError::parse(
+            path,
+            rec.line,
+            field,
+            format!("data row {row} ({id_hint}): {message}"),
+        )
     };
     let cell = |i: usize, name: &str| {
         rec.fields.get(cols[i]).ok_or_else(|| {

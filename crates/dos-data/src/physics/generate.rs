@@ -271,12 +271,7 @@ impl ElectronRecord {
     /// # Errors
     /// [`DataError::Parse`] naming the file, line and field.
     pub fn from_json_value(v: &Value, path: &Path, line: usize) -> Result<Self> {
-        let perr = |field: &str, message: String| DataError::Parse {
-            path: path.to_path_buf(),
-            record: line,
-            field: field.into(),
-            message,
-        };
+        let perr = |field: &str, message: String| DataError::parse(path, line, field, message);
         let id = v["id"]
             .as_str()
             .ok_or_else(|| perr("id", "missing or not a string".into()))?
@@ -360,12 +355,8 @@ pub fn read_electron_dataset(path: impl AsRef<Path>) -> Result<Vec<ElectronRecor
         if line.trim().is_empty() {
             continue;
         }
-        let v: Value = serde_json::from_str(&line).map_err(|e| DataError::Parse {
-            path: path.to_path_buf(),
-            record: i + 1,
-            field: "<json>".into(),
-            message: e.to_string(),
-        })?;
+        let v: Value = serde_json::from_str(&line)
+            .map_err(|e| DataError::parse(path, i + 1, "<json>", e.to_string()))?;
         out.push(ElectronRecord::from_json_value(&v, path, i + 1)?);
     }
     Ok(out)

@@ -205,7 +205,7 @@ impl SpringModel {
         let n = 3 * self.n_atoms();
         let mut d = DMatrix::<Complex<f64>>::zeros(n, n);
         for s in &self.springs {
-            let len = crate::crystal::norm3(&s.vector);
+            let len = crate::mat3::norm3(&s.vector);
             let e = [s.vector[0] / len, s.vector[1] / len, s.vector[2] / len];
             let phase = q[0] * s.vector[0] + q[1] * s.vector[1] + q[2] * s.vector[2];
             let (sin, cos) = phase.sin_cos();

@@ -26,8 +26,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::species::Species;
-use crate::crystal::{frac_to_cart, norm3};
 use crate::error::{DataError, Result};
+use crate::mat3::{frac_to_cart, norm3};
 use crate::symmetry::{analyze, CrystalSystem, SymmetryConfig};
 use crate::Crystal;
 use dos_config::{Check, Checked};
@@ -458,7 +458,7 @@ fn attempt<R: Rng>(
     let r_mean = elements.iter().map(|s| s.covalent_radius).sum::<f64>() / n_species as f64;
     let packing = rng.random_range(0.25..0.45);
     let volume = n_target as f64 * 4.0 / 3.0 * std::f64::consts::PI * r_mean.powi(3) / packing;
-    let scale = (volume / crate::crystal::det3(&shape).abs()).cbrt();
+    let scale = (volume / crate::mat3::det3(&shape).abs()).cbrt();
     let lattice = shape.map(|row| row.map(|x| x * scale));
 
     let mut sites: Vec<([f64; 3], usize)> = Vec::new();

@@ -44,9 +44,9 @@ use super::term_values::SpShell;
 use super::tight_binding::{
     bands_on_grid, dos_from_bands, sorted_eigenvalues, DosGrid, TightBindingDos,
 };
-use crate::crystal::inverse3;
 use crate::error::{DataError, Result};
 use crate::graph::neighbor_list;
+use crate::mat3::inverse3;
 use crate::Crystal;
 use dos_config::{Check, Checked};
 
