@@ -163,6 +163,14 @@ impl DataError {
     }
 }
 
+/// `map_err` adapter: an I/O error on `path` as a [`DataError::Io`].
+pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> DataError + '_ {
+    move |source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
 /// `s` with carriage returns and line feeds escaped (`\\r`, `\\n`), so that a message stays on
 /// one line whatever text from a file it quotes.
 fn one_line(s: &str) -> Cow<'_, str> {

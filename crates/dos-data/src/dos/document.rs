@@ -295,7 +295,7 @@ fn number_array(v: Option<&Value>, path: &Path, field: &str) -> Result<Vec<f64>>
         .enumerate()
         .map(|(i, x)| {
             x.as_f64().ok_or_else(|| {
-                DataError::parse(path, 0, &format!("{field}[{i}]"), "expected a number")
+                DataError::parse(path, 0, format!("{field}[{i}]"), "expected a number")
             })
         })
         .collect()

@@ -1,6 +1,8 @@
 //! File readers and writers.
 //!
-//! - [`phonon_csv`]: the phonon DOS benchmark CSV ([`read_phonon_csv`]);
+//! - [`phonon_csv`]: the phonon DOS benchmark CSV ([`read_phonon_csv`], [`write_phonon_dataset`]);
+//! - [`electron_jsonl`]: generated electron DOS datasets as JSON lines
+//!   ([`read_electron_dataset`], [`write_electron_dataset`]);
 //! - [`pymatgen`]: pymatgen `Structure.as_dict()` JSON;
 //! - [`cif`]: CIF with symmetry expansion (from an operation loop or, through
 //!   [`space_group_table`], from the space-group name alone), every data block; P1 writer;
@@ -15,6 +17,7 @@
 pub mod cif;
 pub mod csv;
 pub mod dos_table;
+pub mod electron_jsonl;
 pub mod extxyz;
 pub mod phonon_csv;
 pub mod poscar;
@@ -27,8 +30,13 @@ use std::path::Path;
 
 pub use cif::{read_cif, write_cif};
 pub use dos_table::{read_dos_table, DosTable};
+pub use electron_jsonl::{
+    read_electron_dataset, write_electron_dataset, ElectronRecord, ELECTRON_FILE,
+};
 pub use extxyz::read_extxyz;
-pub use phonon_csv::{read_phonon_csv, PhononRecord};
+pub use phonon_csv::{
+    read_phonon_csv, write_phonon_csv, write_phonon_dataset, PhononRecord, PHONON_FILE,
+};
 pub use poscar::{read_poscar, write_poscar};
 pub use pymatgen::{read_pymatgen_json, write_pymatgen_json};
 pub use text::read_text;

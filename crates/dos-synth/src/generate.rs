@@ -3,40 +3,19 @@
 //! Crystal `i` of a random dataset is built from its own seed `crystal_seed(seed, i)`, so the
 //! output does not depend on the number of threads or on the order in which crystals finish.
 //!
-//! # Files written
-//! - phonon: `phonon_dos.csv` in the benchmark's format (header `mp_id,structure,phfreq,phdos`,
-//!   cells are Python literals as ASE's `Atoms.todict()` prints them, so
-//!   [`crate::io::phonon_csv::read_phonon_csv`] reads it) plus `idx_train.txt`,
-//!   `idx_valid.txt`, `idx_test.txt` (random 80/10/10 split with the dataset seed);
-//! - electron: `electron_dos.jsonl`, one JSON object per line
-//!   `{"id", "crystal_system", "space_group", "band_gap", "structure", "dos"}` where `structure`
-//!   is pymatgen's `Structure.as_dict()` and `dos` is `Dos.as_dict()` (read back with
-//!   [`read_electron_dataset`]; `crystal_system`, `space_group` are `null` when the symmetry
-//!   analysis fails on a given structure, `band_gap` is `null` when every band is full) plus
-//!   the three index files.
-
-use std::io::{BufRead, BufWriter, Write};
-use std::path::{Path, PathBuf};
+//! The files are written by [`dos_data::io`]: phonon records with
+//! [`write_phonon_dataset`](dos_data::io::write_phonon_dataset) (the benchmark's CSV), electron
+//! records with [`write_electron_dataset`](dos_data::io::write_electron_dataset) (JSON lines),
+//! each with a seeded 80/10/10 split beside it.
 
 use rayon::prelude::*;
-use serde_json::{json, Value};
 
-use super::electron_model::{electron_dos, ElectronModel};
-use super::phonon::{phonon_dos, PhononConfig};
-use super::random_crystal::{random_crystal_seeded, RandomCrystalConfig};
-use crate::dos::document::ElectronDosDocument;
-use crate::error::{DataError, Result};
-use crate::io::phonon_csv::PhononRecord;
-use crate::io::pymatgen::{crystal_to_pymatgen_value, pymatgen_value_to_crystal};
-use crate::split::Split;
-use crate::symmetry::{analyze, CrystalSystem, SymmetryConfig};
-use crate::Crystal;
-use dos_config::{Check, Checked};
-
-/// File name of a generated phonon dataset (the benchmark's name).
-pub const PHONON_FILE: &str = "phonon_dos.csv";
-/// File name of a generated electron dataset.
-pub const ELECTRON_FILE: &str = "electron_dos.jsonl";
+use crate::electron_model::{electron_dos, ElectronModel};
+use crate::phonon::{phonon_dos, PhononConfig};
+use crate::random_crystal::{random_crystal_seeded, RandomCrystalConfig};
+use dos_data::io::{ElectronRecord, PhononRecord};
+use dos_data::symmetry::{analyze, SymmetryConfig};
+use dos_data::{Check, Checked, Crystal, DataError, Result};
 
 /// Where the crystals of a dataset come from.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,23 +93,6 @@ pub fn phonon_records(
         .collect()
 }
 
-/// One electron-DOS sample: structure, pymatgen-shaped document and labels.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ElectronRecord {
-    /// Identifier.
-    pub id: String,
-    /// The structure.
-    pub crystal: Crystal,
-    /// The DOS document (absolute energies, total DOS under spin `"1"`).
-    pub document: ElectronDosDocument,
-    /// Band gap in eV from the model (0 for metals, `None` when every band is full).
-    pub band_gap: Option<f64>,
-    /// Space-group number, when the symmetry analysis succeeded.
-    pub space_group: Option<u16>,
-    /// Crystal system, when the symmetry analysis succeeded.
-    pub crystal_system: Option<CrystalSystem>,
-}
-
 /// Electron records for every crystal of `source`, in order, computed in parallel; `progress`
 /// is called once per finished crystal.
 ///
@@ -169,199 +131,6 @@ fn labelled(id: &str, e: DataError) -> DataError {
     }
 }
 
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> DataError + '_ {
-    move |source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-/// A float as Python's `repr` writes it (shortest round-trip digits; scientific notation with
-/// a signed, two-digit exponent below 1e-4 and from 1e16 on, e.g. `2.220446049250313e-16`).
-pub fn python_float(x: f64) -> String {
-    let a = x.abs();
-    if a != 0.0 && a.is_finite() && !(1e-4..1e16).contains(&a) {
-        let s = format!("{x:e}");
-        let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
-        let exp: i32 = exp.parse().unwrap_or(0);
-        let sign = if exp < 0 { '-' } else { '+' };
-        format!("{mantissa}e{sign}{:02}", exp.abs())
-    } else {
-        format!("{x:?}")
-    }
-}
-
-fn python_list(values: &[f64]) -> String {
-    let items: Vec<String> = values.iter().map(|&v| python_float(v)).collect();
-    format!("[{}]", items.join(", "))
-}
-
-/// The ASE `Atoms.todict()` Python literal of a crystal, as the benchmark CSV stores it:
-/// `{'numbers': [..], 'positions': [[..], ..], 'cell': [[..], ..], 'pbc': [True, True, True]}`.
-pub fn ase_dict_literal(c: &Crystal) -> String {
-    let numbers: Vec<String> = c.numbers().iter().map(u8::to_string).collect();
-    let positions: Vec<String> = c.positions().iter().map(|p| python_list(p)).collect();
-    let cell: Vec<String> = c.lattice().iter().map(|r| python_list(r)).collect();
-    format!(
-        "{{'numbers': [{}], 'positions': [{}], 'cell': [{}], 'pbc': [True, True, True]}}",
-        numbers.join(", "),
-        positions.join(", "),
-        cell.join(", ")
-    )
-}
-
-/// Write phonon records as a benchmark-format CSV (see the module docs).
-///
-/// # Errors
-/// [`DataError::Io`] naming the file.
-pub fn write_phonon_csv(path: impl AsRef<Path>, records: &[PhononRecord]) -> Result<()> {
-    let path = path.as_ref();
-    let file = std::fs::File::create(path).map_err(io_err(path))?;
-    let mut w = BufWriter::new(file);
-    let mut write = || -> std::io::Result<()> {
-        writeln!(w, "mp_id,structure,phfreq,phdos")?;
-        for r in records {
-            writeln!(
-                w,
-                "{},\"{}\",\"{}\",\"{}\"",
-                r.id,
-                ase_dict_literal(&r.crystal),
-                python_list(&r.frequencies),
-                python_list(&r.dos)
-            )?;
-        }
-        w.flush()
-    };
-    write().map_err(io_err(path))
-}
-
-/// Write `records` to `dir/phonon_dos.csv` and a random 80/10/10 split (seeded) beside it;
-/// creates `dir`. Returns the CSV path.
-///
-/// # Errors
-/// [`DataError::Io`] naming the file.
-pub fn write_phonon_dataset(
-    dir: impl AsRef<Path>,
-    records: &[PhononRecord],
-    seed: u64,
-) -> Result<PathBuf> {
-    let dir = dir.as_ref();
-    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let path = dir.join(PHONON_FILE);
-    write_phonon_csv(&path, records)?;
-    Split::random_80_10_10(records.len(), seed).write_dir(dir)?;
-    Ok(path)
-}
-
-impl ElectronRecord {
-    /// The JSON-lines object of this record (see the module docs).
-    pub fn to_json_value(&self) -> Value {
-        json!({
-            "id": self.id,
-            "crystal_system": self.crystal_system.map(|s| s.name()),
-            "space_group": self.space_group,
-            "band_gap": self.band_gap,
-            "structure": crystal_to_pymatgen_value(&self.crystal),
-            "dos": self.document.to_json_value(),
-        })
-    }
-
-    /// Parse one JSON-lines object; `path` and `line` label errors.
-    ///
-    /// # Errors
-    /// [`DataError::Parse`] naming the file, line and field.
-    pub fn from_json_value(v: &Value, path: &Path, line: usize) -> Result<Self> {
-        let perr = |field: &str, message: String| DataError::parse(path, line, field, message);
-        let id = v["id"]
-            .as_str()
-            .ok_or_else(|| perr("id", "missing or not a string".into()))?
-            .to_string();
-        let crystal = pymatgen_value_to_crystal(&v["structure"])
-            .map_err(|(field, message)| perr(&format!("structure.{field}"), message))?;
-        let document = ElectronDosDocument::from_json_value(&v["dos"], path)
-            .map_err(|e| perr("dos", e.to_string()))?;
-        let crystal_system = match &v["crystal_system"] {
-            Value::Null => None,
-            Value::String(s) => Some(
-                CrystalSystem::from_name(s)
-                    .ok_or_else(|| perr("crystal_system", format!("unknown system {s:?}")))?,
-            ),
-            other => return Err(perr("crystal_system", format!("not a string: {other}"))),
-        };
-        let space_group = match &v["space_group"] {
-            Value::Null => None,
-            x => Some(
-                x.as_u64()
-                    .and_then(|n| u16::try_from(n).ok())
-                    .filter(|n| (1..=230).contains(n))
-                    .ok_or_else(|| perr("space_group", format!("not in 1..=230: {x}")))?,
-            ),
-        };
-        let band_gap = match &v["band_gap"] {
-            Value::Null => None,
-            x => Some(
-                x.as_f64()
-                    .ok_or_else(|| perr("band_gap", format!("not a number: {x}")))?,
-            ),
-        };
-        Ok(Self {
-            id,
-            crystal,
-            document,
-            band_gap,
-            space_group,
-            crystal_system,
-        })
-    }
-}
-
-/// Write `records` to `dir/electron_dos.jsonl` and a random 80/10/10 split (seeded) beside it;
-/// creates `dir`. Returns the JSON-lines path.
-///
-/// # Errors
-/// [`DataError::Io`] naming the file.
-pub fn write_electron_dataset(
-    dir: impl AsRef<Path>,
-    records: &[ElectronRecord],
-    seed: u64,
-) -> Result<PathBuf> {
-    let dir = dir.as_ref();
-    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let path = dir.join(ELECTRON_FILE);
-    let file = std::fs::File::create(&path).map_err(io_err(&path))?;
-    let mut w = BufWriter::new(file);
-    let mut write = || -> std::io::Result<()> {
-        for r in records {
-            serde_json::to_writer(&mut w, &r.to_json_value())?;
-            w.write_all(b"\n")?;
-        }
-        w.flush()
-    };
-    write().map_err(io_err(&path))?;
-    Split::random_80_10_10(records.len(), seed).write_dir(dir)?;
-    Ok(path)
-}
-
-/// Read an `electron_dos.jsonl` file (blank lines skipped).
-///
-/// # Errors
-/// [`DataError::Io`], or [`DataError::Parse`] naming the file, the 1-based line and the field.
-pub fn read_electron_dataset(path: impl AsRef<Path>) -> Result<Vec<ElectronRecord>> {
-    let path = path.as_ref();
-    let file = std::fs::File::open(path).map_err(io_err(path))?;
-    let mut out = Vec::new();
-    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(io_err(path))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let v: Value = serde_json::from_str(&line)
-            .map_err(|e| DataError::parse(path, i + 1, "<json>", e.to_string()))?;
-        out.push(ElectronRecord::from_json_value(&v, path, i + 1)?);
-    }
-    Ok(out)
-}
-
 /// An in-memory synthetic phonon dataset for examples and tests: `n` random crystals (any
 /// system, 1 to 7 species, up to 20 atoms) with spring-model DOS on the benchmark grid (51
 /// points, 0..=1000 cm^-1) from a 3x3x3 q-grid. A few hundred crystals take seconds.
@@ -371,7 +140,7 @@ pub fn read_electron_dataset(path: impl AsRef<Path>) -> Result<Vec<ElectronRecor
 ///
 /// # Example
 /// ```
-/// let data = dos_data::physics::generate::embedded_phonon_dataset(4, 0).unwrap();
+/// let data = dos_synth::generate::embedded_phonon_dataset(4, 0).unwrap();
 /// assert_eq!(data.len(), 4);
 /// assert_eq!(data[0].dos.len(), 51);
 /// ```
@@ -385,7 +154,7 @@ pub fn embedded_phonon_dataset(n: usize, seed: u64) -> Result<Vec<PhononRecord>>
         .check()?,
     };
     let cfg = PhononConfig {
-        q_grid: super::kgrid::MonkhorstPack::gamma(3),
+        q_grid: crate::kgrid::MonkhorstPack::gamma(3),
         ..PhononConfig::default()
     };
     phonon_records(&source, &cfg.check()?, seed, &|| {})
@@ -394,31 +163,12 @@ pub fn embedded_phonon_dataset(n: usize, seed: u64) -> Result<Vec<PhononRecord>>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dos::pipeline::ElectronDosPipeline;
-    use crate::io::phonon_csv::read_phonon_csv;
-    use crate::Check;
+    use dos_data::dos::pipeline::ElectronDosPipeline;
+    use dos_data::io::{
+        read_electron_dataset, read_phonon_csv, write_electron_dataset, write_phonon_dataset,
+    };
+    use dos_data::split::Split;
     use std::sync::atomic::{AtomicUsize, Ordering};
-
-    #[test]
-    fn python_floats_match_repr() {
-        // python3 -c "print([repr(x) for x in (0.0, -0.0, 1.5, 2.220446049250313e-16, 1e16,
-        //   1e-05, 0.0001, 123456.789, 1.5e+20, -3e-07)])"
-        let cases = [
-            (0.0, "0.0"),
-            (-0.0, "-0.0"),
-            (1.5, "1.5"),
-            (2.220446049250313e-16, "2.220446049250313e-16"),
-            (1e16, "1e+16"),
-            (1e-5, "1e-05"),
-            (1e-4, "0.0001"),
-            (123456.789, "123456.789"),
-            (1.5e20, "1.5e+20"),
-            (-3e-7, "-3e-07"),
-        ];
-        for (x, s) in cases {
-            assert_eq!(python_float(x), s);
-        }
-    }
 
     #[test]
     fn phonon_dataset_roundtrips_through_the_benchmark_reader() {
@@ -432,7 +182,7 @@ mod tests {
             .unwrap(),
         };
         let cfg = PhononConfig {
-            q_grid: super::super::kgrid::MonkhorstPack::gamma(2),
+            q_grid: crate::kgrid::MonkhorstPack::gamma(2),
             ..PhononConfig::default()
         };
         let done = AtomicUsize::new(0);
@@ -472,8 +222,8 @@ mod tests {
             .check()
             .unwrap(),
         };
-        let model = ElectronModel::Sp3(super::super::slater_koster::SlaterKosterConfig {
-            k_grid: Some(super::super::kgrid::MonkhorstPack::gamma(3)),
+        let model = ElectronModel::Sp3(crate::slater_koster::SlaterKosterConfig {
+            k_grid: Some(crate::kgrid::MonkhorstPack::gamma(3)),
             ..Default::default()
         });
         let records = electron_records(&source, &model.check().unwrap(), 9, &|| {}).unwrap();
@@ -527,14 +277,14 @@ mod tests {
     /// figures are printed (`-- --nocapture generated_gaps`).
     #[test]
     fn generated_gaps_read_back_through_the_pipeline() {
-        use crate::dos::band_gap::{band_gap, GapOptions};
+        use dos_data::dos::band_gap::{band_gap, GapOptions};
         let source = CrystalSource::Random {
             n: 300,
             config: RandomCrystalConfig::default().check().unwrap(),
         };
         // A coarse k-grid keeps the test quick; the property does not depend on it.
-        let model = ElectronModel::Sp3(super::super::slater_koster::SlaterKosterConfig {
-            k_grid: Some(super::super::kgrid::MonkhorstPack::gamma(2)),
+        let model = ElectronModel::Sp3(crate::slater_koster::SlaterKosterConfig {
+            k_grid: Some(crate::kgrid::MonkhorstPack::gamma(2)),
             ..Default::default()
         });
         let records = electron_records(&source, &model.check().unwrap(), 11, &|| {}).unwrap();
