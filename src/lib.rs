@@ -4,6 +4,7 @@
 //! integration tests can `use dos::...`:
 //! - [`config`]: the checked-configuration pattern (`Check`, `Checked`);
 //! - [`data`]: crystals, readers, symmetry, periodic graphs, DOS processing, splits;
+//! - [`synth`]: physics-generated data (random crystals, spring and tight-binding models);
 //! - [`nn`]: LayerNorm/softmax with backward, PReLU, MLPs, gradient checks;
 //! - [`graph`]: encoder/processor message passing;
 //! - [`attn`]: masked cross/self-attention, energy embeddings, crystal-system prompts;
@@ -41,6 +42,7 @@ pub use dos_metrics as metrics;
 pub use dos_models as models;
 pub use dos_nn as nn;
 pub use dos_predict as predict;
+pub use dos_synth as synth;
 pub use dos_train as train;
 
 /// The types most programs need, in one `use dos::prelude::*`.

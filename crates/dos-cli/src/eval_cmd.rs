@@ -234,7 +234,7 @@ pub fn electron_property_report(
 /// Band gaps the generator recorded in the electron data file of a run, by crystal id (empty
 /// when the file is not a generated data set).
 fn generator_gaps(data: &str) -> std::collections::HashMap<String, f64> {
-    dos_data::physics::generate::read_electron_dataset(electron_file(Path::new(data)))
+    dos_data::io::read_electron_dataset(electron_file(Path::new(data)))
         .map(|records| {
             records
                 .into_iter()

@@ -10,24 +10,23 @@
 //! Phonon output: `phonon_dos.csv` in the benchmark's format plus `idx_{train,valid,test}.txt`;
 //! electron output: `electron_dos.jsonl` (pymatgen `Structure.as_dict()` and `Dos.as_dict()` per
 //! line) plus the index files. Both also get `generate_config.json` with every setting used.
-//! See `dos_data::physics` for the models.
+//! See `dos_synth` for the models.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
-use dos_data::physics::electron_model::ElectronModel;
-use dos_data::physics::generate::{
-    electron_records, phonon_records, write_electron_dataset, write_phonon_dataset, CrystalSource,
-};
-use dos_data::physics::kgrid::MonkhorstPack;
-use dos_data::physics::phonon::PhononConfig;
-use dos_data::physics::random_crystal::RandomCrystalConfig;
-use dos_data::physics::slater_koster::SlaterKosterConfig;
-use dos_data::physics::tight_binding::TightBindingConfig;
-use dos_data::symmetry::CrystalSystem;
 use dos_data::Check;
 use dos_data::Crystal;
+use dos_data::io::{write_electron_dataset, write_phonon_dataset};
+use dos_data::symmetry::CrystalSystem;
+use dos_synth::electron_model::ElectronModel;
+use dos_synth::generate::{electron_records, phonon_records, CrystalSource};
+use dos_synth::kgrid::MonkhorstPack;
+use dos_synth::phonon::PhononConfig;
+use dos_synth::random_crystal::RandomCrystalConfig;
+use dos_synth::slater_koster::SlaterKosterConfig;
+use dos_synth::tight_binding::TightBindingConfig;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Which density of states to generate.
@@ -365,8 +364,7 @@ mod tests {
             };
             run(args).unwrap();
             let records =
-                dos_data::physics::generate::read_electron_dataset(out.join("electron_dos.jsonl"))
-                    .unwrap();
+                dos_data::io::read_electron_dataset(out.join("electron_dos.jsonl")).unwrap();
             assert_eq!(records.len(), 3);
             let settings: serde_json::Value = serde_json::from_str(
                 &std::fs::read_to_string(out.join("generate_config.json")).unwrap(),

@@ -41,11 +41,13 @@ fn indices(name: &str, text: &str) -> Result<Vec<usize>> {
         .filter(|l| !l.is_empty())
         .enumerate()
         .map(|(k, l)| {
-            l.parse().map_err(|_| DataError::Parse {
-                path: name.into(),
-                record: k + 1,
-                field: "index".into(),
-                message: format!("`{l}` is not a row index"),
+            l.parse().map_err(|_| {
+                DataError::parse(
+                    std::path::Path::new(name),
+                    k + 1,
+                    "index",
+                    format!("`{l}` is not a row index"),
+                )
             })
         })
         .collect()

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use crate::crystal::{inverse3, norm3};
+use crate::mat3::{inverse3, norm3};
 
 /// Most bins along one lattice direction. Bins are hashed, so only occupied ones cost memory;
 /// fewer, wider bins stay correct (they only let more candidates through).
@@ -93,7 +93,7 @@ impl PeriodicCellList {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crystal::vec_mat;
+    use crate::mat3::vec_mat;
     use rand::{Rng, SeedableRng};
 
     /// Every pair within `radius` (some image in a generous box) is among the candidates, on

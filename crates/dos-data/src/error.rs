@@ -4,7 +4,7 @@
 //! line breaks escaped as `\\n` before it is shown.
 
 use std::borrow::Cow;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Why a structure is not a valid [`crate::Crystal`].
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -143,6 +143,32 @@ pub enum DataError {
         /// What is wrong and which range is allowed.
         message: String,
     },
+}
+
+impl DataError {
+    /// The one way to make a [`DataError::Parse`], shown as `path:record: field `field`: message`
+    /// (`record` 1-based, 0 when the file has no lines to point at).
+    pub fn parse(
+        path: &Path,
+        record: usize,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::Parse {
+            path: path.to_path_buf(),
+            record,
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// `map_err` adapter: an I/O error on `path` as a [`DataError::Io`].
+pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> DataError + '_ {
+    move |source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// `s` with carriage returns and line feeds escaped (`\\r`, `\\n`), so that a message stays on

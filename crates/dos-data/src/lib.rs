@@ -1,9 +1,15 @@
 //! # dos-data
 //!
-//! Everything between a file on disk and a batch of tensors a model can take: the
-//! [`Crystal`] type, element data, readers, symmetry analysis, periodic neighbour lists and
-//! featurisers, [`CrystalBatch`], DOS documents and processing, datasets and splits. The
-//! physics generators (`physics`) are behind the default-off feature `physics`.
+//! Everything between a file on disk and a batch of tensors a model can take:
+//! - structures: [`Crystal`] ([`crystal`]), [`elements`], [`mat3`] (3x3 lattice maths),
+//!   [`symmetry`];
+//! - files: [`io`] (structure readers and writers, the phonon benchmark CSV, DOS tables and
+//!   documents, generated electron datasets), [`benchmark`] (the embedded phonon data);
+//! - graphs and batches: [`graph`] (neighbour lists, features), [`CrystalBatch`] ([`batch`]);
+//! - targets and data sets: [`dos`] (DOS documents and processing), [`dataset`], [`split`].
+//!
+//! Errors are one [`DataError`] naming the file, record and field. The physics generators
+//! live in the `dos-synth` crate.
 
 pub mod batch;
 pub mod benchmark;
@@ -15,8 +21,7 @@ pub mod elements;
 pub mod error;
 pub mod graph;
 pub mod io;
-#[cfg(feature = "physics")]
-pub mod physics;
+pub mod mat3;
 pub mod split;
 pub mod symmetry;
 

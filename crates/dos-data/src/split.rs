@@ -293,11 +293,13 @@ pub fn read_index_file(path: impl AsRef<Path>) -> Result<Vec<usize>> {
         if s.is_empty() {
             continue;
         }
-        let i = s.parse::<usize>().map_err(|e| DataError::Parse {
-            path: path.clone(),
-            record: k + 1,
-            field: "index".into(),
-            message: format!("`{s}` is not a non-negative integer: {e}"),
+        let i = s.parse::<usize>().map_err(|e| {
+            DataError::parse(
+                &path,
+                k + 1,
+                "index",
+                format!("`{s}` is not a non-negative integer: {e}"),
+            )
         })?;
         out.push(i);
     }

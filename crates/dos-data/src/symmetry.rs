@@ -508,7 +508,7 @@ mod tests {
     /// `c` with its first lattice vector stretched to length `a`, fractional positions kept.
     fn stretched(c: &Crystal, a: f64) -> Crystal {
         let mut l = *c.lattice();
-        let scale = a / crate::crystal::norm3(&l[0]);
+        let scale = a / crate::mat3::norm3(&l[0]);
         l[0] = l[0].map(|x| x * scale);
         Crystal::from_fractional(l, c.numbers().to_vec(), &c.fractional_positions()).unwrap()
     }

@@ -239,7 +239,7 @@ pub fn random_orthogonal(rng: &mut SplitMix64, reflect: bool) -> [[f64; 3]; 3] {
         let norm = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
         rows[i] = [v[0] / norm, v[1] / norm, v[2] / norm];
     }
-    let det = dos_data::crystal::det3(&rows);
+    let det = dos_data::mat3::det3(&rows);
     if (det < 0.0) != reflect {
         rows[2] = [-rows[2][0], -rows[2][1], -rows[2][2]];
     }
@@ -387,7 +387,7 @@ mod tests {
         let mut rng = SplitMix64::new(7);
         for reflect in [false, true] {
             let q = random_orthogonal(&mut rng, reflect);
-            let det = dos_data::crystal::det3(&q);
+            let det = dos_data::mat3::det3(&q);
             assert!((det - if reflect { -1.0 } else { 1.0 }).abs() < 1e-12);
             for i in 0..3 {
                 for j in 0..3 {

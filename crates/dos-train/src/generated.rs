@@ -1,13 +1,13 @@
 //! [`generated_phonon_dataset`]: a small phonon DOS data set computed on the fly from random
-//! crystals with the harmonic spring model of `dos_data::physics` (no download), for the
+//! crystals with the harmonic spring model of `dos_synth` (no download), for the
 //! example, the tests and quick checks.
 
 use dos_data::dataset::{Dataset, RawSample};
 use dos_data::graph::GraphConfig;
-use dos_data::physics::generate::{phonon_records, CrystalSource};
-use dos_data::physics::phonon::PhononConfig;
-use dos_data::physics::random_crystal::RandomCrystalConfig;
 use dos_data::symmetry::SymmetryConfig;
+use dos_synth::generate::{phonon_records, CrystalSource};
+use dos_synth::phonon::PhononConfig;
+use dos_synth::random_crystal::RandomCrystalConfig;
 
 use crate::error::Result;
 use dos_config::Check;

@@ -20,7 +20,7 @@ use dos_data::dos::pipeline::ElectronDosPipeline;
 use dos_data::dos::DEFAULT_MAGNETIC_TOL;
 use dos_data::graph::GraphConfig;
 use dos_data::io::{read_dos_table, StructureFormat};
-use dos_data::physics::generate::{read_electron_dataset, ELECTRON_FILE};
+use dos_data::io::{read_electron_dataset, ELECTRON_FILE};
 use dos_data::split::Split;
 use dos_data::symmetry::SymmetryConfig;
 use dos_models::Task;
@@ -437,7 +437,7 @@ fn load_electron(file: &Path, graph: &dos_data::graph::CheckedGraphConfig) -> Re
 mod tests {
     use super::*;
     use dos_data::dos::ElectronDosDocument;
-    use dos_data::physics::generate::{write_electron_dataset, ElectronRecord};
+    use dos_data::io::{write_electron_dataset, ElectronRecord};
     use dos_data::Crystal;
 
     /// Magnetic documents (spin-up and spin-down densities differ) are dropped on loading.

@@ -15,7 +15,7 @@
 //! `"spd_dos"`; only the total DOS and the structure are kept here. For robustness the aliases
 //! `"Spin.up"`/`"up"` and `"Spin.down"`/`"down"` are accepted as well.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
@@ -65,7 +65,7 @@ impl ElectronDosDocument {
     }
 
     fn validate(&self, path: &Path) -> Result<()> {
-        let err = |field: &str, message: String| parse_err(path, field, message);
+        let err = |field: &str, message: String| DataError::parse(path, 0, field, message);
         if !self.efermi.is_finite() {
             return Err(err("efermi", format!("not finite ({})", self.efermi)));
         }
@@ -111,18 +111,18 @@ impl ElectronDosDocument {
     pub fn from_json_value(value: &Value, path: &Path) -> Result<Self> {
         let obj = value
             .as_object()
-            .ok_or_else(|| parse_err(path, "<root>", "expected a JSON object".into()))?;
+            .ok_or_else(|| DataError::parse(path, 0, "<root>", "expected a JSON object"))?;
         let efermi = obj
             .get("efermi")
-            .ok_or_else(|| parse_err(path, "efermi", "missing".into()))?
+            .ok_or_else(|| DataError::parse(path, 0, "efermi", "missing"))?
             .as_f64()
-            .ok_or_else(|| parse_err(path, "efermi", "expected a number".into()))?;
+            .ok_or_else(|| DataError::parse(path, 0, "efermi", "expected a number"))?;
         let energies = number_array(obj.get("energies"), path, "energies")?;
         let dens = obj
             .get("densities")
-            .ok_or_else(|| parse_err(path, "densities", "missing".into()))?
+            .ok_or_else(|| DataError::parse(path, 0, "densities", "missing"))?
             .as_object()
-            .ok_or_else(|| parse_err(path, "densities", "expected an object".into()))?;
+            .ok_or_else(|| DataError::parse(path, 0, "densities", "expected an object"))?;
         let mut up = None;
         let mut down = None;
         for (key, v) in dens {
@@ -131,20 +131,17 @@ impl ElectronDosDocument {
                 "1" | "Spin.up" | "up" => up = Some(number_array(Some(v), path, &field)?),
                 "-1" | "Spin.down" | "down" => down = Some(number_array(Some(v), path, &field)?),
                 _ => {
-                    return Err(parse_err(
+                    return Err(DataError::parse(
                         path,
+                        0,
                         &field,
-                        "unknown spin key (expected \"1\" or \"-1\")".into(),
+                        "unknown spin key (expected \"1\" or \"-1\")",
                     ))
                 }
             }
         }
         let densities_up = up.ok_or_else(|| {
-            parse_err(
-                path,
-                "densities.1",
-                "missing spin-up (\"1\") densities".into(),
-            )
+            DataError::parse(path, 0, "densities.1", "missing spin-up (\"1\") densities")
         })?;
         let mut doc = Self {
             efermi,
@@ -156,19 +153,15 @@ impl ElectronDosDocument {
         doc.validate(path)?;
         if doc.structure.as_ref().is_some_and(|s| !s.is_object()) {
             doc.structure = None;
-            return Err(parse_err(path, "structure", "expected an object".into()));
+            return Err(DataError::parse(path, 0, "structure", "expected an object"));
         }
         Ok(doc)
     }
 
     /// Parses a JSON string (see [`Self::from_json_value`]).
     pub fn from_json_str(text: &str, path: &Path) -> Result<Self> {
-        let value: Value = serde_json::from_str(text).map_err(|e| DataError::Parse {
-            path: path.to_path_buf(),
-            record: e.line(),
-            field: "<json>".into(),
-            message: e.to_string(),
-        })?;
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| DataError::parse(path, e.line(), "<json>", e.to_string()))?;
         Self::from_json_value(&value, path)
     }
 
@@ -293,25 +286,16 @@ pub fn read_dos_document(path: impl AsRef<Path>) -> Result<ElectronDosDocument> 
     ElectronDosDocument::from_json_str(&text, path)
 }
 
-fn parse_err(path: &Path, field: &str, message: String) -> DataError {
-    DataError::Parse {
-        path: PathBuf::from(path),
-        record: 0,
-        field: field.to_string(),
-        message,
-    }
-}
-
 fn number_array(v: Option<&Value>, path: &Path, field: &str) -> Result<Vec<f64>> {
     let arr = v
-        .ok_or_else(|| parse_err(path, field, "missing".into()))?
+        .ok_or_else(|| DataError::parse(path, 0, field, "missing"))?
         .as_array()
-        .ok_or_else(|| parse_err(path, field, "expected an array of numbers".into()))?;
+        .ok_or_else(|| DataError::parse(path, 0, field, "expected an array of numbers"))?;
     arr.iter()
         .enumerate()
         .map(|(i, x)| {
             x.as_f64().ok_or_else(|| {
-                parse_err(path, &format!("{field}[{i}]"), "expected a number".into())
+                DataError::parse(path, 0, format!("{field}[{i}]"), "expected a number")
             })
         })
         .collect()

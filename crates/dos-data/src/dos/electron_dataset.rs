@@ -154,12 +154,8 @@ pub fn load_entry_structure(entry: &ElectronEntry, doc: &ElectronDosDocument) ->
     if let Some(p) = &entry.structure_path {
         return crate::io::read_structure(p);
     }
-    let parse = |field: String, message: String| DataError::Parse {
-        path: entry.dos_path.clone(),
-        record: 0,
-        field,
-        message,
-    };
+    let parse =
+        |field: String, message: String| DataError::parse(&entry.dos_path, 0, field, message);
     let s = doc.structure.as_ref().ok_or_else(|| {
         parse(
             "structure".into(),

@@ -192,7 +192,7 @@ mod tests {
             neighbors: vec![0],
             shifts: vec![[1, 0, 0]],
             vectors: vec![v],
-            distances: vec![crate::crystal::norm3(&v)],
+            distances: vec![crate::mat3::norm3(&v)],
         }
     }
 
@@ -256,7 +256,7 @@ mod tests {
         let f = CutoffSphericalHarmonics { r_max: 4.0 };
         let v = [1.0, -0.5, 1.2];
         let x = f.features(&dummy(), &one_edge(v));
-        let d = crate::crystal::norm3(&v);
+        let d = crate::mat3::norm3(&v);
         let c = smooth_cutoff(d / 4.0);
         assert!((x[0] - c).abs() < 1e-15);
         // l = 1 block: squared norm 3 c² (component normalisation), direction along v

@@ -1,7 +1,8 @@
 //! Periodic neighbour lists: every directed pair of atoms (with its lattice image) closer than
 //! a cutoff, optionally capped to the k nearest neighbours of each centre.
 
-use crate::crystal::{inverse3, norm3, Crystal};
+use crate::crystal::Crystal;
+use crate::mat3::{inverse3, norm3};
 use dos_config::{Check, Checked};
 
 use crate::error::{DataError, Result};
@@ -460,7 +461,7 @@ struct Edge {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crystal::vec_mat;
+    use crate::mat3::vec_mat;
 
     /// Rock salt NaCl, primitive fcc cell, a = 5.64 A.
     fn rocksalt() -> Crystal {

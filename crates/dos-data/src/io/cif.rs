@@ -19,10 +19,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::cell_list::PeriodicCellList;
-use crate::crystal::{norm3, vec_mat, Crystal, MAX_ATOMS, MIN_ATOM_DISTANCE};
+use crate::crystal::{Crystal, MAX_ATOMS, MIN_ATOM_DISTANCE};
 use crate::elements::{parse_species_label, Element};
 use crate::error::{DataError, Result};
 use crate::io::pymatgen::lattice_parameters;
+use crate::mat3::{norm3, vec_mat};
 
 /// Two symmetry images of the same element closer than this (Angstrom) are one atom.
 pub const CIF_MERGE_TOLERANCE: f64 = 0.01;
@@ -415,14 +416,8 @@ pub fn parse_cif_blocks(text: &str, path: &Path) -> Result<Vec<(String, Crystal)
 
 /// The blocks of `text` that describe a structure; an error when there is none.
 fn structure_blocks(text: &str, path: &Path) -> Result<Vec<NamedBlock>> {
-    let perr = |record: usize, field: &str, message: String| DataError::Parse {
-        path: path.to_path_buf(),
-        record,
-        field: field.to_string(),
-        message,
-    };
-    let tokens = tokenize(text).map_err(|(l, m)| perr(l, "cif", m))?;
-    let all = blocks(&tokens).map_err(|(l, f, m)| perr(l, &f, m))?;
+    let tokens = tokenize(text).map_err(|(l, m)| DataError::parse(path, l, "cif", m))?;
+    let all = blocks(&tokens).map_err(|(l, f, m)| DataError::parse(path, l, &f, m))?;
     let n_blocks = all.len();
     let kept: Vec<_> = all
         .into_iter()
@@ -431,7 +426,7 @@ fn structure_blocks(text: &str, path: &Path) -> Result<Vec<NamedBlock>> {
         })
         .collect();
     if kept.is_empty() {
-        return Err(perr(
+        return Err(DataError::parse(path,
             1,
             "_cell_length_a",
             format!("none of the {n_blocks} data block(s) describes a structure (no cell, no atom sites)"),
@@ -442,13 +437,6 @@ fn structure_blocks(text: &str, path: &Path) -> Result<Vec<NamedBlock>> {
 
 /// The crystal of one block starting on line `block_line`.
 fn crystal_from_block(block: &Block, block_line: usize, path: &Path) -> Result<Crystal> {
-    let perr = |record: usize, field: &str, message: String| DataError::Parse {
-        path: path.to_path_buf(),
-        record,
-        field: field.to_string(),
-        message,
-    };
-
     let mut params = [0.0; 6];
     for (p, tag) in params.iter_mut().zip([
         "_cell_length_a",
@@ -461,11 +449,13 @@ fn crystal_from_block(block: &Block, block_line: usize, path: &Path) -> Result<C
         let (v, line) = block
             .items
             .get(tag)
-            .ok_or_else(|| perr(block_line, tag, "missing".into()))?;
-        *p = cif_number(v).ok_or_else(|| perr(*line, tag, format!("`{v}` is not a number")))?;
+            .ok_or_else(|| DataError::parse(path, block_line, tag, "missing"))?;
+        *p = cif_number(v)
+            .ok_or_else(|| DataError::parse(path, *line, tag, format!("`{v}` is not a number")))?;
     }
     let lattice = lattice_from_parameters(params).ok_or_else(|| {
-        perr(
+        DataError::parse(
+            path,
             block.items.get("_cell_angle_alpha").map_or(0, |v| v.1),
             "_cell_length_a",
             format!("cell parameters {params:?} do not describe a cell (singular lattice)"),
@@ -481,7 +471,8 @@ fn crystal_from_block(block: &Block, block_line: usize, path: &Path) -> Result<C
         if let Some(lp) = block.find_loop(tag) {
             let c = lp.col(tag).unwrap_or(0);
             if lp.rows.len() > MAX_SYMMETRY_OPS {
-                return Err(perr(
+                return Err(DataError::parse(
+                    path,
                     lp.rows[0][c].1,
                     tag,
                     format!(
@@ -493,10 +484,10 @@ fn crystal_from_block(block: &Block, block_line: usize, path: &Path) -> Result<C
             }
             for row in &lp.rows {
                 let (v, line) = &row[c];
-                ops.push(parse_symop(v).map_err(|m| perr(*line, tag, m))?);
+                ops.push(parse_symop(v).map_err(|m| DataError::parse(path, *line, tag, m))?);
             }
         } else if let Some((v, line)) = block.items.get(tag) {
-            ops.push(parse_symop(v).map_err(|m| perr(*line, tag, m))?);
+            ops.push(parse_symop(v).map_err(|m| DataError::parse(path, *line, tag, m))?);
         }
         if !ops.is_empty() {
             break;
@@ -512,18 +503,14 @@ fn crystal_from_block(block: &Block, block_line: usize, path: &Path) -> Result<C
     let mut ops = unique;
     let mut setting_note = String::new();
     if ops.is_empty() {
-        (ops, setting_note) =
-            ops_from_space_group_name(block, &params).map_err(|(l, f, m)| perr(l, &f, m))?;
+        (ops, setting_note) = ops_from_space_group_name(block, &params)
+            .map_err(|(l, f, m)| DataError::parse(path, l, &f, m))?;
     }
 
     // Atom sites.
     let fx = "_atom_site_fract_x";
     let sites = block.find_loop(fx).ok_or_else(|| {
-        perr(
-            0,
-            fx,
-            "no atom-site loop with fractional coordinates".into(),
-        )
+        DataError::parse(path, 0, fx, "no atom-site loop with fractional coordinates")
     })?;
     let cols: Vec<usize> = [
         "_atom_site_fract_x",
@@ -534,17 +521,18 @@ fn crystal_from_block(block: &Block, block_line: usize, path: &Path) -> Result<C
     .map(|t| {
         sites
             .col(t)
-            .ok_or_else(|| perr(0, t, "missing in the atom-site loop".into()))
+            .ok_or_else(|| DataError::parse(path, 0, *t, "missing in the atom-site loop"))
     })
     .collect::<Result<_>>()?;
     let (sym_col, sym_tag) = match sites.col("_atom_site_type_symbol") {
         Some(c) => (c, "_atom_site_type_symbol"),
         None => (
             sites.col("_atom_site_label").ok_or_else(|| {
-                perr(
+                DataError::parse(
+                    path,
                     0,
                     "_atom_site_type_symbol",
-                    "neither type symbol nor label in the atom-site loop".into(),
+                    "neither type symbol nor label in the atom-site loop",
                 )
             })?,
             "_atom_site_label",
@@ -552,7 +540,8 @@ fn crystal_from_block(block: &Block, block_line: usize, path: &Path) -> Result<C
     };
     let occ_col = sites.col("_atom_site_occupancy");
     if sites.rows.len() > MAX_ATOMS {
-        return Err(perr(
+        return Err(DataError::parse(
+            path,
             sites.rows[0][cols[0]].1,
             fx,
             format!(
@@ -574,13 +563,15 @@ fn crystal_from_block(block: &Block, block_line: usize, path: &Path) -> Result<C
     let too_close = MIN_ATOM_DISTANCE * (1.0 - 1e-6);
     for row in &sites.rows {
         let (sym, line) = &row[sym_col];
-        let el = parse_species_label(sym)
-            .ok_or_else(|| perr(*line, sym_tag, format!("unknown element `{sym}`")))?;
+        let el = parse_species_label(sym).ok_or_else(|| {
+            DataError::parse(path, *line, sym_tag, format!("unknown element `{sym}`"))
+        })?;
         if let Some(c) = occ_col {
             let (o, line) = &row[c];
             if let Some(occ) = cif_number(o) {
                 if (occ - 1.0).abs() > OCCUPANCY_TOLERANCE {
-                    return Err(perr(
+                    return Err(DataError::parse(
+                        path,
                         *line,
                         "_atom_site_occupancy",
                         format!("site `{sym}` has partial occupancy {occ}: not supported"),
@@ -592,7 +583,8 @@ fn crystal_from_block(block: &Block, block_line: usize, path: &Path) -> Result<C
         for (k, &c) in cols.iter().enumerate() {
             let (v, line) = &row[c];
             f[k] = cif_number(v).ok_or_else(|| {
-                perr(
+                DataError::parse(
+                    path,
                     *line,
                     [
                         "_atom_site_fract_x",
@@ -607,7 +599,8 @@ fn crystal_from_block(block: &Block, block_line: usize, path: &Path) -> Result<C
         for op in &ops {
             let g = wrap(op.apply(&f));
             if g.iter().any(|x| !x.is_finite()) {
-                return Err(perr(
+                return Err(DataError::parse(
+                    path,
                     line,
                     fx,
                     format!("site `{sym}`: a symmetry operation gives a non-finite coordinate"),
@@ -627,7 +620,8 @@ fn crystal_from_block(block: &Block, block_line: usize, path: &Path) -> Result<C
             }
             if !dup {
                 if let Some((k, d)) = close {
-                    return Err(perr(
+                    return Err(DataError::parse(
+                        path,
                         line,
                         fx,
                         format!(
@@ -638,7 +632,8 @@ fn crystal_from_block(block: &Block, block_line: usize, path: &Path) -> Result<C
                     ));
                 }
                 if numbers.len() == MAX_ATOMS {
-                    return Err(perr(
+                    return Err(DataError::parse(
+                        path,
                         line,
                         fx,
                         format!(
@@ -653,8 +648,14 @@ fn crystal_from_block(block: &Block, block_line: usize, path: &Path) -> Result<C
             }
         }
     }
-    Crystal::from_fractional(lattice, numbers, &frac)
-        .map_err(|e| perr(0, "_atom_site_fract_x", format!("invalid crystal: {e}")))
+    Crystal::from_fractional(lattice, numbers, &frac).map_err(|e| {
+        DataError::parse(
+            path,
+            0,
+            "_atom_site_fract_x",
+            format!("invalid crystal: {e}"),
+        )
+    })
 }
 
 /// Operations for a block without an operation loop: from the Hermann-Mauguin symbol and/or

@@ -42,21 +42,17 @@ pub fn read_dos_table(path: impl AsRef<Path>) -> Result<DosTable> {
 /// # Errors
 /// As [`read_dos_table`].
 pub fn parse_dos_table(text: &str, path: &Path) -> Result<DosTable> {
-    let err = |line: usize, field: String, message: String| DataError::Parse {
-        path: path.to_path_buf(),
-        record: line,
-        field,
-        message,
-    };
-    let records = split_records(text).map_err(|e| err(e.line, "csv".into(), e.message))?;
+    let records =
+        split_records(text).map_err(|e| DataError::parse(path, e.line, "csv", e.message))?;
     let (header, body) = records
         .split_first()
-        .ok_or_else(|| err(1, "header".into(), "the file is empty".into()))?;
+        .ok_or_else(|| DataError::parse(path, 1, "header", "the file is empty"))?;
     let m = header.fields.len().saturating_sub(1);
     if !(2..=MAX_GRID_POINTS).contains(&m) {
-        return Err(err(
+        return Err(DataError::parse(
+            path,
             header.line,
-            "header".into(),
+            "header",
             format!(
                 "expected an id column and 2 to {MAX_GRID_POINTS} energies, found {m} energies"
             ),
@@ -70,14 +66,16 @@ pub fn parse_dos_table(text: &str, path: &Path) -> Result<DosTable> {
             .ok()
             .filter(|e: &f64| e.is_finite())
             .ok_or_else(|| {
-                err(
+                DataError::parse(
+                    path,
                     header.line,
                     format!("energy {}", k + 1),
                     format!("`{f}` is not a finite number"),
                 )
             })?;
         if energies.last().is_some_and(|&last| e <= last) {
-            return Err(err(
+            return Err(DataError::parse(
+                path,
                 header.line,
                 format!("energy {}", k + 1),
                 format!("{e} does not increase on the energy before it"),
@@ -90,12 +88,13 @@ pub fn parse_dos_table(text: &str, path: &Path) -> Result<DosTable> {
     for r in body {
         let id = r.fields[0].trim().to_string();
         if id.is_empty() {
-            return Err(err(r.line, "id".into(), "empty".into()));
+            return Err(DataError::parse(path, r.line, "id", "empty"));
         }
         if r.fields.len() != m + 1 {
-            return Err(err(
+            return Err(DataError::parse(
+                path,
                 r.line,
-                "values".into(),
+                "values",
                 format!(
                     "{} values, the header declares {m} energies",
                     r.fields.len() - 1
@@ -111,7 +110,8 @@ pub fn parse_dos_table(text: &str, path: &Path) -> Result<DosTable> {
                     .ok()
                     .filter(|v| v.is_finite() && *v >= 0.0)
                     .ok_or_else(|| {
-                        err(
+                        DataError::parse(
+                            path,
                             r.line,
                             format!("value {} ({id})", k + 1),
                             format!("`{f}` is not a finite, non-negative number"),
@@ -120,15 +120,21 @@ pub fn parse_dos_table(text: &str, path: &Path) -> Result<DosTable> {
             })
             .collect::<Result<Vec<f64>>>()?;
         if !seen.insert(id.clone()) {
-            return Err(err(r.line, "id".into(), format!("`{id}` appears twice")));
+            return Err(DataError::parse(
+                path,
+                r.line,
+                "id",
+                format!("`{id}` appears twice"),
+            ));
         }
         rows.push((id, values));
     }
     if rows.is_empty() {
-        return Err(err(
+        return Err(DataError::parse(
+            path,
             header.line,
-            "rows".into(),
-            "no row after the header".into(),
+            "rows",
+            "no row after the header",
         ));
     }
     Ok(DosTable { energies, rows })

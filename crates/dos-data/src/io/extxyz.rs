@@ -64,12 +64,6 @@ struct Property {
 /// # Errors
 /// As [`read_extxyz`].
 pub fn parse_extxyz(text: &str, path: &Path) -> Result<Vec<Crystal>> {
-    let perr = |line: usize, field: &str, message: String| DataError::Parse {
-        path: path.to_path_buf(),
-        record: line,
-        field: field.to_string(),
-        message,
-    };
     let lines: Vec<&str> = text.lines().collect();
     let mut frames = Vec::new();
     let mut i = 0;
@@ -85,14 +79,16 @@ pub fn parse_extxyz(text: &str, path: &Path) -> Result<Vec<Crystal>> {
         let first = lines[i].trim();
         let n: usize = match first.split_whitespace().collect::<Vec<_>>().as_slice() {
             [t] => t.parse().map_err(|_| {
-                perr(
+                DataError::parse(
+                    path,
                     count_line,
                     "atom count",
                     format!("expected the number of atoms, found `{first}`"),
                 )
             })?,
             _ => {
-                return Err(perr(
+                return Err(DataError::parse(
+                    path,
                     count_line,
                     "atom count",
                     format!("expected the number of atoms alone on the line, found `{first}`"),
@@ -100,7 +96,8 @@ pub fn parse_extxyz(text: &str, path: &Path) -> Result<Vec<Crystal>> {
             }
         };
         if n == 0 || n > MAX_ATOMS {
-            return Err(perr(
+            return Err(DataError::parse(
+                path,
                 count_line,
                 "atom count",
                 format!("{n} atoms: expected 1 to {MAX_ATOMS} (MAX_ATOMS)"),
@@ -108,7 +105,8 @@ pub fn parse_extxyz(text: &str, path: &Path) -> Result<Vec<Crystal>> {
         }
         // Checked before anything is allocated for the frame: the count must fit the file.
         if lines.len() - i < n + 2 {
-            return Err(perr(
+            return Err(DataError::parse(
+                path,
                 count_line,
                 "atom count",
                 format!(
@@ -119,12 +117,17 @@ pub fn parse_extxyz(text: &str, path: &Path) -> Result<Vec<Crystal>> {
             ));
         }
         let comment_line = i + 2;
-        let crystal = parse_frame(lines[i + 1], comment_line, &lines[i + 2..i + 2 + n], &perr)?;
+        let crystal = parse_frame(lines[i + 1], comment_line, &lines[i + 2..i + 2 + n], path)?;
         frames.push(crystal);
         i += n + 2;
     }
     if frames.is_empty() {
-        return Err(perr(1, "atom count", "no frame in the file (empty)".into()));
+        return Err(DataError::parse(
+            path,
+            1,
+            "atom count",
+            "no frame in the file (empty)",
+        ));
     }
     Ok(frames)
 }
@@ -134,9 +137,10 @@ fn parse_frame(
     comment: &str,
     comment_line: usize,
     atom_lines: &[&str],
-    perr: &dyn Fn(usize, &str, String) -> DataError,
+    path: &Path,
 ) -> Result<Crystal> {
-    let pairs = parse_key_values(comment).map_err(|m| perr(comment_line, "comment", m))?;
+    let pairs = parse_key_values(comment)
+        .map_err(|m| DataError::parse(path, comment_line, "comment", m))?;
     let get = |key: &str| {
         pairs
             .iter()
@@ -144,10 +148,11 @@ fn parse_frame(
             .map(|(_, v)| v.as_str())
     };
     let Some(lattice_text) = get("Lattice") else {
-        return Err(perr(
+        return Err(DataError::parse(
+            path,
             comment_line,
             "Lattice",
-            "missing: a frame without a cell (a molecule or plain XYZ) is not a crystal".into(),
+            "missing: a frame without a cell (a molecule or plain XYZ) is not a crystal",
         ));
     };
     let numbers: Vec<f64> = lattice_text
@@ -155,14 +160,16 @@ fn parse_frame(
         .map(str::parse)
         .collect::<std::result::Result<_, _>>()
         .map_err(|_| {
-            perr(
+            DataError::parse(
+                path,
                 comment_line,
                 "Lattice",
                 format!("`{lattice_text}` is not nine numbers"),
             )
         })?;
     if numbers.len() != 9 {
-        return Err(perr(
+        return Err(DataError::parse(
+            path,
             comment_line,
             "Lattice",
             format!("expected nine numbers, found {}", numbers.len()),
@@ -176,22 +183,24 @@ fn parse_frame(
     if let Some(pbc) = get("pbc") {
         let flags: Vec<Option<bool>> = pbc.split_whitespace().map(parse_bool).collect();
         if flags.len() != 3 || flags.iter().any(Option::is_none) {
-            return Err(perr(
+            return Err(DataError::parse(
+                path,
                 comment_line,
                 "pbc",
                 format!("`{pbc}`: expected three of T/F"),
             ));
         }
         if flags.iter().all(|f| *f == Some(false)) {
-            return Err(perr(
+            return Err(DataError::parse(
+                path,
                 comment_line,
                 "pbc",
-                "`F F F`: a non-periodic frame (a molecule or cluster) is not a crystal".into(),
+                "`F F F`: a non-periodic frame (a molecule or cluster) is not a crystal",
             ));
         }
     }
     let properties = parse_properties(get("Properties").unwrap_or(DEFAULT_PROPERTIES))
-        .map_err(|m| perr(comment_line, "Properties", m))?;
+        .map_err(|m| DataError::parse(path, comment_line, "Properties", m))?;
     // Column offsets of the element and of the positions.
     let mut offset = 0;
     let (mut species, mut z, mut pos) = (None, None, None);
@@ -201,7 +210,8 @@ fn parse_frame(
             ("Z", 'I', 1) => z = Some(offset),
             ("pos", 'R', 3) => pos = Some(offset),
             ("species" | "Z" | "pos", _, _) => {
-                return Err(perr(
+                return Err(DataError::parse(
+                    path,
                     comment_line,
                     "Properties",
                     format!(
@@ -216,20 +226,22 @@ fn parse_frame(
     }
     let width = offset;
     let Some(pos) = pos else {
-        return Err(perr(
+        return Err(DataError::parse(
+            path,
             comment_line,
             "Properties",
-            "no `pos:R:3` column (Cartesian positions)".into(),
+            "no `pos:R:3` column (Cartesian positions)",
         ));
     };
     let element_col = match (species, z) {
         (Some(c), _) => (c, "species"),
         (None, Some(c)) => (c, "Z"),
         (None, None) => {
-            return Err(perr(
+            return Err(DataError::parse(
+                path,
                 comment_line,
                 "Properties",
-                "neither `species:S:1` nor `Z:I:1` (the element of each atom)".into(),
+                "neither `species:S:1` nor `Z:I:1` (the element of each atom)",
             ))
         }
     };
@@ -239,7 +251,8 @@ fn parse_frame(
         let lineno = comment_line + 1 + k;
         let cols: Vec<&str> = line.split_whitespace().collect();
         if cols.len() < width {
-            return Err(perr(
+            return Err(DataError::parse(
+                path,
                 lineno,
                 "Properties",
                 format!(
@@ -255,7 +268,14 @@ fn parse_frame(
         } else {
             label.parse::<u8>().ok().and_then(Element::from_z)
         }
-        .ok_or_else(|| perr(lineno, element_col.1, format!("unknown element `{label}`")))?;
+        .ok_or_else(|| {
+            DataError::parse(
+                path,
+                lineno,
+                element_col.1,
+                format!("unknown element `{label}`"),
+            )
+        })?;
         zs.push(element.z);
         let mut r = [0.0; 3];
         for (d, x) in r.iter_mut().enumerate() {
@@ -264,12 +284,20 @@ fn parse_frame(
                 .parse::<f64>()
                 .ok()
                 .filter(|v| v.is_finite())
-                .ok_or_else(|| perr(lineno, "pos", format!("`{t}` is not a finite number")))?;
+                .ok_or_else(|| {
+                    DataError::parse(path, lineno, "pos", format!("`{t}` is not a finite number"))
+                })?;
         }
         positions.push(r);
     }
-    Crystal::new(lattice, zs, positions)
-        .map_err(|e| perr(comment_line, "Lattice", format!("invalid crystal: {e}")))
+    Crystal::new(lattice, zs, positions).map_err(|e| {
+        DataError::parse(
+            path,
+            comment_line,
+            "Lattice",
+            format!("invalid crystal: {e}"),
+        )
+    })
 }
 
 /// `T`, `True`, `F`, `False` (any case) and `1`/`0`.

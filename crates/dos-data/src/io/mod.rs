@@ -1,6 +1,8 @@
 //! File readers and writers.
 //!
-//! - [`phonon_csv`]: the phonon DOS benchmark CSV ([`read_phonon_csv`]);
+//! - [`phonon_csv`]: the phonon DOS benchmark CSV ([`read_phonon_csv`], [`write_phonon_dataset`]);
+//! - [`electron_jsonl`]: generated electron DOS datasets as JSON lines
+//!   ([`read_electron_dataset`], [`write_electron_dataset`]);
 //! - [`pymatgen`]: pymatgen `Structure.as_dict()` JSON;
 //! - [`cif`]: CIF with symmetry expansion (from an operation loop or, through
 //!   [`space_group_table`], from the space-group name alone), every data block; P1 writer;
@@ -17,6 +19,7 @@ pub mod atomic_write;
 pub mod cif;
 pub mod csv;
 pub mod dos_table;
+pub mod electron_jsonl;
 pub mod extxyz;
 pub mod phonon_csv;
 pub mod poscar;
@@ -29,8 +32,13 @@ use std::path::Path;
 
 pub use cif::{read_cif, write_cif};
 pub use dos_table::{read_dos_table, DosTable};
+pub use electron_jsonl::{
+    read_electron_dataset, write_electron_dataset, ElectronRecord, ELECTRON_FILE,
+};
 pub use extxyz::read_extxyz;
-pub use phonon_csv::{read_phonon_csv, PhononRecord};
+pub use phonon_csv::{
+    read_phonon_csv, write_phonon_csv, write_phonon_dataset, PhononRecord, PHONON_FILE,
+};
 pub use poscar::{read_poscar, write_poscar};
 pub use pymatgen::{read_pymatgen_json, write_pymatgen_json};
 pub use text::read_text;
@@ -159,17 +167,17 @@ pub fn read_structure(path: impl AsRef<Path>) -> Result<Crystal> {
         return Ok(all.swap_remove(0).1);
     }
     let labels: Vec<&str> = all.iter().take(3).map(|(l, _)| l.as_str()).collect();
-    Err(DataError::Parse {
-        path: path.to_path_buf(),
-        record: 0,
-        field: "structures".into(),
-        message: format!(
+    Err(DataError::parse(
+        path,
+        0,
+        "structures",
+        format!(
             "the file holds {} structures ({}{}); read them with read_structures",
             all.len(),
             labels.join(", "),
             if all.len() > 3 { ", ..." } else { "" }
         ),
-    })
+    ))
 }
 
 /// Every structure of a file (see [`read_structure`] for the formats), each with its label: the
@@ -183,16 +191,18 @@ pub fn read_structures(path: impl AsRef<Path>) -> Result<Vec<(String, Crystal)>>
     let text = read_text(path)?;
     let format = match StructureFormat::from_path(path) {
         Some(f) => f,
-        None => StructureFormat::detect(&text).ok_or_else(|| DataError::Parse {
-            path: path.to_path_buf(),
-            record: 1,
-            field: "format".into(),
-            message: format!(
-                "neither the name nor the content says which structure format (tried {}: {})",
-                StructureFormat::ALL.map(StructureFormat::name).join(", "),
-                "no `{` first, no `data_` line or `_cell_length_a` tag, no atom count then \
+        None => StructureFormat::detect(&text).ok_or_else(|| {
+            DataError::parse(
+                path,
+                1,
+                "format",
+                format!(
+                    "neither the name nor the content says which structure format (tried {}: {})",
+                    StructureFormat::ALL.map(StructureFormat::name).join(", "),
+                    "no `{` first, no `data_` line or `_cell_length_a` tag, no atom count then \
                  key=value line, no scale then three lattice lines"
-            ),
+                ),
+            )
         })?,
     };
     parse_structures(&text, format, path)

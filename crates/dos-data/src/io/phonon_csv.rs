@@ -1,17 +1,19 @@
-//! Reader for the phonon DOS benchmark CSV (`mp_id,structure,phfreq,phdos`).
+//! Reader and writer for the phonon DOS benchmark CSV (`mp_id,structure,phfreq,phdos`).
 //!
 //! Every cell after `mp_id` is a Python literal: `structure` is ASE's `Atoms.todict()`
 //! (`numbers`, `positions` in Angstrom, `cell` with lattice vectors as rows, `pbc`), `phfreq` the
 //! frequency grid in cm^-1 and `phdos` the DOS on that grid.
 
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use crate::crystal::{Crystal, MAX_ATOMS};
-use crate::error::{CrystalError, DataError, Result};
+use crate::error::{io_error, CrystalError, DataError, Result};
 use crate::io::csv::{split_records, CsvRecord};
-use crate::io::py_literal::{parse_py_literal, PyValue};
+use crate::io::py_literal::{parse_py_literal, python_list, PyValue};
+use crate::split::Split;
 
 /// One row of the phonon benchmark.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +28,8 @@ pub struct PhononRecord {
     pub dos: Vec<f64>,
 }
 
+/// File name of a generated phonon dataset (the benchmark's name).
+pub const PHONON_FILE: &str = "phonon_dos.csv";
 /// The columns the file must have.
 pub const PHONON_CSV_COLUMNS: [&str; 4] = ["mp_id", "structure", "phfreq", "phdos"];
 
@@ -51,15 +55,10 @@ pub fn read_phonon_csv(path: impl AsRef<Path>) -> Result<Vec<PhononRecord>> {
 /// # Errors
 /// As [`read_phonon_csv`].
 pub fn parse_phonon_csv(text: &str, path: &Path) -> Result<Vec<PhononRecord>> {
-    let perr = |record: usize, field: &str, message: String| DataError::Parse {
-        path: path.to_path_buf(),
-        record,
-        field: field.to_string(),
-        message,
-    };
-    let records = split_records(text).map_err(|e| perr(e.line, "csv", e.message))?;
+    let records =
+        split_records(text).map_err(|e| DataError::parse(path, e.line, "csv", e.message))?;
     let Some((header, rows)) = records.split_first() else {
-        return Err(perr(1, "header", "empty file".into()));
+        return Err(DataError::parse(path, 1, "header", "empty file"));
     };
     let mut cols = [0usize; 4];
     for (c, name) in cols.iter_mut().zip(PHONON_CSV_COLUMNS) {
@@ -68,7 +67,8 @@ pub fn parse_phonon_csv(text: &str, path: &Path) -> Result<Vec<PhononRecord>> {
             .iter()
             .position(|f| f.trim() == name)
             .ok_or_else(|| {
-                perr(
+                DataError::parse(
+                    path,
                     header.line,
                     "header",
                     format!(
@@ -86,7 +86,7 @@ pub fn parse_phonon_csv(text: &str, path: &Path) -> Result<Vec<PhononRecord>> {
     if let Some(first) = parsed.first() {
         for (row, (rec, r)) in parsed.iter().zip(rows).enumerate().skip(1) {
             if rec.frequencies != first.frequencies {
-                return Err(perr(
+                return Err(DataError::parse(path,
                     r.line,
                     "phfreq",
                     format!(
@@ -114,11 +114,13 @@ fn parse_row(
         .map_or("?", |s| s.as_ref())
         .trim()
         .to_string();
-    let perr = |field: &str, message: String| DataError::Parse {
-        path: path.to_path_buf(),
-        record: rec.line,
-        field: field.to_string(),
-        message: format!("data row {row} ({id_hint}): {message}"),
+    let perr = |field: &str, message: String| {
+        DataError::parse(
+            path,
+            rec.line,
+            field,
+            format!("data row {row} ({id_hint}): {message}"),
+        )
     };
     let cell = |i: usize, name: &str| {
         rec.fields.get(cols[i]).ok_or_else(|| {
@@ -265,9 +267,67 @@ fn vectors(v: &PyValue, name: &str) -> std::result::Result<Vec<[f64; 3]>, (Strin
         .collect()
 }
 
+/// The ASE `Atoms.todict()` Python literal of a crystal, as the benchmark CSV stores it:
+/// `{'numbers': [..], 'positions': [[..], ..], 'cell': [[..], ..], 'pbc': [True, True, True]}`.
+pub fn ase_dict_literal(c: &Crystal) -> String {
+    let numbers: Vec<String> = c.numbers().iter().map(u8::to_string).collect();
+    let positions: Vec<String> = c.positions().iter().map(|p| python_list(p)).collect();
+    let cell: Vec<String> = c.lattice().iter().map(|r| python_list(r)).collect();
+    format!(
+        "{{'numbers': [{}], 'positions': [{}], 'cell': [{}], 'pbc': [True, True, True]}}",
+        numbers.join(", "),
+        positions.join(", "),
+        cell.join(", ")
+    )
+}
+
+/// Write phonon records as a benchmark-format CSV (header `mp_id,structure,phfreq,phdos`, cells
+/// as [`ase_dict_literal`] and Python float lists), which [`read_phonon_csv`] reads back bit for bit.
+///
+/// # Errors
+/// [`DataError::Io`] naming the file.
+pub fn write_phonon_csv(path: impl AsRef<Path>, records: &[PhononRecord]) -> Result<()> {
+    let path = path.as_ref();
+    let file = std::fs::File::create(path).map_err(io_error(path))?;
+    let mut w = BufWriter::new(file);
+    let mut write = || -> std::io::Result<()> {
+        writeln!(w, "mp_id,structure,phfreq,phdos")?;
+        for r in records {
+            writeln!(
+                w,
+                "{},\"{}\",\"{}\",\"{}\"",
+                r.id,
+                ase_dict_literal(&r.crystal),
+                python_list(&r.frequencies),
+                python_list(&r.dos)
+            )?;
+        }
+        w.flush()
+    };
+    write().map_err(io_error(path))
+}
+
+/// Write `records` to `dir/phonon_dos.csv` and a random 80/10/10 split (seeded) beside it;
+/// creates `dir`. Returns the CSV path.
+///
+/// # Errors
+/// [`DataError::Io`] naming the file.
+pub fn write_phonon_dataset(
+    dir: impl AsRef<Path>,
+    records: &[PhononRecord],
+    seed: u64,
+) -> Result<PathBuf> {
+    let dir = dir.as_ref();
+    std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+    let path = dir.join(PHONON_FILE);
+    write_phonon_csv(&path, records)?;
+    Split::random_80_10_10(records.len(), seed).write_dir(dir)?;
+    Ok(path)
+}
+
 /// Path of the phonon benchmark CSV under a data directory: `<dir>/phonon/phonon_dos.csv`.
 pub fn phonon_csv_path(data_dir: impl AsRef<Path>) -> PathBuf {
-    data_dir.as_ref().join("phonon").join("phonon_dos.csv")
+    data_dir.as_ref().join("phonon").join(PHONON_FILE)
 }
 
 #[cfg(test)]

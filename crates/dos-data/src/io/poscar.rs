@@ -10,9 +10,10 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::crystal::{det3, Crystal, MAX_ATOMS};
+use crate::crystal::{Crystal, MAX_ATOMS};
 use crate::elements::{parse_species_label, Element};
 use crate::error::{CrystalError, DataError, Result};
+use crate::mat3::det3;
 
 /// Read a POSCAR/CONTCAR file.
 ///
@@ -42,18 +43,12 @@ fn floats(line: &str, n: usize) -> Option<Vec<f64>> {
 /// # Errors
 /// As [`read_poscar`].
 pub fn parse_poscar(text: &str, path: &Path) -> Result<Crystal> {
-    let perr = |line: usize, field: &str, message: String| DataError::Parse {
-        path: path.to_path_buf(),
-        record: line,
-        field: field.to_string(),
-        message,
-    };
     let lines: Vec<&str> = text.lines().collect();
     let get = |i: usize, field: &str| {
         lines
             .get(i)
             .copied()
-            .ok_or_else(|| perr(i + 1, field, "file ends early (truncated?)".into()))
+            .ok_or_else(|| DataError::parse(path, i + 1, field, "file ends early (truncated?)"))
     };
     let comment = get(0, "comment")?;
     // Scale.
@@ -65,7 +60,8 @@ pub fn parse_poscar(text: &str, path: &Path) -> Result<Crystal> {
     if !(scale_tokens.len() == 1 || scale_tokens.len() == 3)
         || scale_tokens.iter().any(|x| !x.is_finite() || *x == 0.0)
     {
-        return Err(perr(
+        return Err(DataError::parse(
+            path,
             2,
             "scale",
             format!(
@@ -78,7 +74,8 @@ pub fn parse_poscar(text: &str, path: &Path) -> Result<Crystal> {
     for (k, row) in lattice.iter_mut().enumerate() {
         let l = get(2 + k, "lattice")?;
         let v = floats(l, 3).ok_or_else(|| {
-            perr(
+            DataError::parse(
+                path,
                 3 + k,
                 "lattice",
                 format!("expected 3 numbers, found `{}`", l.trim()),
@@ -91,10 +88,11 @@ pub fn parse_poscar(text: &str, path: &Path) -> Result<Crystal> {
     } else if scale_tokens[0] < 0.0 {
         let v0 = det3(&lattice).abs();
         if v0 <= 0.0 {
-            return Err(perr(
+            return Err(DataError::parse(
+                path,
                 3,
                 "lattice",
-                "singular lattice: cannot scale to a volume".into(),
+                "singular lattice: cannot scale to a volume",
             ));
         }
         let s = (-scale_tokens[0] / v0).cbrt();
@@ -103,10 +101,11 @@ pub fn parse_poscar(text: &str, path: &Path) -> Result<Crystal> {
         [scale_tokens[0]; 3]
     };
     if scale_tokens.len() == 3 && scale_tokens.iter().any(|x| *x < 0.0) {
-        return Err(perr(
+        return Err(DataError::parse(
+            path,
             2,
             "scale",
-            "per-axis scale factors must be positive".into(),
+            "per-axis scale factors must be positive",
         ));
     }
     for row in &mut lattice {
@@ -133,15 +132,17 @@ pub fn parse_poscar(text: &str, path: &Path) -> Result<Crystal> {
     let counts: Vec<usize> = counts_line
         .split_whitespace()
         .map(|t| {
-            t.parse()
-                .map_err(|_| perr(i + 1, "counts", format!("`{t}` is not a count")))
+            t.parse().map_err(|_| {
+                DataError::parse(path, i + 1, "counts", format!("`{t}` is not a count"))
+            })
         })
         .collect::<Result<_>>()?;
     if counts.is_empty() {
-        return Err(perr(i + 1, "counts", "no counts".into()));
+        return Err(DataError::parse(path, i + 1, "counts", "no counts"));
     }
     if species.len() < counts.len() {
-        return Err(perr(
+        return Err(DataError::parse(
+            path,
             species_line,
             "species",
             format!(
@@ -154,7 +155,8 @@ pub fn parse_poscar(text: &str, path: &Path) -> Result<Crystal> {
     let mut zs = Vec::with_capacity(counts.len());
     for s in &species[..counts.len()] {
         let el = parse_species_label(s).ok_or_else(|| {
-            perr(
+            DataError::parse(
+                path,
                 species_line,
                 "species",
                 format!(
@@ -177,7 +179,8 @@ pub fn parse_poscar(text: &str, path: &Path) -> Result<Crystal> {
     }
     let cartesian = mode.starts_with(['c', 'C', 'k', 'K']);
     if !cartesian && !mode.starts_with(['d', 'D']) {
-        return Err(perr(
+        return Err(DataError::parse(
+            path,
             i + 1,
             "coordinates",
             format!("expected `Direct` or `Cartesian`, found `{mode}`"),
@@ -190,7 +193,8 @@ pub fn parse_poscar(text: &str, path: &Path) -> Result<Crystal> {
         .try_fold(0usize, |acc, &c| acc.checked_add(c))
         .filter(|&n| n <= MAX_ATOMS)
         .ok_or_else(|| {
-            perr(
+            DataError::parse(
+                path,
                 counts_line_no,
                 "counts",
                 format!(
@@ -208,7 +212,8 @@ pub fn parse_poscar(text: &str, path: &Path) -> Result<Crystal> {
         for _ in 0..count {
             let l = get(i, "coordinates")?;
             let v = floats(l, 3).ok_or_else(|| {
-                perr(
+                DataError::parse(
+                    path,
                     i + 1,
                     "coordinates",
                     format!("expected 3 numbers, found `{}`", l.trim()),
@@ -218,7 +223,7 @@ pub fn parse_poscar(text: &str, path: &Path) -> Result<Crystal> {
             positions.push(if cartesian {
                 [p[0] * factors[0], p[1] * factors[1], p[2] * factors[2]]
             } else {
-                crate::crystal::frac_to_cart(&lattice, &p)
+                crate::mat3::frac_to_cart(&lattice, &p)
             });
             numbers.push(z);
             i += 1;
@@ -233,7 +238,7 @@ pub fn parse_poscar(text: &str, path: &Path) -> Result<Crystal> {
             CrystalError::NonFinite { .. } => (first_coordinate_line, "coordinates"),
             _ => (counts_line_no, "counts"),
         };
-        perr(line, field, format!("invalid crystal: {e}"))
+        DataError::parse(path, line, field, format!("invalid crystal: {e}"))
     })
 }
 

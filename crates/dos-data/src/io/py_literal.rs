@@ -2,7 +2,8 @@
 //! strings, `True`/`False`/`None`, plus `nan`/`inf` and numpy's `array([...])` wrapper.
 //!
 //! This is what the cells of the phonon benchmark CSV contain (ASE `Atoms.todict()` printed by
-//! Python). It is not a Python evaluator: only literal syntax is accepted.
+//! Python). It is not a Python evaluator: only literal syntax is accepted. [`python_float`]
+//! writes a float back as `repr` does.
 
 use std::fmt;
 
@@ -441,6 +442,26 @@ impl Parser<'_> {
     }
 }
 
+/// A float as Python's `repr` writes it (shortest round-trip digits; scientific notation with
+/// a signed, two-digit exponent below 1e-4 and from 1e16 on, e.g. `2.220446049250313e-16`).
+pub fn python_float(x: f64) -> String {
+    let a = x.abs();
+    if a != 0.0 && a.is_finite() && !(1e-4..1e16).contains(&a) {
+        let s = format!("{x:e}");
+        let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
+        let exp: i32 = exp.parse().unwrap_or(0);
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exp.abs())
+    } else {
+        format!("{x:?}")
+    }
+}
+
+pub(crate) fn python_list(values: &[f64]) -> String {
+    let items: Vec<String> = values.iter().map(|&v| python_float(v)).collect();
+    format!("[{}]", items.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -522,5 +543,26 @@ mod tests {
             .unwrap_err()
             .message
             .contains("nesting"));
+    }
+
+    #[test]
+    fn python_floats_match_repr() {
+        // python3 -c "print([repr(x) for x in (0.0, -0.0, 1.5, 2.220446049250313e-16, 1e16,
+        //   1e-05, 0.0001, 123456.789, 1.5e+20, -3e-07)])"
+        let cases = [
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (1.5, "1.5"),
+            (2.220446049250313e-16, "2.220446049250313e-16"),
+            (1e16, "1e+16"),
+            (1e-5, "1e-05"),
+            (1e-4, "0.0001"),
+            (123456.789, "123456.789"),
+            (1.5e20, "1.5e+20"),
+            (-3e-7, "-3e-07"),
+        ];
+        for (x, s) in cases {
+            assert_eq!(python_float(x), s);
+        }
     }
 }

@@ -9,9 +9,10 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use crate::crystal::{det3, frac_to_cart, Crystal, MAX_ATOMS};
+use crate::crystal::{Crystal, MAX_ATOMS};
 use crate::elements::{parse_species_label, Element};
 use crate::error::{DataError, Result};
+use crate::mat3::{det3, frac_to_cart};
 
 /// Occupancies within this distance of 1 count as full.
 pub const OCCUPANCY_TOLERANCE: f64 = 1e-6;
@@ -35,18 +36,10 @@ pub fn read_pymatgen_json(path: impl AsRef<Path>) -> Result<Crystal> {
 /// # Errors
 /// As [`read_pymatgen_json`]; a JSON syntax error reports its line as the record.
 pub fn parse_pymatgen_json(text: &str, path: &Path) -> Result<Crystal> {
-    let v: Value = serde_json::from_str(text).map_err(|e| DataError::Parse {
-        path: path.to_path_buf(),
-        record: e.line(),
-        field: "json".into(),
-        message: e.to_string(),
-    })?;
-    pymatgen_value_to_crystal(&v).map_err(|(field, message)| DataError::Parse {
-        path: path.to_path_buf(),
-        record: 0,
-        field,
-        message,
-    })
+    let v: Value = serde_json::from_str(text)
+        .map_err(|e| DataError::parse(path, e.line(), "json", e.to_string()))?;
+    pymatgen_value_to_crystal(&v)
+        .map_err(|(field, message)| DataError::parse(path, 0, field, message))
 }
 
 /// Convert a parsed `Structure.as_dict()` value.

@@ -32,7 +32,7 @@ pub const MIN_VOLUME_PER_ATOM: f64 = 0.5;
 ///
 /// `lattice` holds the basis vectors as rows (A), `n_atoms >= 1`.
 pub(crate) fn check(lattice: &[[f64; 3]; 3], n_atoms: usize) -> Option<String> {
-    let volume_per_atom = crate::crystal::det3(lattice).abs() / n_atoms.max(1) as f64;
+    let volume_per_atom = crate::mat3::det3(lattice).abs() / n_atoms.max(1) as f64;
     if !(MIN_VOLUME_PER_ATOM..=MAX_VOLUME_PER_ATOM).contains(&volume_per_atom) {
         return Some(format!(
             "volume per atom {volume_per_atom:.3} A^3 outside [{MIN_VOLUME_PER_ATOM}, \

@@ -7,11 +7,11 @@
 use std::time::Instant;
 
 use dos_data::dos::pipeline::ElectronDosPipeline;
-use dos_data::physics::electron_model::ElectronModel;
-use dos_data::physics::generate::{electron_records, phonon_records, CrystalSource};
-use dos_data::physics::phonon::{PhononConfig, SpringModel};
-use dos_data::physics::random_crystal::{random_crystal_seeded, RandomCrystalConfig};
 use dos_data::Check;
+use dos_synth::electron_model::ElectronModel;
+use dos_synth::generate::{electron_records, phonon_records, CrystalSource};
+use dos_synth::phonon::{PhononConfig, SpringModel};
+use dos_synth::random_crystal::{random_crystal_seeded, RandomCrystalConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -26,12 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let t = Instant::now();
     let crystals: Vec<_> = (0..n.min(200))
-        .map(|i| {
-            random_crystal_seeded(
-                &random,
-                dos_data::physics::generate::crystal_seed(seed, i as u64),
-            )
-        })
+        .map(|i| random_crystal_seeded(&random, dos_synth::generate::crystal_seed(seed, i as u64)))
         .collect::<Result<_, _>>()?;
     println!(
         "random crystals only: {:.2} ms each (serial, {} crystals)",
@@ -55,7 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .map(|c| {
             let m = SpringModel::from_crystal(&c.crystal, &cfg).expect("model");
-            let q = dos_data::physics::kgrid::to_cartesian(c.crystal.lattice(), &[0.5, 0.5, 0.5]);
+            let q = dos_synth::kgrid::to_cartesian(c.crystal.lattice(), &[0.5, 0.5, 0.5]);
             let a = m.frequencies(&[0.0; 3]);
             let b = m.frequencies(&q);
             a.iter().chain(&b).copied().fold(0.0, f64::max)

@@ -1,8 +1,8 @@
 //! Monkhorst-Pack grids of reciprocal-space points, folded by time reversal.
 
-use crate::crystal::inverse3;
-use crate::error::{DataError, Result};
 use dos_config::{Check, Checked};
+use dos_data::mat3::inverse3;
+use dos_data::{DataError, Result};
 
 /// A Monkhorst-Pack grid of `n[0] x n[1] x n[2]` points in the first Brillouin zone.
 ///
@@ -164,7 +164,7 @@ mod tests {
         let f = [0.25, -0.5, 1.0 / 3.0];
         let g = [1.0, 2.0, -1.0];
         let q = to_cartesian(&l, &f);
-        let r = crate::crystal::vec_mat(&g, &l);
+        let r = dos_data::mat3::vec_mat(&g, &l);
         let dot = q[0] * r[0] + q[1] * r[1] + q[2] * r[2];
         let expected = 2.0 * std::f64::consts::PI * (f[0] * g[0] + f[1] * g[1] + f[2] * g[2]);
         assert!((dot - expected).abs() < 1e-12);

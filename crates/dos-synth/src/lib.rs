@@ -1,7 +1,7 @@
-//! Physics-generated density-of-states data, so that everything runs offline.
+//! dos-synth: physics-generated density-of-states data, so that everything runs offline.
 //!
 //! - [`random_crystal`]: seeded random crystals of a requested crystal system (symmetry-orbit
-//!   construction, confirmed by [`crate::symmetry`]);
+//!   construction, confirmed by [`dos_data::symmetry`]);
 //! - [`species`]: per-element model parameters (mass, radius, electronegativity, valence);
 //! - [`kgrid`]: Monkhorst-Pack grids with time-reversal folding;
 //! - [`smearing`]: Gaussian-smeared densities of states on an arbitrary grid;
@@ -12,8 +12,9 @@
 //! - [`slater_koster`]: sp3 Slater-Koster model with Harrison's universal bond integrals (the
 //!   default electron model: semiconductors, ionic insulators and metals);
 //! - [`electron_model`]: the choice between the two electron models;
-//! - [`generate`]: parallel, deterministic generation of whole datasets (phonon CSV in the
-//!   benchmark's format, electron JSON lines) and an in-memory phonon dataset for examples.
+//! - [`generate`]: parallel, deterministic generation of whole datasets (written by
+//!   [`dos_data::io`] as the benchmark's phonon CSV or electron JSON lines) and an in-memory
+//!   phonon dataset for examples.
 //!
 //! These are toy models with physically sensible ingredients (bond lengths from covalent radii,
 //! stiffness and hopping decaying with distance, masses from element data). They give targets

@@ -30,12 +30,12 @@
 
 use nalgebra::{Complex, DMatrix};
 
-use super::kgrid::{to_cartesian, MonkhorstPack};
-use super::smearing::{gaussian_dos, linear_grid, max_normalise};
-use super::species::bonded_neighbors;
-use crate::error::{DataError, Result};
-use crate::Crystal;
+use crate::kgrid::{to_cartesian, MonkhorstPack};
+use crate::smearing::{gaussian_dos, linear_grid, max_normalise};
+use crate::species::bonded_neighbors;
 use dos_config::{Check, Checked};
+use dos_data::Crystal;
+use dos_data::{DataError, Result};
 
 /// `sqrt(eV / (Å² amu))` expressed in cm^-1 (see the module documentation).
 pub const CM1_PER_SQRT_EV_A2_AMU: f64 = 521.470_898_372_506_6;
@@ -205,7 +205,7 @@ impl SpringModel {
         let n = 3 * self.n_atoms();
         let mut d = DMatrix::<Complex<f64>>::zeros(n, n);
         for s in &self.springs {
-            let len = crate::crystal::norm3(&s.vector);
+            let len = dos_data::mat3::norm3(&s.vector);
             let e = [s.vector[0] / len, s.vector[1] / len, s.vector[2] / len];
             let phase = q[0] * s.vector[0] + q[1] * s.vector[1] + q[2] * s.vector[2];
             let (sin, cos) = phase.sin_cos();
@@ -272,7 +272,8 @@ pub struct PhononDos {
 ///
 /// # Example
 /// ```
-/// use dos_data::{physics::phonon::{phonon_dos, PhononConfig}, Check, Crystal};
+/// use dos_data::{Check, Crystal};
+/// use dos_synth::phonon::{phonon_dos, PhononConfig};
 /// let a = 5.64;
 /// let l = [[0.0, a / 2.0, a / 2.0], [a / 2.0, 0.0, a / 2.0], [a / 2.0, a / 2.0, 0.0]];
 /// let nacl = Crystal::from_fractional(l, vec![11, 17], &[[0.0; 3], [0.5; 3]]).unwrap();
@@ -357,7 +358,7 @@ mod tests {
         // Cu (r = 1.32): d0 = 2.64; a = d0 so only the 6 nearest neighbours are within 1.3 d0
         // (next shell at 1.414 a). Central springs: omega_x^2 = 2 k (1 - cos(q_x a)) / m, so the
         // band maximum, at the zone corner R, is 2 sqrt(k/m) with k = k0 chi_Cu.
-        let cu = crate::physics::species::Species::from_z(29).unwrap();
+        let cu = crate::species::Species::from_z(29).unwrap();
         let a = 2.0 * cu.covalent_radius;
         let cfg = PhononConfig {
             transverse_ratio: 0.0,

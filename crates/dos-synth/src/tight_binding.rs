@@ -14,7 +14,7 @@
 //!
 //! Electrons: the single orbital stands for the whole valence shell, so each atom puts
 //! `2 f_i` electrons into it, `f_i` the filled fraction of its valence shell
-//! ([`Species::shell_filling`](super::species::Species::shell_filling): valence / 8 for s-p elements, / 18 for d-block, / 2 for H).
+//! ([`Species::shell_filling`](crate::species::Species::shell_filling): valence / 8 for s-p elements, / 18 for d-block, / 2 for H).
 //! With `min(valence, 2)` electrons nearly every crystal would fill every band; the shell
 //! fraction keeps the ionic picture instead: in NaCl, Na gives 0.25 and Cl 1.75 electrons, the
 //! Cl band is full and the Na band empty, an insulator; in Si every band is half full, a metal.
@@ -37,13 +37,13 @@ use std::path::Path;
 
 use nalgebra::{Complex, DMatrix};
 
-use super::kgrid::{to_cartesian, MonkhorstPack};
-use super::smearing::gaussian_dos;
-use super::species::bonded_neighbors;
-use crate::dos::document::ElectronDosDocument;
-use crate::error::{DataError, Result};
-use crate::Crystal;
+use crate::kgrid::{to_cartesian, MonkhorstPack};
+use crate::smearing::gaussian_dos;
+use crate::species::bonded_neighbors;
 use dos_config::{Check, Checked};
+use dos_data::dos::document::ElectronDosDocument;
+use dos_data::Crystal;
+use dos_data::{DataError, Result};
 
 /// Settings of the tight-binding model and of the DOS it produces.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -362,7 +362,8 @@ impl TightBindingDos {
 ///
 /// # Example
 /// ```
-/// use dos_data::{physics::tight_binding::{electron_dos, TightBindingConfig}, Check, Crystal};
+/// use dos_data::{Check, Crystal};
+/// use dos_synth::tight_binding::{electron_dos, TightBindingConfig};
 /// let l = [[3.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 3.0]];
 /// let c = Crystal::from_fractional(l, vec![55, 17], &[[0.0; 3], [0.5; 3]]).unwrap();
 /// let dos = electron_dos(&c, &TightBindingConfig::default().check().unwrap()).unwrap();
@@ -424,7 +425,7 @@ pub fn dos_from_bands(
     let end = (hi + pad).max(occupation.efermi + grid.window);
     let start = (start / grid.energy_step).floor() * grid.energy_step;
     let len = ((end - start) / grid.energy_step).ceil() as usize + 1;
-    let energies = super::smearing::linear_grid(start, grid.energy_step, len);
+    let energies = crate::smearing::linear_grid(start, grid.energy_step, len);
     let levels: Vec<f64> = bands.iter().flatten().copied().collect();
     // Weight 2 w per level: spin degeneracy times the k-point weight.
     let level_weights: Vec<f64> = bands
@@ -461,7 +462,7 @@ mod tests {
     fn simple_cubic_s_band_has_width_12t() {
         // E(k) = eps + 2 t (cos kx a + cos ky a + cos kz a): minimum at Gamma, maximum at R,
         // both on an even Gamma-centred grid, so the width is exactly 12 |t|.
-        let cu = crate::physics::species::Species::from_z(29).unwrap();
+        let cu = crate::species::Species::from_z(29).unwrap();
         let a = 2.0 * cu.covalent_radius + 0.1;
         let l = [[a, 0.0, 0.0], [0.0, a, 0.0], [0.0, 0.0, a]];
         let c = Crystal::new(l, vec![29], vec![[0.0; 3]]).unwrap();

@@ -1,9 +1,9 @@
-//! Per-element parameters of the physics models, from [`crate::elements::Element`].
+//! Per-element parameters of the physics models, from [`dos_data::elements::Element`].
 
-use crate::elements::Element;
-use crate::error::{DataError, Result};
-use crate::graph::{neighbor_list, NeighborList};
-use crate::Crystal;
+use dos_data::elements::Element;
+use dos_data::graph::{neighbor_list, NeighborList};
+use dos_data::Crystal;
+use dos_data::{DataError, Result};
 
 /// Covalent radius used when the element table has none (Z > 96), in Angstrom.
 pub const DEFAULT_COVALENT_RADIUS: f64 = 1.5;

@@ -1,18 +1,18 @@
 //! The choice of electron tight-binding model for generated electron DOS data.
 
-use super::slater_koster::SlaterKosterConfig;
-use super::tight_binding::{TightBindingConfig, TightBindingDos};
-use crate::error::{DataError, Result};
-use crate::Crystal;
+use crate::slater_koster::SlaterKosterConfig;
+use crate::tight_binding::{TightBindingConfig, TightBindingDos};
 use dos_config::{Check, Checked};
+use dos_data::Crystal;
+use dos_data::{DataError, Result};
 
 /// Which tight-binding model computes an electron DOS, with its settings.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "model", rename_all = "lowercase")]
 pub enum ElectronModel {
-    /// One s orbital per atom ([`super::tight_binding`]).
+    /// One s orbital per atom ([`crate::tight_binding`]).
     S(TightBindingConfig),
-    /// s and p orbitals per atom, Harrison's parameters ([`super::slater_koster`]).
+    /// s and p orbitals per atom, Harrison's parameters ([`crate::slater_koster`]).
     Sp3(SlaterKosterConfig),
 }
 
@@ -44,10 +44,10 @@ pub fn electron_dos(model: &Checked<ElectronModel>, crystal: &Crystal) -> Result
     // Each arm's payload was checked by `ElectronModel::check`.
     match model.get() {
         ElectronModel::S(c) => {
-            super::tight_binding::electron_dos(crystal, &model.part(|_| c.clone()))
+            crate::tight_binding::electron_dos(crystal, &model.part(|_| c.clone()))
         }
         ElectronModel::Sp3(c) => {
-            super::slater_koster::electron_dos(crystal, &model.part(|_| c.clone()))
+            crate::slater_koster::electron_dos(crystal, &model.part(|_| c.clone()))
         }
     }
 }

@@ -28,8 +28,8 @@
 //! Cu-group compounds; it cannot describe d bands, d-band magnetism or d-d gaps
 //! (transition-metal oxides come out as s-p band insulators or metals according to that count).
 
-use crate::elements::Element;
-use crate::error::{DataError, Result};
+use dos_data::elements::Element;
+use dos_data::{DataError, Result};
 
 /// Harrison's Solid State Table term values `(Z, eps_s, eps_p)` in eV (see the module docs).
 pub const HARRISON_TERM_VALUES: &[(u8, f64, Option<f64>)] = &[

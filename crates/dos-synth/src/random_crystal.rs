@@ -16,7 +16,7 @@
 //! 4. The cell is rescaled uniformly (which keeps the symmetry) so that the shortest contact
 //!    has `d / (r_i + r_j)` drawn from `contact_range`; crystals where some atom's nearest
 //!    neighbour is farther than `1.25 (r_i + r_j)` are rejected (isolated atoms).
-//! 5. [`crate::symmetry::analyze`] must find the requested system (an orbit set can have more
+//! 5. [`dos_data::symmetry::analyze`] must find the requested system (an orbit set can have more
 //!    symmetry than the group used to build it, e.g. a centring that makes a tetragonal cell
 //!    cubic); otherwise the attempt is repeated.
 //!
@@ -25,12 +25,12 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::species::Species;
-use crate::crystal::{frac_to_cart, norm3};
-use crate::error::{DataError, Result};
-use crate::symmetry::{analyze, CrystalSystem, SymmetryConfig};
-use crate::Crystal;
+use crate::species::Species;
 use dos_config::{Check, Checked};
+use dos_data::mat3::{frac_to_cart, norm3};
+use dos_data::symmetry::{analyze, CrystalSystem, SymmetryConfig};
+use dos_data::Crystal;
+use dos_data::{DataError, Result};
 
 /// Elements drawn by default: Z = 1..=83 without the noble gases, Tc, Pm and the lanthanides
 /// after La (the benchmark's range; noble gases have no Pauling electronegativity).
@@ -149,7 +149,7 @@ pub struct RandomCrystal {
     pub crystal: Crystal,
     /// Its crystal system (the requested one).
     pub system: CrystalSystem,
-    /// Space-group number found by [`crate::symmetry::analyze`].
+    /// Space-group number found by [`dos_data::symmetry::analyze`].
     pub space_group: u16,
 }
 
@@ -160,7 +160,7 @@ pub struct RandomCrystal {
 ///
 /// # Example
 /// ```
-/// use dos_data::physics::random_crystal::{random_crystal_seeded, RandomCrystalConfig};
+/// use dos_synth::random_crystal::{random_crystal_seeded, RandomCrystalConfig};
 /// use dos_data::Check;
 /// use dos_data::symmetry::CrystalSystem;
 /// let cfg = RandomCrystalConfig { system: Some(CrystalSystem::Hexagonal.index()), ..Default::default() };
@@ -458,7 +458,7 @@ fn attempt<R: Rng>(
     let r_mean = elements.iter().map(|s| s.covalent_radius).sum::<f64>() / n_species as f64;
     let packing = rng.random_range(0.25..0.45);
     let volume = n_target as f64 * 4.0 / 3.0 * std::f64::consts::PI * r_mean.powi(3) / packing;
-    let scale = (volume / crate::crystal::det3(&shape).abs()).cbrt();
+    let scale = (volume / dos_data::mat3::det3(&shape).abs()).cbrt();
     let lattice = shape.map(|row| row.map(|x| x * scale));
 
     let mut sites: Vec<([f64; 3], usize)> = Vec::new();
@@ -589,7 +589,7 @@ mod tests {
                 random_crystal_seeded(&cfg.check().unwrap(), seed).unwrap()
             );
             let species = Species::for_atoms(c.crystal.numbers()).unwrap();
-            let nl = crate::graph::neighbor_list(&c.crystal, 8.0).unwrap();
+            let nl = dos_data::graph::neighbor_list(&c.crystal, 8.0).unwrap();
             let mut shortest = f64::MAX;
             for e in 0..nl.len() {
                 let (i, j) = (nl.centers[e] as usize, nl.neighbors[e] as usize);

@@ -4,7 +4,7 @@
 //! # Model
 //! Every atom carries an s orbital and three p orbitals (H and He an s orbital only) with
 //! on-site energies `eps_s`, `eps_p` from Harrison's Solid State Table
-//! ([`super::term_values`]). Two-centre hoppings follow Slater and Koster (Phys. Rev. 94, 1498,
+//! ([`crate::term_values`]). Two-centre hoppings follow Slater and Koster (Phys. Rev. 94, 1498,
 //! 1954) with Harrison's universal bond integrals (W. A. Harrison, *Electronic Structure and
 //! the Properties of Solids*, Freeman 1980, Solid State Table):
 //!
@@ -31,24 +31,24 @@
 //! Hermitian because every bond is listed in both directions.
 //!
 //! Electrons: [`SpShell::electrons`] per atom (s + p valence electrons; d- and f-block atoms
-//! their `ns` electrons, see [`super::term_values`]). Fermi level and gap as in
-//! [`occupation`](super::tight_binding::occupation), on a Gamma-centred Monkhorst-Pack grid (by default `n_i = max(1,
+//! their `ns` electrons, see [`crate::term_values`]). Fermi level and gap as in
+//! [`occupation`](crate::tight_binding::occupation), on a Gamma-centred Monkhorst-Pack grid (by default `n_i = max(1,
 //! floor(k_length |b_i| + 0.5))`, `|b_i|` the reciprocal vector length without 2π, as VASP's
 //! automatic mode); Gaussian DOS as in [`dos_from_bands`], integrating to twice the orbital
 //! count.
 
 use nalgebra::{Complex, DMatrix};
 
-use super::kgrid::MonkhorstPack;
-use super::term_values::SpShell;
-use super::tight_binding::{
+use crate::kgrid::MonkhorstPack;
+use crate::term_values::SpShell;
+use crate::tight_binding::{
     bands_on_grid, dos_from_bands, sorted_eigenvalues, DosGrid, TightBindingDos,
 };
-use crate::crystal::inverse3;
-use crate::error::{DataError, Result};
-use crate::graph::neighbor_list;
-use crate::Crystal;
 use dos_config::{Check, Checked};
+use dos_data::graph::neighbor_list;
+use dos_data::mat3::inverse3;
+use dos_data::Crystal;
+use dos_data::{DataError, Result};
 
 /// `hbar^2 / m_e` in eV Å^2 (Harrison's value).
 pub const HBAR2_OVER_M: f64 = 7.62;
@@ -223,7 +223,7 @@ impl SlaterKosterModel {
         let r_max = crystal
             .numbers()
             .iter()
-            .map(|&z| super::species::Species::from_z(z).map(|s| s.covalent_radius))
+            .map(|&z| crate::species::Species::from_z(z).map(|s| s.covalent_radius))
             .collect::<Result<Vec<_>>>()?
             .into_iter()
             .fold(0.0f64, f64::max);
@@ -339,7 +339,8 @@ impl SlaterKosterModel {
 ///
 /// # Example
 /// ```
-/// use dos_data::{physics::slater_koster::{electron_dos, SlaterKosterConfig}, Check, Crystal};
+/// use dos_data::{Check, Crystal};
+/// use dos_synth::slater_koster::{electron_dos, SlaterKosterConfig};
 /// // Rock-salt NaCl, primitive cell: an ionic insulator.
 /// let h = 5.64 / 2.0;
 /// let l = [[0.0, h, h], [h, 0.0, h], [h, h, 0.0]];
@@ -360,7 +361,7 @@ pub fn electron_dos(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::physics::tight_binding::occupation;
+    use crate::tight_binding::occupation;
 
     const TAU: f64 = 2.0 * std::f64::consts::PI;
 
