@@ -43,6 +43,7 @@ done
 declare -A SRC=([b0]="$C/b0" [b1]="$C/b1" [b2]="$C/b2" [both0]="$C/both0" [db0]="$C/db0"
   [j1]="$W/runs/joint-dostransformer-1" [f0]="$W/runs/ft-phonon-dostransformer-v1-m0"
   [f1]="$W/runs/ft-phonon-dostransformer-v1-m1" [f2]="$W/runs/ft-phonon-dostransformer-v1-m2")
+# ONLY="..." scores just that candidate (e.g. while the other members train).
 CANDIDATES=(
   "b0 b1 b2 both0 db0 j1"
   "f0 f1 f2 both0 db0 j1"
@@ -51,9 +52,13 @@ CANDIDATES=(
   "f0 f1 f2 db0 j1"
   "f0 f1 f2"
 )
+[ -z "${ONLY:-}" ] || CANDIDATES=("$ONLY")
 score() {  # PACKAGE DATA -> mse_x10 mae coverage%
-  "$DOS" eval --model "$1" --data "$2" --split valid --format json 2>/dev/null |
-    python3 -c 'import json,sys; d=json.load(sys.stdin); c=d.get("coverage_90"); print(f"{d[\"mse_x10\"]:.4f} {d[\"mae\"]:.4f} {100*c if c is not None else float(\"nan\"):.1f}")'
+  "$DOS" eval --model "$1" --data "$2" --split valid --format json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+c = d.get("coverage_90")
+print("%.4f %.4f %.1f" % (d["mse_x10"], d["mae"], 100 * c if c is not None else float("nan")))'
 }
 echo "| candidate | members | bench valid MSE x10 / MAE / cov % | phonondb valid MSE x10 / MAE / cov % | mean MSE x10 |"
 echo "|---|---|---|---|---|"

@@ -16,10 +16,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
-use dos_data::Check;
-use dos_data::Crystal;
 use dos_data::io::{write_electron_dataset, write_phonon_dataset};
 use dos_data::symmetry::CrystalSystem;
+use dos_data::Check;
+use dos_data::Crystal;
 use dos_synth::electron_model::ElectronModel;
 use dos_synth::generate::{electron_records, phonon_records, CrystalSource};
 use dos_synth::kgrid::MonkhorstPack;

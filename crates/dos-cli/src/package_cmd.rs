@@ -42,8 +42,8 @@ pub struct PackageArgs {
     #[arg(long)]
     pub data: Option<String>,
     /// Folder with idx_{train,valid,test}.txt: the split whose validation part calibrates the
-    /// spread and whose test part is scored [default: the first run's split, else the data's
-    /// own].
+    /// spread and whose test part is scored [default: the first run's split when --data is
+    /// not given, else the data's own].
     #[arg(long)]
     pub split: Option<PathBuf>,
     /// Storage type of the weights.
@@ -64,11 +64,12 @@ pub fn run(args: PackageArgs) -> Result<()> {
         .data
         .clone()
         .unwrap_or_else(|| m.provenance.data.clone());
+    // A run's split indexes the run's own data: it applies only when --data is not given.
     let run_split = args.run[0].join(dos_train::run::SPLIT_DIR);
     let split_dir = args
         .split
         .clone()
-        .or_else(|| run_split.is_dir().then_some(run_split));
+        .or_else(|| (args.data.is_none() && run_split.is_dir()).then_some(run_split));
     let loaded = load_data(
         &DataArgs {
             task: m.task.into(),
