@@ -255,16 +255,7 @@ fn gcd(a: usize, b: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn rocksalt() -> Crystal {
-        let a = 5.64;
-        let lattice = [
-            [0.0, a / 2.0, a / 2.0],
-            [a / 2.0, 0.0, a / 2.0],
-            [a / 2.0, a / 2.0, 0.0],
-        ];
-        Crystal::from_fractional(lattice, vec![11, 17], &[[0.0; 3], [0.5, 0.5, 0.5]]).unwrap()
-    }
+    use crate::fixtures::rocksalt;
 
     #[test]
     fn volume_formula_and_fractional_roundtrip() {

@@ -241,13 +241,7 @@ mod tests {
     use super::*;
 
     fn raw() -> Vec<RawSample> {
-        let a = 5.64;
-        let fcc = [
-            [0.0, a / 2.0, a / 2.0],
-            [a / 2.0, 0.0, a / 2.0],
-            [a / 2.0, a / 2.0, 0.0],
-        ];
-        let nacl = Crystal::from_fractional(fcc, vec![11, 17], &[[0.0; 3], [0.5; 3]]).unwrap();
+        let nacl = crate::fixtures::rocksalt();
         // hexagonal lattice, one atom: hexagonal system
         let h = [
             [2.5, 0.0, 0.0],

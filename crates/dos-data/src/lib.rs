@@ -2,7 +2,7 @@
 //!
 //! Everything between a file on disk and a batch of tensors a model can take:
 //! - structures: [`Crystal`] ([`crystal`]), [`elements`], [`mat3`] (3x3 lattice maths),
-//!   [`symmetry`];
+//!   [`symmetry`], [`fixtures`] (known crystals for examples and tests);
 //! - files: [`io`] (structure readers and writers, the phonon benchmark CSV, DOS tables and
 //!   documents, generated electron datasets), [`benchmark`] (the embedded phonon data);
 //! - graphs and batches: [`graph`] (neighbour lists, features), [`CrystalBatch`] ([`batch`]);
@@ -19,6 +19,7 @@ pub mod dataset;
 pub mod dos;
 pub mod elements;
 pub mod error;
+pub mod fixtures;
 pub mod graph;
 pub mod io;
 pub mod mat3;

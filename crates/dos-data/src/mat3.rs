@@ -42,3 +42,23 @@ pub fn frac_to_cart(lattice: &[[f64; 3]; 3], f: &[f64; 3]) -> [f64; 3] {
 pub fn norm3(v: &[f64; 3]) -> f64 {
     (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt()
 }
+
+/// Shortest Cartesian distance between fractional points `a` and `b` over their periodic images
+/// (the minimum image and its neighbours within one cell).
+pub fn periodic_distance(lattice: &[[f64; 3]; 3], a: &[f64; 3], b: &[f64; 3]) -> f64 {
+    let d = [a[0] - b[0], a[1] - b[1], a[2] - b[2]].map(|x| x - x.round());
+    let mut best = f64::INFINITY;
+    for i in -1..=1 {
+        for j in -1..=1 {
+            for k in -1..=1 {
+                let f = [
+                    d[0] + f64::from(i),
+                    d[1] + f64::from(j),
+                    d[2] + f64::from(k),
+                ];
+                best = best.min(norm3(&vec_mat(&f, lattice)));
+            }
+        }
+    }
+    best
+}

@@ -321,6 +321,7 @@ pub fn analyze(crystal: &Crystal, cfg: &SymmetryConfig) -> Result<SymmetryAnalys
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::rocksalt;
 
     fn analyze_default(c: &Crystal) -> SymmetryAnalysis {
         analyze(c, &SymmetryConfig::default()).unwrap()
@@ -513,16 +514,6 @@ mod tests {
         Crystal::from_fractional(l, c.numbers().to_vec(), &c.fractional_positions()).unwrap()
     }
 
-    fn rocksalt_primitive() -> Crystal {
-        let a = 5.64;
-        let l = [
-            [0.0, a / 2.0, a / 2.0],
-            [a / 2.0, 0.0, a / 2.0],
-            [a / 2.0, a / 2.0, 0.0],
-        ];
-        Crystal::from_fractional(l, vec![11, 17], &[[0.0; 3], [0.5; 3]]).unwrap()
-    }
-
     /// Cells on which unpatched moyo 0.22 never returned (memory grew ~60 MB/s): the needle is
     /// refused by the volume limit; stretched rocksalt (from 40 A, where moyo's first trial
     /// already held a shear) now gets an answer. The sweep over many more cells is
@@ -546,13 +537,13 @@ mod tests {
             Err(DataError::SymmetryUnsupported { .. })
         ));
         for a in [10.0, 20.0, 30.0, 40.0, 60.0, 80.0, 100.0, 150.0, 180.0] {
-            let s = outcome_within(&stretched(&rocksalt_primitive(), a), 10);
+            let s = outcome_within(&stretched(&rocksalt(), a), 10);
             if let SymmetryOutcome::Unknown { reason } = &s {
                 assert!(!reason.contains('\n'), "{reason}");
             }
         }
         // Stretched along one primitive vector the cell is no longer cubic.
-        let s = outcome_within(&stretched(&rocksalt_primitive(), 40.0), 10);
+        let s = outcome_within(&stretched(&rocksalt(), 40.0), 10);
         assert!(
             !matches!(s.crystal_system(), Some(CrystalSystem::Cubic)),
             "{s:?}"
@@ -561,14 +552,14 @@ mod tests {
 
     #[test]
     fn ordinary_cells_are_known() {
-        let s = outcome_within(&rocksalt_primitive(), 10);
+        let s = outcome_within(&rocksalt(), 10);
         assert_eq!(s.crystal_system(), Some(CrystalSystem::Cubic));
         let bad = SymmetryConfig {
             symprec: 0.0,
             angle_tolerance_deg: None,
         };
         assert!(matches!(
-            analyze_or_unknown(&rocksalt_primitive(), &bad),
+            analyze_or_unknown(&rocksalt(), &bad),
             Err(DataError::Invalid { .. })
         ));
     }

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarMap;
+use dos_data::fixtures::rocksalt as nacl;
 use dos_data::graph::GraphConfig;
 use dos_data::Crystal;
 use dos_models::{AnyModel, ModelConfig, ModelKind, Task};
@@ -59,16 +60,6 @@ pub(crate) fn tiny_package(n: usize) -> ModelPackage {
         weights: (0..n).map(|k| member_weights(&cfg, k as u64)).collect(),
         source: "tiny test package".into(),
     }
-}
-
-fn nacl() -> Crystal {
-    let a = 5.64;
-    let l = [
-        [0.0, a / 2.0, a / 2.0],
-        [a / 2.0, 0.0, a / 2.0],
-        [a / 2.0, a / 2.0, 0.0],
-    ];
-    Crystal::from_fractional(l, vec![11, 17], &[[0.0; 3], [0.5; 3]]).unwrap()
 }
 
 fn rutile() -> Crystal {

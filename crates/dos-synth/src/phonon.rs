@@ -296,6 +296,7 @@ pub fn phonon_dos(crystal: &Crystal, cfg: &Checked<PhononConfig>) -> Result<Phon
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dos_data::fixtures::rocksalt;
 
     fn chain_model(k: f64, m: f64, a: f64) -> SpringModel {
         // One atom per cell, springs to the neighbours at +-a along x only.
@@ -380,16 +381,6 @@ mod tests {
         for w in model.frequencies(&r) {
             assert!((w - expected).abs() < 1e-9 * expected);
         }
-    }
-
-    fn rocksalt() -> Crystal {
-        let a = 5.64;
-        let l = [
-            [0.0, a / 2.0, a / 2.0],
-            [a / 2.0, 0.0, a / 2.0],
-            [a / 2.0, a / 2.0, 0.0],
-        ];
-        Crystal::from_fractional(l, vec![11, 17], &[[0.0; 3], [0.5; 3]]).unwrap()
     }
 
     fn low_symmetry() -> Crystal {

@@ -27,7 +27,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::species::Species;
 use dos_config::{Check, Checked};
-use dos_data::mat3::{frac_to_cart, norm3};
+use dos_data::mat3::{frac_to_cart, norm3, periodic_distance};
 use dos_data::symmetry::{analyze, CrystalSystem, SymmetryConfig};
 use dos_data::Crystal;
 use dos_data::{DataError, Result};
@@ -337,30 +337,6 @@ fn wrap(f: [f64; 3]) -> [f64; 3] {
         }
     };
     [w(f[0]), w(f[1]), w(f[2])]
-}
-
-/// Shortest distance between fractional points `a` and `b` over periodic images.
-fn periodic_distance(lattice: &[[f64; 3]; 3], a: &[f64; 3], b: &[f64; 3]) -> f64 {
-    let d = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
-    let d = [
-        d[0] - d[0].round(),
-        d[1] - d[1].round(),
-        d[2] - d[2].round(),
-    ];
-    let mut best = f64::MAX;
-    for i in -1..=1 {
-        for j in -1..=1 {
-            for k in -1..=1 {
-                let f = [
-                    d[0] + f64::from(i),
-                    d[1] + f64::from(j),
-                    d[2] + f64::from(k),
-                ];
-                best = best.min(norm3(&frac_to_cart(lattice, &f)));
-            }
-        }
-    }
-    best
 }
 
 /// Shortest distance from a point to its own lattice translates.

@@ -120,19 +120,9 @@ impl SlaterKosterConfig {
                     && self.shell_end <= 3.0,
             ),
             ("k_length", pos(self.k_length) && self.k_length <= 1e3),
-            ("sigma", pos(self.sigma)),
-            (
-                "energy_step",
-                pos(self.energy_step) && self.energy_step >= 1e-4,
-            ),
-            ("window", pos(self.window) && self.window <= 1e3),
         ];
-        if let Some((field, _)) = checks.iter().find(|c| !c.1) {
-            return Err(DataError::Invalid {
-                field: format!("slater_koster.{field}"),
-                message: "out of range (see SlaterKosterConfig docs)".into(),
-            });
-        }
+        self.dos_grid()
+            .check_with("slater_koster", "SlaterKosterConfig", &checks)?;
         self.k_grid
             .as_ref()
             .map_or(Ok(()), MonkhorstPack::check_fields)

@@ -110,19 +110,13 @@ impl TightBindingConfig {
                 "onsite_scale",
                 self.onsite_scale.is_finite() && self.onsite_scale >= 0.0,
             ),
-            ("sigma", pos(self.sigma)),
-            (
-                "energy_step",
-                pos(self.energy_step) && self.energy_step >= 1e-4,
-            ),
-            ("window", pos(self.window) && self.window <= 1e3),
         ];
-        if let Some((field, _)) = checks.iter().find(|c| !c.1) {
-            return Err(DataError::Invalid {
-                field: format!("tight_binding.{field}"),
-                message: "out of range (see TightBindingConfig docs)".into(),
-            });
-        }
+        let grid = DosGrid {
+            sigma: self.sigma,
+            energy_step: self.energy_step,
+            window: self.window,
+        };
+        grid.check_with("tight_binding", "TightBindingConfig", &checks)?;
         self.k_grid.check_fields()
     }
 }
@@ -399,6 +393,35 @@ pub struct DosGrid {
     pub window: f64,
 }
 
+impl DosGrid {
+    /// The first of `checks` (a model's own fields, then `sigma` > 0, `energy_step` >= 1e-4,
+    /// `window` in (0, 1e3]) that fails, as an error naming `model.field` and the `config`
+    /// type whose docs give the ranges.
+    pub(crate) fn check_with(
+        &self,
+        model: &str,
+        config: &str,
+        checks: &[(&str, bool)],
+    ) -> Result<()> {
+        let pos = |x: f64| x.is_finite() && x > 0.0;
+        let grid = [
+            ("sigma", pos(self.sigma)),
+            (
+                "energy_step",
+                pos(self.energy_step) && self.energy_step >= 1e-4,
+            ),
+            ("window", pos(self.window) && self.window <= 1e3),
+        ];
+        match checks.iter().chain(&grid).find(|c| !c.1) {
+            Some((field, _)) => Err(DataError::Invalid {
+                field: format!("{model}.{field}"),
+                message: format!("out of range (see {config} docs)"),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Fermi level, gap and Gaussian DOS of spin-degenerate `bands` holding `electrons`
 /// electrons: the grid (a multiple of `energy_step`) covers every band `± 6 sigma` and at least
 /// `E_F ± window`; each level carries `2 w` states (spin times k-weight), so the DOS integrates
@@ -544,13 +567,7 @@ mod tests {
     fn rocksalt_nacl_is_an_ionic_insulator() {
         // Na gives 2/8 and Cl 14/8 electrons: exactly the two states of the (deeper) Cl band,
         // which on-site energies 2 * (3.16 - 0.93) eV apart separate from the Na band.
-        let a = 5.64;
-        let l = [
-            [0.0, a / 2.0, a / 2.0],
-            [a / 2.0, 0.0, a / 2.0],
-            [a / 2.0, a / 2.0, 0.0],
-        ];
-        let c = Crystal::from_fractional(l, vec![11, 17], &[[0.0; 3], [0.5; 3]]).unwrap();
+        let c = dos_data::fixtures::rocksalt();
         let d = electron_dos(&c, &TightBindingConfig::default().check().unwrap()).unwrap();
         let gap = d.occupation.band_gap.unwrap();
         assert!(gap > 1.0, "{gap}");

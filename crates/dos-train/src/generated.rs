@@ -2,12 +2,13 @@
 //! crystals with the harmonic spring model of `dos_synth` (no download), for the
 //! example, the tests and quick checks.
 
-use dos_data::dataset::{Dataset, RawSample};
+use dos_data::dataset::{Dataset, PhononDataset};
 use dos_data::graph::GraphConfig;
 use dos_data::symmetry::SymmetryConfig;
 use dos_synth::generate::{phonon_records, CrystalSource};
 use dos_synth::phonon::PhononConfig;
 use dos_synth::random_crystal::RandomCrystalConfig;
+use dos_synth::smearing::max_normalise;
 
 use crate::error::Result;
 use dos_config::Check;
@@ -33,31 +34,11 @@ pub fn generated_phonon_dataset(
         }
         .check()?,
     };
-    let records = phonon_records(&source, &PhononConfig::default().check()?, seed, &|| {})?;
-    let energies = records
-        .first()
-        .map(|r| r.frequencies.clone())
-        .unwrap_or_default();
-    let raw = records
-        .into_iter()
-        .map(|r| {
-            let max = r.dos.iter().cloned().fold(0.0f64, f64::max);
-            let dos = if max > 0.0 {
-                r.dos.iter().map(|v| v / max).collect()
-            } else {
-                r.dos
-            };
-            RawSample {
-                id: r.id,
-                crystal: r.crystal,
-                target: Some(dos),
-            }
-        })
-        .collect();
-    Ok(Dataset::build(
-        raw,
-        energies,
-        &graph.check()?,
-        &SymmetryConfig::default(),
-    )?)
+    let mut records = phonon_records(&source, &PhononConfig::default().check()?, seed, &|| {})?;
+    for r in &mut records {
+        max_normalise(&mut r.dos);
+    }
+    let data =
+        PhononDataset::from_records(records, None, &graph.check()?, &SymmetryConfig::default())?;
+    Ok(data.dataset)
 }

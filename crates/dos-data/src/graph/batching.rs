@@ -148,13 +148,7 @@ mod tests {
 
     fn samples() -> Vec<Sample> {
         let cfg = GraphConfig::phonon().check().unwrap();
-        let a = 5.64;
-        let fcc = [
-            [0.0, a / 2.0, a / 2.0],
-            [a / 2.0, 0.0, a / 2.0],
-            [a / 2.0, a / 2.0, 0.0],
-        ];
-        let nacl = Crystal::from_fractional(fcc, vec![11, 17], &[[0.0; 3], [0.5; 3]]).unwrap();
+        let nacl = crate::fixtures::rocksalt();
         let cu = Crystal::new(
             [[2.6, 0.0, 0.0], [0.0, 2.6, 0.0], [0.0, 0.0, 2.6]],
             vec![29],

@@ -166,18 +166,9 @@ impl Sample {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::skewed;
     use crate::graph::config::GraphConfig;
     use crate::Check;
-
-    fn skewed() -> Crystal {
-        let l = [[2.1, 0.0, 0.0], [1.7, 1.9, 0.0], [-1.3, 0.8, 2.3]];
-        Crystal::from_fractional(
-            l,
-            vec![6, 8, 1],
-            &[[0.1, 0.2, 0.3], [0.6, 0.45, 0.9], [1.3, -0.7, 0.55]],
-        )
-        .unwrap()
-    }
 
     #[test]
     fn graph_fields_agree_with_the_neighbor_list_and_featurizers() {

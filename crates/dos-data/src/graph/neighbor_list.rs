@@ -461,30 +461,8 @@ struct Edge {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::{rocksalt, skewed};
     use crate::mat3::vec_mat;
-
-    /// Rock salt NaCl, primitive fcc cell, a = 5.64 A.
-    fn rocksalt() -> Crystal {
-        let a = 5.64;
-        let l = [
-            [0.0, a / 2.0, a / 2.0],
-            [a / 2.0, 0.0, a / 2.0],
-            [a / 2.0, a / 2.0, 0.0],
-        ];
-        Crystal::from_fractional(l, vec![11, 17], &[[0.0; 3], [0.5, 0.5, 0.5]]).unwrap()
-    }
-
-    /// A small, strongly skewed triclinic cell (shorter than the cutoffs used) with atoms
-    /// outside the home cell.
-    fn skewed() -> Crystal {
-        let l = [[2.1, 0.0, 0.0], [1.7, 1.9, 0.0], [-1.3, 0.8, 2.3]];
-        Crystal::from_fractional(
-            l,
-            vec![6, 8, 1],
-            &[[0.1, 0.2, 0.3], [0.6, 0.45, 0.9], [1.3, -0.7, 0.55]],
-        )
-        .unwrap()
-    }
 
     /// Brute force over a fixed, generous image box.
     fn brute(c: &Crystal, cutoff: f64, range: i32) -> Vec<(u32, u32, [i32; 3])> {

@@ -23,7 +23,7 @@ use crate::crystal::{Crystal, MAX_ATOMS, MIN_ATOM_DISTANCE};
 use crate::elements::{parse_species_label, Element};
 use crate::error::{DataError, Result};
 use crate::io::pymatgen::lattice_parameters;
-use crate::mat3::{norm3, vec_mat};
+use crate::mat3::periodic_distance;
 
 /// Two symmetry images of the same element closer than this (Angstrom) are one atom.
 pub const CIF_MERGE_TOLERANCE: f64 = 0.01;
@@ -754,25 +754,6 @@ fn wrap(f: [f64; 3]) -> [f64; 3] {
             w
         }
     })
-}
-
-/// Minimum-image distance (Angstrom) between fractional points, images within one cell.
-fn periodic_distance(lattice: &[[f64; 3]; 3], a: &[f64; 3], b: &[f64; 3]) -> f64 {
-    let d = [a[0] - b[0], a[1] - b[1], a[2] - b[2]].map(|x| x - x.round());
-    let mut best = f64::INFINITY;
-    for i in -1..=1 {
-        for j in -1..=1 {
-            for k in -1..=1 {
-                let f = [
-                    d[0] + f64::from(i),
-                    d[1] + f64::from(j),
-                    d[2] + f64::from(k),
-                ];
-                best = best.min(norm3(&vec_mat(&f, lattice)));
-            }
-        }
-    }
-    best
 }
 
 /// CIF text of a crystal in P1 (one operation `x, y, z`, every atom listed). Numbers are written

@@ -181,6 +181,25 @@ impl Parser<'_> {
         Ok(())
     }
 
+    /// After an item: step over a `,`, or stop before `close`; anything else is an error.
+    fn item_separator(&mut self, close: u8) -> Result<(), PyLiteralError> {
+        match self.peek() {
+            Some(b',') => {
+                self.i += 1;
+                Ok(())
+            }
+            Some(c) if c == close => Ok(()),
+            None => Err(self.err(format!(
+                "unexpected end of input, expected `,` or `{}` (truncated literal?)",
+                close as char
+            ))),
+            Some(c) => Err(self.err(format!(
+                "unexpected `{}`, expected `,` or `{}`",
+                c as char, close as char
+            ))),
+        }
+    }
+
     /// Items up to `close`, after the opening bracket at `self.i`; a trailing comma is allowed.
     fn sequence(&mut self, close: u8) -> Result<Vec<PyValue>, PyLiteralError> {
         self.enter()?;
@@ -201,22 +220,7 @@ impl Parser<'_> {
                 _ => {}
             }
             items.push(self.value()?);
-            match self.peek() {
-                Some(b',') => self.i += 1,
-                Some(c) if c == close => {}
-                None => {
-                    return Err(self.err(format!(
-                        "unexpected end of input, expected `,` or `{}` (truncated literal?)",
-                        close as char
-                    )))
-                }
-                Some(c) => {
-                    return Err(self.err(format!(
-                        "unexpected `{}`, expected `,` or `{}`",
-                        c as char, close as char
-                    )))
-                }
-            }
+            self.item_separator(close)?;
         }
         self.depth -= 1;
         Ok(items)
@@ -253,19 +257,7 @@ impl Parser<'_> {
             }
             let value = self.value()?;
             items.push((key, value));
-            match self.peek() {
-                Some(b',') => self.i += 1,
-                Some(b'}') => {}
-                None => {
-                    return Err(self
-                        .err("unexpected end of input, expected `,` or `}` (truncated literal?)"))
-                }
-                Some(c) => {
-                    return Err(
-                        self.err(format!("unexpected `{}`, expected `,` or `}}`", c as char))
-                    )
-                }
-            }
+            self.item_separator(b'}')?;
         }
         self.depth -= 1;
         Ok(PyValue::Dict(items))
@@ -422,17 +414,7 @@ impl Parser<'_> {
             } else {
                 args.push(self.value()?);
             }
-            match self.peek() {
-                Some(b',') => self.i += 1,
-                Some(b')') => {}
-                None => {
-                    return Err(self
-                        .err("unexpected end of input, expected `,` or `)` (truncated literal?)"))
-                }
-                Some(c) => {
-                    return Err(self.err(format!("unexpected `{}`, expected `,` or `)`", c as char)))
-                }
-            }
+            self.item_separator(b')')?;
         }
         self.depth -= 1;
         Ok(PyValue::Call {
