@@ -6,6 +6,7 @@ use dos_nn::LayerNorm;
 
 use dos_config::Checked;
 
+use crate::stack::{AttentionBlock, AttentionStack};
 use crate::{AttentionConfig, AttnError, DotProductAttention, FeedForward};
 
 /// One pre-LayerNorm cross-attention block,
@@ -109,37 +110,18 @@ impl CrossAttention {
 /// assert_eq!(out.dims(), &[2, 51, d]);
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
-pub struct CrossAttentionStack {
-    pub(crate) layers: Vec<CrossAttention>,
-    pub(crate) final_norm: LayerNorm,
+pub type CrossAttentionStack = AttentionStack<CrossAttention>;
+
+impl AttentionBlock for CrossAttention {
+    fn build(cfg: &Checked<AttentionConfig>, vb: VarBuilder) -> Result<Self> {
+        Self::new(cfg, vb)
+    }
 }
 
 impl CrossAttentionStack {
-    /// Validates `cfg` and creates (or loads) `n_layers` blocks and the final norm under `vb`.
-    pub fn new(cfg: &Checked<AttentionConfig>, n_layers: usize, vb: VarBuilder) -> Result<Self> {
-        let vl = vb.pp("layers");
-        let layers = (0..n_layers)
-            .map(|k| CrossAttention::new(cfg, vl.pp(k)))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Self {
-            layers,
-            final_norm: LayerNorm::new(cfg.dim, cfg.eps, vb.pp("final_norm"))?,
-        })
-    }
-
-    /// The blocks, first to last.
-    pub fn layers(&self) -> &[CrossAttention] {
-        &self.layers
-    }
-
     /// Applies the stack; see the type docs.
     pub fn forward(&self, queries: &Tensor, keys: &Tensor, key_mask: &Tensor) -> Result<Tensor> {
-        let mut x = queries.clone();
-        for layer in &self.layers {
-            x = layer.forward(&x, keys, key_mask)?;
-        }
-        self.final_norm.forward(&x)
+        self.fold(queries, |layer, x| layer.forward(x, keys, key_mask))
     }
 }
 
@@ -172,31 +154,16 @@ fn check_inputs(dim: usize, queries: &Tensor, keys: &Tensor, key_mask: &Tensor) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::test_configs as configs;
     use candle_core::{DType, Device};
-    use candle_nn::VarMap;
     use dos_config::Check;
     use dos_nn::gradcheck::{assert_gradients_ok, check_gradients, max_abs_diff, GradCheckOptions};
-
-    /// The released block and a variant with projections and more heads, checked.
-    fn configs(d: usize) -> [Checked<AttentionConfig>; 2] {
-        [
-            AttentionConfig::released(d),
-            AttentionConfig {
-                heads: 2,
-                projections: true,
-                separate_kv_norm: true,
-                ..AttentionConfig::released(d)
-            },
-        ]
-        .map(|c| c.check().expect("test configs are valid"))
-    }
 
     #[test]
     fn shapes_and_parameter_names() -> Result<()> {
         let dev = Device::Cpu;
         for cfg in configs(8) {
-            let vm = VarMap::new();
-            let vb = dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F32, &dev);
+            let (vm, vb) = dos_nn::SeededVarMap::fresh(0, DType::F32, &dev);
             let stack = CrossAttentionStack::new(&cfg, 2, vb)?;
             let q = Tensor::randn(0f32, 1., (3, 5, 8), &dev)?;
             let k = Tensor::randn(0f32, 1., (3, 4, 8), &dev)?;
@@ -225,8 +192,7 @@ mod tests {
     fn padded_crystal_equals_crystal_alone() -> Result<()> {
         let dev = Device::Cpu;
         for cfg in configs(16) {
-            let vm = VarMap::new();
-            let vb = dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F32, &dev);
+            let (_, vb) = dos_nn::SeededVarMap::fresh(0, DType::F32, &dev);
             let stack = CrossAttentionStack::new(&cfg, 2, vb)?;
             let q = Tensor::randn(0f32, 1., (1, 7, 16), &dev)?.repeat((2, 1, 1))?;
             // Crystal 0: 4 atoms; crystal 1: 1 atom, then 3 slots of garbage padding.
@@ -251,8 +217,7 @@ mod tests {
     #[test]
     fn padded_atoms_get_zero_weight_and_rows_sum_to_one() -> Result<()> {
         let dev = Device::Cpu;
-        let vm = VarMap::new();
-        let vb = dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F64, &dev);
+        let (_, vb) = dos_nn::SeededVarMap::fresh(0, DType::F64, &dev);
         let block = CrossAttention::new(&AttentionConfig::released(4).check()?, vb)?;
         let q = Tensor::randn(0f64, 1., (2, 3, 4), &dev)?;
         let k = Tensor::randn(0f64, 1., (2, 3, 4), &dev)?;
@@ -283,8 +248,7 @@ mod tests {
     fn gradients_match_finite_differences_for_every_parameter() -> Result<()> {
         let dev = Device::Cpu;
         for cfg in configs(4) {
-            let vm = VarMap::new();
-            let vb = dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F64, &dev);
+            let (vm, vb) = dos_nn::SeededVarMap::fresh(0, DType::F64, &dev);
             let stack = CrossAttentionStack::new(&cfg, 2, vb)?;
             let q = Tensor::randn(0f64, 1., (2, 3, 4), &dev)?;
             let k = Tensor::randn(0f64, 1., (2, 3, 4), &dev)?;
@@ -303,8 +267,7 @@ mod tests {
     #[test]
     fn bad_shapes_are_errors() -> Result<()> {
         let dev = Device::Cpu;
-        let vm = VarMap::new();
-        let vb = dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F32, &dev);
+        let (_, vb) = dos_nn::SeededVarMap::fresh(0, DType::F32, &dev);
         let stack = CrossAttentionStack::new(&AttentionConfig::released(4).check()?, 1, vb)?;
         let q = Tensor::zeros((2, 3, 4), DType::F32, &dev)?;
         let k = Tensor::zeros((2, 5, 4), DType::F32, &dev)?;

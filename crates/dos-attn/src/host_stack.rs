@@ -356,7 +356,6 @@ mod tests {
     use super::*;
     use crate::AttentionConfig;
     use candle_core::{DType, Device, Tensor, Var};
-    use candle_nn::VarMap;
     use dos_config::Check;
     use dos_nn::gradcheck::max_abs_diff;
 
@@ -383,8 +382,7 @@ mod tests {
         }
         .check()
         .map_err(candle_core::Error::wrap)?;
-        let vm = VarMap::new();
-        let vb = dos_nn::SeededVarMap::var_builder(&vm, 3, DType::F64, &dev);
+        let (vm, vb) = dos_nn::SeededVarMap::fresh(3, DType::F64, &dev);
         let x = Var::from_tensor(&Tensor::randn(0f64, 1., (b, m, d), &dev)?)?;
         let h = Var::from_tensor(&Tensor::randn(0f64, 1., (b, n, d), &dev)?)?;
         // Crystals with 4, 2 and 1 atoms.
@@ -460,8 +458,7 @@ mod tests {
     #[test]
     fn projections_have_no_host_pass_and_bad_shapes_are_errors() -> Result<()> {
         let dev = Device::Cpu;
-        let vm = VarMap::new();
-        let vb = dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F64, &dev);
+        let (_, vb) = dos_nn::SeededVarMap::fresh(0, DType::F64, &dev);
         let proj = AttentionConfig {
             heads: 2,
             projections: true,

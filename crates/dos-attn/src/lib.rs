@@ -5,6 +5,7 @@
 //! - [`CrossAttention`] / [`CrossAttentionStack`]: energy tokens attend to the atoms of their
 //!   crystal, with padded atoms masked out;
 //! - [`SelfAttention`] / [`SelfAttentionStack`]: energy tokens attend to each other;
+//! - [`AttentionStack`]: the blocks of either kind, then a final LayerNorm (the two stacks);
 //! - [`HostStack`]: a hand-written forward and backward pass of the released stacks on the
 //!   CPU (no autograd graph), tested against the candle modules;
 //! - [`EnergyEmbedding`]: the learned `(M, d)` table of energy tokens;
@@ -21,6 +22,7 @@ pub mod feed_forward;
 #[doc(hidden)]
 pub mod host_stack;
 pub mod self_attention;
+pub mod stack;
 
 pub use config::AttentionConfig;
 pub use cross_attention::{CrossAttention, CrossAttentionStack};
@@ -33,3 +35,4 @@ pub use feed_forward::FeedForward;
 #[doc(hidden)]
 pub use host_stack::{HostDims, HostKeys, HostStack, HostStackTape};
 pub use self_attention::{SelfAttention, SelfAttentionStack};
+pub use stack::{AttentionBlock, AttentionStack};

@@ -6,6 +6,7 @@ use dos_nn::LayerNorm;
 
 use dos_config::Checked;
 
+use crate::stack::{AttentionBlock, AttentionStack};
 use crate::{AttentionConfig, AttnError, DotProductAttention, FeedForward};
 
 /// One pre-LayerNorm self-attention block over the M energy tokens,
@@ -66,66 +67,34 @@ impl SelfAttention {
 /// # Shapes
 /// - `x`: `(B, M, d)`
 /// - output: `(B, M, d)`
-#[derive(Debug, Clone)]
-pub struct SelfAttentionStack {
-    pub(crate) layers: Vec<SelfAttention>,
-    pub(crate) final_norm: LayerNorm,
+pub type SelfAttentionStack = AttentionStack<SelfAttention>;
+
+impl AttentionBlock for SelfAttention {
+    fn build(cfg: &Checked<AttentionConfig>, vb: VarBuilder) -> Result<Self> {
+        Self::new(cfg, vb)
+    }
 }
 
 impl SelfAttentionStack {
-    /// Validates `cfg` and creates (or loads) `n_layers` blocks and the final norm under `vb`.
-    pub fn new(cfg: &Checked<AttentionConfig>, n_layers: usize, vb: VarBuilder) -> Result<Self> {
-        let vl = vb.pp("layers");
-        let layers = (0..n_layers)
-            .map(|k| SelfAttention::new(cfg, vl.pp(k)))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Self {
-            layers,
-            final_norm: LayerNorm::new(cfg.dim, cfg.eps, vb.pp("final_norm"))?,
-        })
-    }
-
     /// Applies the stack; see the type docs.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let mut x = x.clone();
-        for layer in &self.layers {
-            x = layer.forward(&x)?;
-        }
-        self.final_norm.forward(&x)
+        self.fold(x, SelfAttention::forward)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::test_configs as configs;
     use candle_core::{DType, Device};
-    use candle_nn::VarMap;
-    use dos_config::Check;
     use dos_nn::gradcheck::{assert_gradients_ok, check_gradients, GradCheckOptions};
-
-    /// The released block and a variant with projections and more heads, checked.
-    fn configs(d: usize) -> [Checked<AttentionConfig>; 2] {
-        [
-            AttentionConfig::released(d),
-            AttentionConfig {
-                heads: 2,
-                projections: true,
-                ..AttentionConfig::released(d)
-            },
-        ]
-        .map(|c| c.check().expect("test configs are valid"))
-    }
 
     #[test]
     fn shapes() -> Result<()> {
         let dev = Device::Cpu;
         for cfg in configs(8) {
-            let vm = VarMap::new();
-            let stack = SelfAttentionStack::new(
-                &cfg,
-                2,
-                dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F32, &dev),
-            )?;
+            let (_, vb) = dos_nn::SeededVarMap::fresh(0, DType::F32, &dev);
+            let stack = SelfAttentionStack::new(&cfg, 2, vb)?;
             let x = Tensor::randn(0f32, 1., (3, 51, 8), &dev)?;
             assert_eq!(stack.forward(&x)?.dims(), &[3, 51, 8]);
             assert!(stack.forward(&x.narrow(2, 0, 4)?).is_err());
@@ -138,12 +107,8 @@ mod tests {
         // No positional information inside the block: it is permutation-equivariant.
         let dev = Device::Cpu;
         for cfg in configs(8) {
-            let vm = VarMap::new();
-            let stack = SelfAttentionStack::new(
-                &cfg,
-                2,
-                dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F64, &dev),
-            )?;
+            let (_, vb) = dos_nn::SeededVarMap::fresh(0, DType::F64, &dev);
+            let stack = SelfAttentionStack::new(&cfg, 2, vb)?;
             let x = Tensor::randn(0f64, 1., (2, 5, 8), &dev)?;
             let perm = Tensor::new(&[3u32, 0, 4, 2, 1], &dev)?;
             let a = stack.forward(&x)?.index_select(&perm, 1)?;
@@ -158,12 +123,8 @@ mod tests {
     fn gradients_match_finite_differences_for_every_parameter() -> Result<()> {
         let dev = Device::Cpu;
         for cfg in configs(4) {
-            let vm = VarMap::new();
-            let stack = SelfAttentionStack::new(
-                &cfg,
-                2,
-                dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F64, &dev),
-            )?;
+            let (vm, vb) = dos_nn::SeededVarMap::fresh(0, DType::F64, &dev);
+            let stack = SelfAttentionStack::new(&cfg, 2, vb)?;
             let x = Tensor::randn(0f64, 1., (2, 3, 4), &dev)?;
             let c = Tensor::randn(0f64, 1., (2, 3, 4), &dev)?;
             let report = check_gradients(

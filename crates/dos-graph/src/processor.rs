@@ -97,13 +97,11 @@ impl ProcessorLayer {
 mod tests {
     use super::*;
     use candle_core::{DType, Device};
-    use candle_nn::VarMap;
 
     #[test]
     fn split_edge_fc1_equals_linear_on_concatenation() -> Result<()> {
         let dev = Device::Cpu;
-        let vm = VarMap::new();
-        let vb = dos_nn::SeededVarMap::var_builder(&vm, 0, DType::F64, &dev);
+        let (_, vb) = dos_nn::SeededVarMap::fresh(0, DType::F64, &dev);
         let layer = ProcessorLayer::new(3, Aggregation::Sum, vb)?;
         let h = Tensor::randn(0f64, 1., (4, 3), &dev)?;
         let b = Tensor::randn(0f64, 1., (5, 3), &dev)?;

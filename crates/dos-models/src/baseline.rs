@@ -297,24 +297,7 @@ impl<E: AtomEncoder> DosModel for Baseline<E> {
 /// `set_input_widths` and `apply_arch`.
 macro_rules! baseline_head_settings {
     () => {
-        fn precision(&self) -> crate::Precision {
-            self.precision
-        }
-        fn set_precision(&mut self, precision: crate::Precision) {
-            self.precision = precision;
-        }
-        fn n_energies(&self) -> usize {
-            self.head.n_energies
-        }
-        fn set_n_energies(&mut self, n_energies: usize) {
-            self.head.n_energies = n_energies;
-        }
-        fn prompts(&self) -> &crate::PromptConfig {
-            &self.head.prompts
-        }
-        fn prompts_mut(&mut self) -> &mut crate::PromptConfig {
-            &mut self.head.prompts
-        }
+        crate::config::own_settings!(head);
         fn uses_energy(&self) -> bool {
             self.head.energy
         }

@@ -115,7 +115,7 @@ pub fn load_checkpoint(dir: &Path, device: &Device) -> Result<LoadedModel> {
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "weights file missing"),
         });
     }
-    config.match_legacy_weights(safetensors_names(&path)?.iter().map(String::as_str));
+    config.match_legacy_checkpoint(&path)?;
     let valid = config.check()?;
     let (_, mut varmap) = AnyModel::build(&valid, device)?;
     varmap.load(&path).map_err(|e| ModelError::Weights {

@@ -39,6 +39,78 @@ pub trait ModelSettings {
     fn apply_arch(&mut self, overrides: &ArchOverrides);
 }
 
+/// The [`ModelSettings`] methods of a config that holds `precision`, and `n_energies` and
+/// `prompts` as fields of its own (`own_settings!()`) or of one of its fields
+/// (`own_settings!(head)`).
+macro_rules! own_settings {
+    ($($part:ident)?) => {
+        fn precision(&self) -> crate::Precision {
+            self.precision
+        }
+        fn set_precision(&mut self, precision: crate::Precision) {
+            self.precision = precision;
+        }
+        fn n_energies(&self) -> usize {
+            self.$($part.)?n_energies
+        }
+        fn set_n_energies(&mut self, n_energies: usize) {
+            self.$($part.)?n_energies = n_energies;
+        }
+        fn prompts(&self) -> &crate::PromptConfig {
+            &self.$($part.)?prompts
+        }
+        fn prompts_mut(&mut self) -> &mut crate::PromptConfig {
+            &mut self.$($part.)?prompts
+        }
+    };
+}
+pub(crate) use own_settings;
+
+/// The [`ModelSettings`] input widths of a config with `node_in` and `edge_in` fields.
+macro_rules! graph_input_widths {
+    () => {
+        fn input_widths(&self) -> (usize, Option<usize>) {
+            (self.node_in, Some(self.edge_in))
+        }
+        fn set_input_widths(&mut self, node_in: usize, edge_in: usize) {
+            self.node_in = node_in;
+            self.edge_in = edge_in;
+        }
+    };
+}
+pub(crate) use graph_input_widths;
+
+/// `pub fn gnn(&self) -> GnnConfig` of a config with the GNN's fields `node_in`, `edge_in`,
+/// `hidden`, `gnn_layers` and `aggregation`.
+macro_rules! gnn_settings {
+    () => {
+        /// GNN settings.
+        pub fn gnn(&self) -> dos_graph::GnnConfig {
+            dos_graph::GnnConfig {
+                node_in: self.node_in,
+                edge_in: self.edge_in,
+                hidden: self.hidden,
+                layers: self.gnn_layers,
+                aggregation: self.aggregation,
+            }
+        }
+    };
+}
+pub(crate) use gnn_settings;
+
+/// `match` over every [`ModelConfig`] variant, binding its config to `$c`.
+macro_rules! each_config {
+    ($cfg:expr, $c:ident => $e:expr) => {
+        match $cfg {
+            ModelConfig::DosTransformer($c) => $e,
+            ModelConfig::Mlp($c) => $e,
+            ModelConfig::GraphNetwork($c) => $e,
+            ModelConfig::E3nnLite($c) => $e,
+            ModelConfig::Custom($c) => $e,
+        }
+    };
+}
+
 /// The four model families (the CLI's `--model`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -183,24 +255,12 @@ impl ModelConfig {
 
     /// The family's settings (see [`ModelSettings`]).
     pub fn settings(&self) -> &dyn ModelSettings {
-        match self {
-            ModelConfig::DosTransformer(c) => c,
-            ModelConfig::Mlp(c) => c,
-            ModelConfig::GraphNetwork(c) => c,
-            ModelConfig::E3nnLite(c) => c,
-            ModelConfig::Custom(c) => c,
-        }
+        each_config!(self, c => c)
     }
 
     /// Mutable [`ModelConfig::settings`].
     pub fn settings_mut(&mut self) -> &mut dyn ModelSettings {
-        match self {
-            ModelConfig::DosTransformer(c) => c,
-            ModelConfig::Mlp(c) => c,
-            ModelConfig::GraphNetwork(c) => c,
-            ModelConfig::E3nnLite(c) => c,
-            ModelConfig::Custom(c) => c,
-        }
+        each_config!(self, c => c)
     }
 
     /// Float precision of the model.
@@ -264,6 +324,18 @@ impl ModelConfig {
                 c.separate_kv_norm = true;
             }
         }
+    }
+
+    /// [`ModelConfig::match_legacy_weights`] with the names of the weights saved in
+    /// `weights` (a safetensors file): what loading a checkpoint or resuming a run does.
+    ///
+    /// # Errors
+    /// [`crate::ModelError::Io`] / [`crate::ModelError::Weights`] when the file cannot be
+    /// read as safetensors.
+    pub fn match_legacy_checkpoint(&mut self, weights: &std::path::Path) -> crate::Result<()> {
+        let names = crate::checkpoint::safetensors_names(weights)?;
+        self.match_legacy_weights(names.iter().map(String::as_str));
+        Ok(())
     }
 }
 

@@ -24,7 +24,7 @@ use dos_attn::{
 };
 use dos_config::{Check, Checked};
 use dos_data::CrystalBatch;
-use dos_graph::{pool, to_padded, Aggregation, Gnn, GnnConfig, GraphInput, Pooling};
+use dos_graph::{pool, to_padded, Aggregation, Gnn, GraphInput, Pooling};
 use serde::{Deserialize, Serialize};
 
 use crate::error::invalid;
@@ -135,16 +135,7 @@ impl DosTransformerConfig {
         }
     }
 
-    /// GNN settings.
-    pub fn gnn(&self) -> GnnConfig {
-        GnnConfig {
-            node_in: self.node_in,
-            edge_in: self.edge_in,
-            hidden: self.hidden,
-            layers: self.gnn_layers,
-            aggregation: self.aggregation,
-        }
-    }
+    crate::config::gnn_settings!();
 
     /// Every field; the parameter count is checked by [`Check::check`] on the built model.
     fn check_fields(&self) -> crate::Result<()> {
@@ -199,47 +190,11 @@ impl DosTransformerConfig {
     }
 }
 
-impl Check for DosTransformerConfig {
-    type Checked = Checked<DosTransformerConfig>;
-    type Error = crate::ModelError;
-
-    /// Checks every field once, then the parameter count of the model it describes (see
-    /// [`crate::size_limits`]); models are built from the returned [`Checked`] config.
-    fn check(&self) -> crate::Result<Checked<DosTransformerConfig>> {
-        let checked = Checked::after(self, Self::check_fields)?;
-        crate::size_limits::check_parameter_count(|vb| {
-            DosTransformer::new(&checked, vb).map(|_| ())
-        })?;
-        Ok(checked)
-    }
-}
+crate::size_limits::check_fields_then_size!(DosTransformerConfig, DosTransformer);
 
 impl crate::ModelSettings for DosTransformerConfig {
-    fn precision(&self) -> Precision {
-        self.precision
-    }
-    fn set_precision(&mut self, precision: Precision) {
-        self.precision = precision;
-    }
-    fn n_energies(&self) -> usize {
-        self.n_energies
-    }
-    fn set_n_energies(&mut self, n_energies: usize) {
-        self.n_energies = n_energies;
-    }
-    fn input_widths(&self) -> (usize, Option<usize>) {
-        (self.node_in, Some(self.edge_in))
-    }
-    fn set_input_widths(&mut self, node_in: usize, edge_in: usize) {
-        self.node_in = node_in;
-        self.edge_in = edge_in;
-    }
-    fn prompts(&self) -> &crate::PromptConfig {
-        &self.prompts
-    }
-    fn prompts_mut(&mut self) -> &mut crate::PromptConfig {
-        &mut self.prompts
-    }
+    crate::config::own_settings!();
+    crate::config::graph_input_widths!();
     fn uses_energy(&self) -> bool {
         true
     }

@@ -38,7 +38,7 @@
 
 use candle_core::{Module, Result, Tensor, D};
 use candle_nn::{linear, linear_no_bias, Linear, VarBuilder};
-use dos_config::{Check, Checked};
+use dos_config::Checked;
 use dos_data::CrystalBatch;
 use serde::{Deserialize, Serialize};
 
@@ -453,18 +453,7 @@ impl E3nnLiteConfig {
     }
 }
 
-impl Check for E3nnLiteConfig {
-    type Checked = Checked<E3nnLiteConfig>;
-    type Error = crate::ModelError;
-
-    /// Checks every field once, then the parameter count of the model it describes (see
-    /// [`crate::size_limits`]); models are built from the returned [`Checked`] config.
-    fn check(&self) -> crate::Result<Checked<E3nnLiteConfig>> {
-        let checked = Checked::after(self, Self::check_fields)?;
-        crate::size_limits::check_parameter_count(|vb| E3nnLite::new(&checked, vb).map(|_| ()))?;
-        Ok(checked)
-    }
-}
+crate::size_limits::check_fields_then_size!(E3nnLiteConfig, E3nnLite);
 
 impl crate::ModelSettings for E3nnLiteConfig {
     crate::baseline::baseline_head_settings!();
@@ -530,6 +519,7 @@ mod tests {
     use crate::SystemInjection;
     use candle_core::{DType, Device};
     use candle_nn::VarMap;
+    use dos_config::Check;
 
     fn model(basis: RadialBasis) -> Result<E3nnLite> {
         let mut cfg = tiny_e3nn(true, SystemInjection::Position2);

@@ -89,31 +89,8 @@ impl CustomConfig {
 }
 
 impl ModelSettings for CustomConfig {
-    fn precision(&self) -> Precision {
-        self.precision
-    }
-    fn set_precision(&mut self, precision: Precision) {
-        self.precision = precision;
-    }
-    fn n_energies(&self) -> usize {
-        self.n_energies
-    }
-    fn set_n_energies(&mut self, n_energies: usize) {
-        self.n_energies = n_energies;
-    }
-    fn input_widths(&self) -> (usize, Option<usize>) {
-        (self.node_in, Some(self.edge_in))
-    }
-    fn set_input_widths(&mut self, node_in: usize, edge_in: usize) {
-        self.node_in = node_in;
-        self.edge_in = edge_in;
-    }
-    fn prompts(&self) -> &PromptConfig {
-        &self.prompts
-    }
-    fn prompts_mut(&mut self) -> &mut PromptConfig {
-        &mut self.prompts
-    }
+    crate::config::own_settings!();
+    crate::config::graph_input_widths!();
     fn uses_energy(&self) -> bool {
         self.energy
     }

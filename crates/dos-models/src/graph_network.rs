@@ -8,7 +8,7 @@ use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 use dos_config::{Check, Checked};
 use dos_data::CrystalBatch;
-use dos_graph::{Aggregation, Gnn, GnnConfig, GraphInput};
+use dos_graph::{Aggregation, Gnn, GraphInput};
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::{AtomEncoder, Baseline, BaselineHeadConfig};
@@ -59,16 +59,7 @@ impl GraphNetworkConfig {
         }
     }
 
-    /// GNN settings.
-    pub fn gnn(&self) -> GnnConfig {
-        GnnConfig {
-            node_in: self.node_in,
-            edge_in: self.edge_in,
-            hidden: self.hidden,
-            layers: self.gnn_layers,
-            aggregation: self.aggregation,
-        }
-    }
+    crate::config::gnn_settings!();
 
     /// Every field; the parameter count is checked by [`Check::check`] on the built model.
     fn check_fields(&self) -> crate::Result<()> {
@@ -89,30 +80,11 @@ impl GraphNetworkConfig {
     }
 }
 
-impl Check for GraphNetworkConfig {
-    type Checked = Checked<GraphNetworkConfig>;
-    type Error = crate::ModelError;
-
-    /// Checks every field once, then the parameter count of the model it describes (see
-    /// [`crate::size_limits`]); models are built from the returned [`Checked`] config.
-    fn check(&self) -> crate::Result<Checked<GraphNetworkConfig>> {
-        let checked = Checked::after(self, Self::check_fields)?;
-        crate::size_limits::check_parameter_count(|vb| {
-            GraphNetwork::new(&checked, vb).map(|_| ())
-        })?;
-        Ok(checked)
-    }
-}
+crate::size_limits::check_fields_then_size!(GraphNetworkConfig, GraphNetwork);
 
 impl crate::ModelSettings for GraphNetworkConfig {
     crate::baseline::baseline_head_settings!();
-    fn input_widths(&self) -> (usize, Option<usize>) {
-        (self.node_in, Some(self.edge_in))
-    }
-    fn set_input_widths(&mut self, node_in: usize, edge_in: usize) {
-        self.node_in = node_in;
-        self.edge_in = edge_in;
-    }
+    crate::config::graph_input_widths!();
     fn apply_arch(&mut self, o: &crate::ArchOverrides) {
         if let Some(d) = o.hidden {
             self.hidden = d;

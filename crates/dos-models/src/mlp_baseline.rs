@@ -6,7 +6,7 @@
 
 use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
-use dos_config::{Check, Checked};
+use dos_config::Checked;
 use dos_data::CrystalBatch;
 use dos_nn::EncoderMlp;
 use serde::{Deserialize, Serialize};
@@ -59,18 +59,7 @@ impl MlpConfig {
     }
 }
 
-impl Check for MlpConfig {
-    type Checked = Checked<MlpConfig>;
-    type Error = crate::ModelError;
-
-    /// Checks every field once, then the parameter count of the model it describes (see
-    /// [`crate::size_limits`]); models are built from the returned [`Checked`] config.
-    fn check(&self) -> crate::Result<Checked<MlpConfig>> {
-        let checked = Checked::after(self, Self::check_fields)?;
-        crate::size_limits::check_parameter_count(|vb| Mlp::new(&checked, vb).map(|_| ()))?;
-        Ok(checked)
-    }
-}
+crate::size_limits::check_fields_then_size!(MlpConfig, Mlp);
 
 impl crate::ModelSettings for MlpConfig {
     crate::baseline::baseline_head_settings!();

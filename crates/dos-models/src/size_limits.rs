@@ -72,6 +72,29 @@ pub(crate) fn check_parameter_count(
     }
 }
 
+/// `impl Check for $config`: every field once (`$config::check_fields`), then the parameter
+/// count of the `$model` it describes; models are built from the returned `Checked` config.
+macro_rules! check_fields_then_size {
+    ($config:ty, $model:ty) => {
+        impl dos_config::Check for $config {
+            type Checked = dos_config::Checked<$config>;
+            type Error = crate::ModelError;
+
+            /// Checks every field once, then the parameter count of the model it describes
+            /// (see [`crate::size_limits`]); models are built from the returned
+            /// [`Checked`](dos_config::Checked) config.
+            fn check(&self) -> crate::Result<dos_config::Checked<$config>> {
+                let checked = dos_config::Checked::after(self, Self::check_fields)?;
+                crate::size_limits::check_parameter_count(|vb| {
+                    <$model>::new(&checked, vb).map(|_| ())
+                })?;
+                Ok(checked)
+            }
+        }
+    };
+}
+pub(crate) use check_fields_then_size;
+
 /// A [`SimpleBackend`] that counts the elements of every distinct variable requested.
 struct ParameterCounter {
     /// Names seen, and the running total (`None` once it overflowed).

@@ -285,8 +285,7 @@ mod tests {
     #[test]
     fn linear_layer_passes() -> candle_core::Result<()> {
         let dev = Device::Cpu;
-        let vm = VarMap::new();
-        let vb = crate::SeededVarMap::var_builder(&vm, 0, DType::F64, &dev);
+        let (vm, vb) = crate::SeededVarMap::fresh(0, DType::F64, &dev);
         let lin = linear(4, 3, vb.pp("lin"))?;
         let x = Tensor::randn(0f64, 1., (5, 4), &dev)?;
         let report = check_gradients(
@@ -313,8 +312,7 @@ mod tests {
         // `detach` hides the dependency of the loss on `w` from backward: the check must
         // name `w` even though the loss depends on it.
         let dev = Device::Cpu;
-        let vm = VarMap::new();
-        let vb = crate::SeededVarMap::var_builder(&vm, 0, DType::F64, &dev);
+        let (vm, vb) = crate::SeededVarMap::fresh(0, DType::F64, &dev);
         let w = vb.get_with_hints(3, "w", candle_nn::Init::Const(0.5))?;
         let x = Tensor::new(&[1f64, 2., 3.], &dev)?;
         let report = check_gradients(
@@ -334,8 +332,7 @@ mod tests {
         // backward on contiguous input, so its parameters get no gradient. That op has no
         // f64 kernel, hence f32 here (enough to see a missing gradient).
         let dev = Device::Cpu;
-        let vm = VarMap::new();
-        let vb = crate::SeededVarMap::var_builder(&vm, 0, DType::F32, &dev);
+        let (vm, vb) = crate::SeededVarMap::fresh(0, DType::F32, &dev);
         let ln = candle_nn::layer_norm(4, 1e-5, vb.pp("ln"))?;
         let x32 = Tensor::randn(0f32, 1., (3, 4), &dev)?;
         let c32 = Tensor::randn(0f32, 1., (3, 4), &dev)?;
@@ -353,8 +350,7 @@ mod tests {
         let c = c32.to_dtype(DType::F64)?;
 
         // The same loss through our LayerNorm passes.
-        let vm = VarMap::new();
-        let vb = crate::SeededVarMap::var_builder(&vm, 0, DType::F64, &dev);
+        let (vm, vb) = crate::SeededVarMap::fresh(0, DType::F64, &dev);
         let ln = crate::LayerNorm::new(4, 1e-5, vb.pp("ln"))?;
         let report = check_gradients(
             &vm,
@@ -368,13 +364,11 @@ mod tests {
     #[test]
     fn rejects_non_f64_and_non_scalar() -> candle_core::Result<()> {
         let dev = Device::Cpu;
-        let vm = VarMap::new();
-        let vb = crate::SeededVarMap::var_builder(&vm, 0, DType::F16, &dev);
+        let (vm, vb) = crate::SeededVarMap::fresh(0, DType::F16, &dev);
         let w = vb.get(2, "w")?;
         let r = check_gradients(&vm, || w.sum_all(), &GradCheckOptions::default());
         assert!(matches!(r, Err(NnError::UnsupportedDtype { .. })));
-        let vm = VarMap::new();
-        let vb = crate::SeededVarMap::var_builder(&vm, 0, DType::F64, &dev);
+        let (vm, vb) = crate::SeededVarMap::fresh(0, DType::F64, &dev);
         let w = vb.get(2, "w")?;
         let r = check_gradients(&vm, || Ok(w.clone()), &GradCheckOptions::default());
         assert!(matches!(r, Err(NnError::LossNotScalar { .. })));

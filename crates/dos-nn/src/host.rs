@@ -25,48 +25,11 @@ use crate::{LayerNorm, PRelu};
 
 pub use crate::kernels::Real;
 
-/// A float type of the hand-written passes: f32 or f64.
-pub trait HostFloat: Real + WithDType {
-    /// `dst (m × n, row-major) = [dst +] a b`, on `threads` threads (1: the calling thread).
-    #[doc(hidden)]
-    fn faer_matmul(
-        dst: &mut [Self],
-        a: MatView<Self>,
-        b: MatView<Self>,
-        accumulate: bool,
-        threads: usize,
-    );
-}
+/// A float type of the hand-written passes: f32 or f64 (faer's products take both).
+pub trait HostFloat: Real + WithDType + faer::traits::RealField {}
 
-macro_rules! host_float {
-    ($t:ty) => {
-        impl HostFloat for $t {
-            fn faer_matmul(
-                dst: &mut [Self],
-                a: MatView<Self>,
-                b: MatView<Self>,
-                accumulate: bool,
-                threads: usize,
-            ) {
-                let (m, n) = (a.rows(), b.cols());
-                let c = faer::MatMut::from_row_major_slice_mut(dst, m, n);
-                let accum = if accumulate {
-                    faer::Accum::Add
-                } else {
-                    faer::Accum::Replace
-                };
-                let par = if threads > 1 {
-                    faer::Par::rayon(threads)
-                } else {
-                    faer::Par::Seq
-                };
-                faer::linalg::matmul::matmul(c, accum, a.faer(), b.faer(), 1.0, par);
-            }
-        }
-    };
-}
-host_float!(f32);
-host_float!(f64);
+impl HostFloat for f32 {}
+impl HostFloat for f64 {}
 
 /// A matrix view of a row-major slice: `rows × cols` entries, consecutive rows `stride`
 /// apart, optionally transposed. Built with [`MatView::new`], then [`MatView::cols_block`]
@@ -198,7 +161,18 @@ pub fn matmul<T: HostFloat>(
     } else {
         threads
     };
-    T::faer_matmul(dst, a, b, accumulate, threads);
+    let c = faer::MatMut::from_row_major_slice_mut(dst, a.rows(), b.cols());
+    let accum = if accumulate {
+        faer::Accum::Add
+    } else {
+        faer::Accum::Replace
+    };
+    let par = if threads > 1 {
+        faer::Par::rayon(threads)
+    } else {
+        faer::Par::Seq
+    };
+    faer::linalg::matmul::matmul(c, accum, a.faer(), b.faer(), T::ONE, par);
     Ok(())
 }
 

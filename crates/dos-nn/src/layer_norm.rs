@@ -67,13 +67,11 @@ mod tests {
     use super::*;
     use crate::gradcheck::{assert_gradients_ok, check_gradients, GradCheckOptions};
     use candle_core::{DType, Device};
-    use candle_nn::VarMap;
 
     #[test]
     fn normalises_to_zero_mean_unit_variance() -> Result<()> {
         let dev = Device::Cpu;
-        let vm = VarMap::new();
-        let vb = crate::SeededVarMap::var_builder(&vm, 0, DType::F64, &dev);
+        let (_, vb) = crate::SeededVarMap::fresh(0, DType::F64, &dev);
         let ln = LayerNorm::new(4, 0.0, vb)?;
         let x = Tensor::new(&[[1f64, 2., 3., 10.], [-1., 0., 5., 2.]], &dev)?;
         let y = ln.forward(&x)?.to_vec2::<f64>()?;
@@ -89,8 +87,7 @@ mod tests {
     #[test]
     fn gradients_match_finite_differences() -> Result<()> {
         let dev = Device::Cpu;
-        let vm = VarMap::new();
-        let vb = crate::SeededVarMap::var_builder(&vm, 0, DType::F64, &dev);
+        let (vm, vb) = crate::SeededVarMap::fresh(0, DType::F64, &dev);
         let ln = LayerNorm::new(5, 1e-5, vb.pp("ln"))?;
         // Move weight/bias away from their (1, 0) init so every term matters.
         let w = vb.get_with_hints(

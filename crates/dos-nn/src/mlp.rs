@@ -118,13 +118,11 @@ mod tests {
     use super::*;
     use crate::gradcheck::{assert_gradients_ok, check_gradients, GradCheckOptions};
     use candle_core::{DType, Device};
-    use candle_nn::VarMap;
 
     #[test]
     fn shapes_and_names() -> Result<()> {
         let dev = Device::Cpu;
-        let vm = VarMap::new();
-        let vb = crate::SeededVarMap::var_builder(&vm, 0, DType::F32, &dev);
+        let (vm, vb) = crate::SeededVarMap::fresh(0, DType::F32, &dev);
         let enc = EncoderMlp::new(7, 4, vb.pp("enc"))?;
         let upd = NormMlp::new(12, 8, 4, vb.pp("upd"))?;
         let x = Tensor::zeros((2, 3, 7), DType::F32, &dev)?;
@@ -156,8 +154,7 @@ mod tests {
     #[test]
     fn gradients_match_finite_differences() -> Result<()> {
         let dev = Device::Cpu;
-        let vm = VarMap::new();
-        let vb = crate::SeededVarMap::var_builder(&vm, 0, DType::F64, &dev);
+        let (vm, vb) = crate::SeededVarMap::fresh(0, DType::F64, &dev);
         let enc = EncoderMlp::new(3, 4, vb.pp("enc"))?;
         let upd = NormMlp::new(4, 6, 2, vb.pp("upd"))?;
         let x = Tensor::randn(0f64, 1., (5, 3), &dev)?;

@@ -43,6 +43,14 @@ impl SeededVarMap {
         Self { varmap, seed }
     }
 
+    /// A new, empty `VarMap` and a [`SeededVarMap::var_builder`] over it: what a block is
+    /// built on in a unit test.
+    pub fn fresh(seed: u64, dtype: DType, device: &Device) -> (VarMap, VarBuilder<'static>) {
+        let varmap = VarMap::new();
+        let vb = Self::var_builder(&varmap, seed, dtype, device);
+        (varmap, vb)
+    }
+
     /// A `VarBuilder` over `varmap` whose new variables are drawn with `seed`: the seeded
     /// counterpart of `VarBuilder::from_varmap(varmap, dtype, device)`.
     pub fn var_builder(

@@ -1,8 +1,16 @@
 //! CPU threading defaults for candle's element-wise kernels and matrix products.
+//!
+//! candle 0.11 takes both thread counts from the environment and nowhere else:
+//! `CANDLE_NUM_THREADS` sizes its element-wise pool once, `RAYON_NUM_THREADS` is read at
+//! every matrix product (`candle_core::utils::get_num_threads`). A running program cannot
+//! change its own environment safely, so where a default is wanted the functions here start
+//! the program again in its own place with the variable added (`exec` on Unix: the same
+//! process id, arguments and standard streams); a variable the user set is kept.
 
 /// Makes candle run its element-wise kernels on the calling thread, unless the user chose
-/// otherwise: sets `CANDLE_NUM_THREADS=1` when that variable is unset, and returns whether it
-/// did. Matrix products keep their threads (`RAYON_NUM_THREADS`, default: all cores).
+/// otherwise: when `CANDLE_NUM_THREADS` is unset, starts the program again with
+/// `CANDLE_NUM_THREADS=1`. Returns whether element-wise kernels run serially (the variable
+/// is 1). Matrix products keep their threads (`RAYON_NUM_THREADS`, default: all cores).
 ///
 /// Why: candle 0.11 splits every element-wise op of at least 65,536 values over a pool of
 /// worker threads that busy-wait (25,000 spins) for work, and the caller busy-waits for them.
@@ -12,20 +20,21 @@
 /// 168 ms without it; on a quiet 16-core machine the two differ by less than 3%
 /// (`docs/performance.md`).
 ///
-/// Call it at the very start of `main`, before any tensor is created: candle reads the
-/// variable once, when its pool is first used. Setting the environment is not thread-safe,
-/// so call it while the program has a single thread.
+/// Call it first in `main`: whatever ran before it runs again. Where the program cannot be
+/// started again (not Unix, or its executable is gone) nothing changes.
 pub fn prefer_serial_elementwise() -> bool {
-    if std::env::var_os("CANDLE_NUM_THREADS").is_some() {
-        return false;
+    match std::env::var_os("CANDLE_NUM_THREADS") {
+        Some(n) => n == "1",
+        None => {
+            restart_with("CANDLE_NUM_THREADS", "1");
+            false
+        }
     }
-    std::env::set_var("CANDLE_NUM_THREADS", "1");
-    true
 }
 
-/// Fixes the thread count of candle's matrix products for the rest of the run: sets
-/// `RAYON_NUM_THREADS` to the count candle would pick (`candle_core::utils::get_num_threads`:
-/// the physical cores) when that variable is unset, and returns the count.
+/// Fixes the thread count of candle's matrix products for the rest of the run, and returns
+/// it: when `RAYON_NUM_THREADS` is unset, starts the program again with it set to the count
+/// candle would pick (`candle_core::utils::get_num_threads`: the physical cores).
 ///
 /// Why: without the variable, candle 0.11 works the count out again for every matrix
 /// product, and on Linux that reads `/proc/cpuinfo` (through `num_cpus::get_physical`):
@@ -33,19 +42,35 @@ pub fn prefer_serial_elementwise() -> bool {
 /// With the variable set the lookup is an environment read. rayon's global pool reads the
 /// same variable, so it gets the same count.
 ///
-/// Call it at the very start of `main`, like [`prefer_serial_elementwise`], while the
-/// program has a single thread.
+/// Call it first in `main`, like [`prefer_serial_elementwise`] (after it, so that the two
+/// restarts happen before anything else).
 pub fn fix_matmul_thread_count() -> usize {
-    if let Some(n) = std::env::var("RAYON_NUM_THREADS")
-        .ok()
-        .and_then(|s| s.parse::<usize>().ok())
-        .filter(|&n| n > 0)
-    {
-        return n;
-    }
     let n = candle_core::utils::get_num_threads();
-    std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        restart_with("RAYON_NUM_THREADS", &n.to_string());
+    }
     n
+}
+
+/// Replaces the running program with itself, started with the same arguments and `var=value`
+/// added to its environment; returns only where that is impossible (not Unix, or the
+/// executable cannot be found or run).
+fn restart_with(var: &str, value: &str) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let mut args = std::env::args_os();
+        if let (Ok(exe), Some(arg0)) = (std::env::current_exe(), args.next()) {
+            // `exec` returns only on failure; the program then goes on without the setting.
+            let _ = std::process::Command::new(exe)
+                .arg0(arg0)
+                .args(args)
+                .env(var, value)
+                .exec();
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (var, value);
 }
 
 /// Whether rayon's pool as seen from here has more than one thread, so that handing work to

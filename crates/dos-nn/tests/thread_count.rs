@@ -1,5 +1,5 @@
-//! `fix_matmul_thread_count` changes the process environment, so it is tested in a binary of
-//! its own (no other test reads the environment while it writes).
+//! `fix_matmul_thread_count` starts the test binary again when `RAYON_NUM_THREADS` is unset,
+//! so it is tested in a binary of its own (one test, nothing else running).
 
 /// After the call the variable holds the returned count and candle reports that count; a
 /// second call keeps it.

@@ -191,10 +191,7 @@ pub fn train_run(
         // settle it, as loading a saved model does.
         let checkpoint = out.join(crate::trainer::files::CHECKPOINT);
         if checkpoint.is_file() {
-            let names = dos_models::checkpoint::safetensors_names(&checkpoint)?;
-            run_cfg
-                .model
-                .match_legacy_weights(names.iter().map(String::as_str));
+            run_cfg.model.match_legacy_checkpoint(&checkpoint)?;
         }
     } else {
         std::fs::create_dir_all(out).map_err(|e| TrainError::io(out, e))?;

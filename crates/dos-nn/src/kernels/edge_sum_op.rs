@@ -1,8 +1,10 @@
 //! Fused gather-and-sum of the edge MLP's first layer (CPU kernel with a backward pass).
 
-use candle_core::{bail, CpuStorage, CustomOp1, CustomOp3, Layout, Result, Shape, Tensor};
+use candle_core::{bail, Result, Shape, Tensor};
 
-use super::{dispatch, slice, uses_cpu_kernel, Real};
+use super::fused::{Fused, Kernel};
+use super::uses_cpu_kernel;
+use crate::host::HostFloat;
 
 /// `z_e = hw[r_e, :, 0] + hw[s_e, :, 1] + c_e + bias` for every edge e (r receiver, s sender).
 ///
@@ -59,13 +61,13 @@ pub fn edge_sum(
     hw.contiguous()?.apply_op3(
         &c.contiguous()?,
         &bias.contiguous()?,
-        EdgeSumOp {
+        Fused(EdgeSumOp {
             recv,
             send,
             n,
             h,
             k,
-        },
+        }),
     )
 }
 
@@ -77,89 +79,57 @@ struct EdgeSumOp {
     k: usize,
 }
 
-impl EdgeSumOp {
-    fn fwd<T: Real>(&self, hw: &[T], c: &[T], b: &[T]) -> Vec<T> {
+impl Kernel<3> for EdgeSumOp {
+    const NAME: &'static str = "dos-edge-sum";
+
+    fn run<T: HostFloat>(&self, [hw, c, b]: [&[T]; 3], _: [&Shape; 3]) -> Result<(Vec<T>, Shape)> {
         let (h, k) = (self.h, self.k);
         let mut z = Vec::with_capacity(c.len());
         for ((&r, &s), crow) in self.recv.iter().zip(&self.send).zip(c.chunks_exact(h)) {
             let (pr, qs) = (r as usize * h * k, s as usize * h * k);
             z.extend((0..h).map(|o| hw[pr + o * k] + hw[qs + o * k + 1] + crow[o] + b[o]));
         }
-        z
+        Ok((z, Shape::from((self.recv.len(), h))))
     }
 
-    /// Packed backward `[d hw (N h K values), d bias (h values)]` from the output gradient.
-    fn bwd_kernel<T: Real>(&self, g: &[T]) -> Vec<T> {
-        let (h, k) = (self.h, self.k);
-        let mut out = vec![T::ZERO; self.n * h * k + h];
-        for ((&r, &s), grow) in self.recv.iter().zip(&self.send).zip(g.chunks_exact(h)) {
+    fn bwd(&self, [hw, _, bias]: [&Tensor; 3], grad: &Tensor) -> Result<[Option<Tensor>; 3]> {
+        let packed = grad
+            .contiguous()?
+            .apply_op1_no_bwd(&Fused(EdgeSumBwdOp(self)))?;
+        let nhk = self.n * self.h * self.k;
+        let dhw = packed.narrow(0, 0, nhk)?.reshape(hw.shape())?;
+        let db = packed.narrow(0, nhk, self.h)?.reshape(bias.shape())?;
+        Ok([Some(dhw), Some(grad.clone()), Some(db)])
+    }
+}
+
+/// The backward kernel of [`EdgeSumOp`]: packed `[d hw (N h K values), d bias (h values)]`
+/// from the output gradient.
+struct EdgeSumBwdOp<'a>(&'a EdgeSumOp);
+
+impl Kernel<1> for EdgeSumBwdOp<'_> {
+    const NAME: &'static str = "dos-edge-sum-bwd";
+
+    fn run<T: HostFloat>(&self, [g]: [&[T]; 1], _: [&Shape; 1]) -> Result<(Vec<T>, Shape)> {
+        let EdgeSumOp {
+            recv,
+            send,
+            n,
+            h,
+            k,
+        } = self.0;
+        let (h, k) = (*h, *k);
+        let db = n * h * k;
+        let mut out = vec![T::ZERO; db + h];
+        for ((&r, &s), grow) in recv.iter().zip(send).zip(g.chunks_exact(h)) {
             let (pr, qs) = (r as usize * h * k, s as usize * h * k);
             for (o, &gv) in grow.iter().enumerate() {
                 out[pr + o * k] += gv;
                 out[qs + o * k + 1] += gv;
-            }
-        }
-        let db = self.n * h * k;
-        for grow in g.chunks_exact(h) {
-            for (o, &gv) in grow.iter().enumerate() {
                 out[db + o] += gv;
             }
         }
-        out
-    }
-}
-
-impl CustomOp3 for EdgeSumOp {
-    fn name(&self) -> &'static str {
-        "dos-edge-sum"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let n = self.name();
-        let out = dispatch!(n, (s1, s2, s3), |a, c, b| self.fwd(
-            slice(n, a, l1)?,
-            slice(n, c, l2)?,
-            slice(n, b, l3)?
-        ));
-        Ok((out, Shape::from((self.recv.len(), self.h))))
-    }
-
-    fn bwd(
-        &self,
-        hw: &Tensor,
-        _c: &Tensor,
-        bias: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let packed = grad.contiguous()?.apply_op1_no_bwd(&EdgeSumBwdOp(self))?;
-        let nhk = self.n * self.h * self.k;
-        let dhw = packed.narrow(0, 0, nhk)?.reshape(hw.shape())?;
-        let db = packed.narrow(0, nhk, self.h)?.reshape(bias.shape())?;
-        Ok((Some(dhw), Some(grad.clone()), Some(db)))
-    }
-}
-
-/// The backward kernel of [`EdgeSumOp`] (no backward of its own).
-struct EdgeSumBwdOp<'a>(&'a EdgeSumOp);
-
-impl CustomOp1 for EdgeSumBwdOp<'_> {
-    fn name(&self) -> &'static str {
-        "dos-edge-sum-bwd"
-    }
-
-    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let n = self.name();
-        let out = dispatch!(n, (s), |g| self.0.bwd_kernel(slice(n, g, l)?));
-        let len = self.0.n * self.0.h * self.0.k + self.0.h;
+        let len = out.len();
         Ok((out, Shape::from(len)))
     }
 }

@@ -1,12 +1,11 @@
 //! Linear layers: the bias addition and the whole `x W^T + b` as one graph node with a
 //! contiguous backward pass.
 
-use candle_core::{
-    bail, CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Module, Result, Shape, Tensor,
-};
+use candle_core::{bail, Module, Result, Shape, Storage, Tensor};
 use candle_nn::Linear;
 
-use super::{dispatch, last_dim, slice, uses_cpu_kernel, Real};
+use super::fused::{slice, Fused, Kernel};
+use super::{last_dim, uses_cpu_kernel};
 use crate::host::{add_row_sums, HostFloat};
 
 /// `x + bias` with `bias` broadcast over the rows, fused on the CPU; the backward pass sums
@@ -20,65 +19,49 @@ pub fn add_bias(x: &Tensor, bias: &Tensor) -> Result<Tensor> {
     if !(uses_cpu_kernel(x) && bias.dims() == [d] && bias.dtype() == x.dtype()) {
         return x.broadcast_add(bias);
     }
-    x.contiguous()?.apply_op2(&bias.contiguous()?, AddBiasOp)
+    x.contiguous()?
+        .apply_op2(&bias.contiguous()?, Fused(AddBiasOp))
 }
 
 struct AddBiasOp;
 
-impl CustomOp2 for AddBiasOp {
-    fn name(&self) -> &'static str {
-        "dos-add-bias"
+impl Kernel<2> for AddBiasOp {
+    const NAME: &'static str = "dos-add-bias";
+
+    fn run<T: HostFloat>(
+        &self,
+        [x, b]: [&[T]; 2],
+        [shape, _]: [&Shape; 2],
+    ) -> Result<(Vec<T>, Shape)> {
+        Ok((rows_plus(x, b), shape.clone()))
     }
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let n = self.name();
-        fn run<T: Real>(x: &[T], b: &[T]) -> Vec<T> {
-            let mut y = Vec::with_capacity(x.len());
-            for row in x.chunks_exact(b.len().max(1)) {
-                y.extend(row.iter().zip(b).map(|(&v, &b)| v + b));
-            }
-            y
-        }
-        let out = dispatch!(n, (s1, s2), |x, b| run(slice(n, x, l1)?, slice(n, b, l2)?));
-        Ok((out, l1.shape().clone()))
+    fn bwd(&self, _: [&Tensor; 2], grad: &Tensor) -> Result<[Option<Tensor>; 2]> {
+        let db = grad.contiguous()?.apply_op1_no_bwd(&Fused(SumRowsOp))?;
+        Ok([Some(grad.clone()), Some(db)])
     }
+}
 
-    fn bwd(
-        &self,
-        _x: &Tensor,
-        _bias: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let db = grad.contiguous()?.apply_op1_no_bwd(&SumRowsOp)?;
-        Ok((Some(grad.clone()), Some(db)))
+/// Every row of `x` (rows as long as `b`) plus `b`.
+fn rows_plus<T: HostFloat>(x: &[T], b: &[T]) -> Vec<T> {
+    let mut y = Vec::with_capacity(x.len());
+    for row in x.chunks_exact(b.len().max(1)) {
+        y.extend(row.iter().zip(b).map(|(&v, &b)| v + b));
     }
+    y
 }
 
 /// `(*, d) -> (d,)`, the sum over every row.
 struct SumRowsOp;
 
-impl CustomOp1 for SumRowsOp {
-    fn name(&self) -> &'static str {
-        "dos-sum-rows"
-    }
+impl Kernel<1> for SumRowsOp {
+    const NAME: &'static str = "dos-sum-rows";
 
-    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let n = self.name();
-        let d = l.shape().dims().last().copied().unwrap_or(1).max(1);
-        fn run<T: HostFloat>(g: &[T], d: usize) -> Vec<T> {
-            let mut acc = vec![T::ZERO; d];
-            add_row_sums(g, &mut acc);
-            acc
-        }
-        let out = dispatch!(n, (s), |g| run(slice(n, g, l)?, d));
-        Ok((out, Shape::from(d)))
+    fn run<T: HostFloat>(&self, [g]: [&[T]; 1], [shape]: [&Shape; 1]) -> Result<(Vec<T>, Shape)> {
+        let d = shape.dims().last().copied().unwrap_or(1).max(1);
+        let mut acc = vec![T::ZERO; d];
+        add_row_sums(g, &mut acc);
+        Ok((acc, Shape::from(d)))
     }
 }
 
@@ -122,7 +105,7 @@ pub fn linear(lin: &Linear, x: &Tensor) -> Result<Tensor> {
         Some(b) if b.dims() == [out] && b.dtype() == x.dtype() && w.dtype() == x.dtype() => {
             // The product is computed outside the graph; LinearOp records it as one node.
             let y = x2.detach().matmul(&w.detach().t()?)?;
-            x2.apply_op3(w, &b.contiguous()?, LinearOp { y })?
+            x2.apply_op3(&w.contiguous()?, &b.contiguous()?, Fused(LinearOp { y }))?
         }
         Some(b) => add_bias(&x2.matmul(&w.t()?)?, b)?,
         None => x2.matmul(&w.t()?)?,
@@ -141,49 +124,23 @@ struct LinearOp {
     y: Tensor,
 }
 
-impl CustomOp3 for LinearOp {
-    fn name(&self) -> &'static str {
-        "dos-linear"
-    }
+impl Kernel<3> for LinearOp {
+    const NAME: &'static str = "dos-linear";
 
-    fn cpu_fwd(
-        &self,
-        _s1: &CpuStorage,
-        _l1: &Layout,
-        _s2: &CpuStorage,
-        _l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let n = self.name();
+    fn run<T: HostFloat>(&self, [_, _, b]: [&[T]; 3], _: [&Shape; 3]) -> Result<(Vec<T>, Shape)> {
         let (ys, yl) = self.y.storage_and_layout();
-        let ys = match &*ys {
-            candle_core::Storage::Cpu(s) => s,
-            _ => bail!("{n}: the product is not on the CPU"),
+        let Storage::Cpu(ys) = &*ys else {
+            bail!("{}: the product is not on the CPU", Self::NAME)
         };
-        fn run<T: Real>(y: &[T], b: &[T]) -> Vec<T> {
-            let mut out = Vec::with_capacity(y.len());
-            for row in y.chunks_exact(b.len().max(1)) {
-                out.extend(row.iter().zip(b).map(|(&v, &b)| v + b));
-            }
-            out
-        }
-        let out = dispatch!(n, (ys, s3), |y, b| run(slice(n, y, yl)?, slice(n, b, l3)?));
-        Ok((out, yl.shape().clone()))
+        let y = slice(Self::NAME, ys.as_slice::<T>()?, yl)?;
+        Ok((rows_plus(y, b), yl.shape().clone()))
     }
 
-    fn bwd(
-        &self,
-        x: &Tensor,
-        w: &Tensor,
-        _b: &Tensor,
-        _res: &Tensor,
-        grad: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    fn bwd(&self, [x, w, _]: [&Tensor; 3], grad: &Tensor) -> Result<[Option<Tensor>; 3]> {
         let g = grad.contiguous()?;
         let dx = g.matmul(&w.detach())?;
         let dw = g.t()?.matmul(&x.detach())?;
-        let db = g.apply_op1_no_bwd(&SumRowsOp)?;
-        Ok((Some(dx), Some(dw), Some(db)))
+        let db = g.apply_op1_no_bwd(&Fused(SumRowsOp))?;
+        Ok([Some(dx), Some(dw), Some(db)])
     }
 }

@@ -16,12 +16,14 @@
 //! - [`ema_update`]: an exponential moving average of weights, in place;
 //! - the AdamW update and gradient norm of [`crate::FusedAdamW`] (crate-private).
 //!
+//! Each kernel computes on plain slices; one adapter (`fused.rs`) makes it a candle custom op.
 //! [`uses_cpu_kernel`] is the one test of which path a tensor takes. Second derivatives are
 //! not supported (the backward kernels have no backward).
 
 mod adamw_op;
 mod edge_sum_op;
 mod ema_op;
+mod fused;
 mod layer_norm_op;
 mod linear_op;
 mod prelu_op;
@@ -35,7 +37,7 @@ pub use layer_norm_op::layer_norm;
 pub use linear_op::{add_bias, linear, matmul_strided};
 pub use prelu_op::prelu;
 
-use candle_core::{bail, DType, Layout, Result, Tensor};
+use candle_core::{DType, Result, Tensor};
 
 /// Whether the fused CPU kernels apply to `x`: a CPU tensor of dtype f32 or f64. Every
 /// kernel of this module takes its CPU path exactly when this holds for its main operand
@@ -89,39 +91,12 @@ macro_rules! real {
 real!(f32);
 real!(f64);
 
-/// The contiguous slice of a layout.
-pub(crate) fn slice<'a, T>(op: &str, v: &'a [T], l: &Layout) -> Result<&'a [T]> {
-    match l.contiguous_offsets() {
-        Some((a, b)) => Ok(&v[a..b]),
-        None => bail!("{op}: operand is not contiguous"),
-    }
-}
-
 /// Width of the last dimension.
 pub(crate) fn last_dim(x: &Tensor) -> Result<usize> {
     x.dims().last().copied().ok_or_else(|| {
         candle_core::Error::Msg("fused op: a tensor of rank >= 1 is expected".into())
     })
 }
-
-/// Dispatches a kernel over f32 / f64 CPU storages of one dtype: `$body` returns a `Vec` of
-/// the storages' float type, wrapped back into a `CpuStorage`.
-macro_rules! dispatch {
-    ($name:expr, ($($s:expr),+), |$($v:ident),+| $body:expr) => {
-        match ($($s,)+) {
-            ($(candle_core::CpuStorage::F32($v),)+) => {
-                let r: Vec<f32> = $body;
-                candle_core::CpuStorage::F32(r)
-            }
-            ($(candle_core::CpuStorage::F64($v),)+) => {
-                let r: Vec<f64> = $body;
-                candle_core::CpuStorage::F64(r)
-            }
-            _ => candle_core::bail!("{}: f32 or f64 operands of one dtype expected", $name),
-        }
-    };
-}
-pub(crate) use dispatch;
 
 #[cfg(test)]
 mod tests {
