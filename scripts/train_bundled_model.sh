@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
-# Rebuilds the bundled phonon model (crates/dos-pretrained-phonon/package/, v3):
-# six DOSTransformer members, all with one recipe (d 128, batch 8, cosine lr 5e-4, AdamW
-# weight decay 0.3, weight average 0.999, gradient clip 1, one thread each), early-stopped and
-# calibrated on the benchmark's validation split:
-# 1. members 0-2 are the v1 package (models/phonon-dostransformer-v1/): seeds 0, 1, 2 on the
-#    benchmark's 1,192 training crystals, 150 epochs, patience 30 (scripts/phonon_accuracy.sh;
-#    about 2.5 CPU-hours). Set V1_WORK=DIR to retrain them instead of reusing the package;
-# 2. member 3: seed 0 on the benchmark's training split + phonondb's (6,226 crystals), member 4:
-#    seed 0 on phonondb's training split alone (5,034), 20 epochs each
-#    (scripts/phonondb/experiments.sh: both_to_bench and db_to_bench; about 1 CPU-hour each);
-# 3. member 5: seed 1 on the benchmark's training split + phonondb's, early stopping on both
-#    validation splits (split `joint`), a 40-epoch cosine schedule (the shipped member stopped at
-#    epoch 29 for a session's budget; about 1.5 CPU-hours to there);
-# 4. `dos package` joins them, fits the uncertainty scale on validation, stores the large weight
-#    matrices in int8 and scores the benchmark's test split once.
-# Which members make the package was chosen on the validation split (docs/results.md).
+# Rebuilds the bundled phonon model (crates/dos-pretrained-phonon/package/, v3): four
+# DOSTransformer members (d 128, batch 8, AdamW weight decay 0.3, weight average 0.999,
+# gradient clip 1, cosine schedule, one thread each):
+# 1. the v1 package's members (models/phonon-dostransformer-v1/): seeds 0, 1, 2 on the
+#    benchmark's 1,192 training crystals, lr 5e-4, 150 epochs, patience 30
+#    (scripts/phonon_accuracy.sh; about 2.5 CPU-hours). Set V1_WORK=DIR to retrain them instead
+#    of reusing the package;
+# 2. each fine-tuned on the joint set (benchmark + phonondb training splits, 6,226 crystals;
+#    early stopping on both validation splits), lr 2e-4, 10 / 6 / 6 epochs
+#    (scripts/v3/fine_tune_joint.sh; about 3 CPU-hours together);
+# 3. seed 1 on the joint set from scratch, lr 5e-4, 40 epochs (scripts/phonondb/experiments.sh
+#    joint-dostransformer-1; about 2 CPU-hours);
+# 4. `dos package` joins them, fits the spread's scale and the out-of-distribution reference on
+#    the benchmark's validation split, stores the large matrices in int8 and scores the
+#    benchmark's test split once. The model card (README.md in the package folder) is kept.
+# Which members make the package was chosen on both validation splits (scripts/v3/choose.sh).
 #
 #   bash scripts/train_bundled_model.sh [WORK_DIR]   (default: target/bundled-model)
 #
@@ -31,11 +31,14 @@ if [ -n "${V1_WORK:-}" ]; then
   "$V1_WORK/dos" package --run "$V1_WORK/seed0" --run "$V1_WORK/seed1" --run "$V1_WORK/seed2" \
     --data benchmark --storage f16 --out "$V1"
 fi
-bash scripts/phonondb/experiments.sh "$W/phonondb" both_to_bench-dostransformer-0 \
-  db_to_bench-dostransformer-0
-EPOCHS_LARGE=40 bash scripts/phonondb/experiments.sh "$W/phonondb" joint-dostransformer-1
-"$W/phonondb/dos" package --run "$V1" \
-  --run "$W/phonondb/runs/both_to_bench-dostransformer-0/package" \
-  --run "$W/phonondb/runs/db_to_bench-dostransformer-0/package" \
-  --run "$W/phonondb/runs/joint-dostransformer-1/package" \
-  --data benchmark --storage int8 --out "$OUT"
+EPOCHS_LARGE=40 bash scripts/phonondb/experiments.sh "$W" joint-dostransformer-1
+cargo build --release -p dos-cli
+cp target/release/dos "$W/dos-ft"
+bash scripts/v3/fine_tune_joint.sh "$W" "$V1:0"
+EPOCHS=6 bash scripts/v3/fine_tune_joint.sh "$W" "$V1:1" "$V1:2"
+R="$W/runs"
+cp "$OUT/README.md" "$W/model-card.md"
+"$W/dos-ft" package --run "$R/ft-phonon-dostransformer-v1-m0" \
+  --run "$R/ft-phonon-dostransformer-v1-m1" --run "$R/ft-phonon-dostransformer-v1-m2" \
+  --run "$R/joint-dostransformer-1" --data benchmark --storage int8 --out "$OUT"
+cp "$W/model-card.md" "$OUT/README.md"
