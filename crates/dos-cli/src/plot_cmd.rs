@@ -76,7 +76,7 @@ pub fn run(args: PlotArgs) -> Result<()> {
             }
         })
         .collect();
-    plot_panels(&args.out, &panels, &energy_axis_title(run.config.task))?;
+    plot_panels(&args.out, &panels, energy_axis_title(run.config.task))?;
     eprintln!("plot: {}", args.out.display());
     Ok(())
 }
