@@ -91,7 +91,7 @@ fn main() -> Result<()> {
     println!(
         "{} ({}): {} energies from the packaged custom model",
         p.formula,
-        p.crystal_system,
+        p.crystal_system_name(),
         p.mean.len()
     );
     Ok(())

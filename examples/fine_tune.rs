@@ -61,7 +61,7 @@ fn main() -> Result<()> {
     println!(
         "fine-tuned model, {} ({}): heat capacity at 300 K {:.2} J/(mol K)",
         p.formula,
-        p.crystal_system,
+        p.crystal_system_name(),
         p.properties
             .map_or(f64::NAN, |x| x.heat_capacity_j_per_mol_k.mean)
     );

@@ -147,7 +147,7 @@ fn main() -> Result<()> {
         p.n_atoms,
         p.space_group
             .map_or("unknown".to_string(), |g| g.to_string()),
-        p.crystal_system,
+        p.crystal_system_name(),
         p.energies[argmax(&p.mean)]
     );
     println!(

@@ -20,7 +20,7 @@ fn main() -> Result<()> {
     println!(
         "{} ({}, space group {}), {} members",
         p.formula,
-        p.crystal_system,
+        p.crystal_system_name(),
         p.space_group
             .map_or("unknown".to_string(), |g| g.to_string()),
         p.members

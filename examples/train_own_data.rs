@@ -59,7 +59,7 @@ fn main() -> Result<()> {
         "{} ({}, {}): {} energies on the table's grid, peak at {} {}",
         p.id,
         p.formula,
-        p.crystal_system,
+        p.crystal_system_name(),
         p.mean.len(),
         p.energies[argmax(&p.mean)],
         predictor.manifest().energy_grid.unit.symbol()

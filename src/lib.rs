@@ -23,7 +23,7 @@
 //! // Predict with the bundled model.
 //! let predictor = Predictor::bundled(&Device::Cpu)?;
 //! let p = predictor.predict_file("NaCl.cif")?;
-//! println!("{} ({}): {} energies", p.formula, p.crystal_system, p.mean.len());
+//! println!("{} ({}): {} energies", p.formula, p.crystal_system_name(), p.mean.len());
 //!
 //! // Train on your own structures and DOS table, then predict with the result.
 //! let data = TrainingData::from_structures(Task::Phonon, "structures/", "dos.csv")?;

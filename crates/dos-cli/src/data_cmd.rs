@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use dos_data::graph::neighbor_list;
 use dos_data::io::{read_phonon_csv, read_structures};
-use dos_data::symmetry::{analyze, SymmetryConfig};
+use dos_data::symmetry::{analyze, CrystalSystem, SymmetryConfig};
 use dos_data::Check;
 use dos_data::Crystal;
 use rayon::prelude::*;
@@ -73,8 +73,8 @@ pub struct InspectRow {
     pub n_species: usize,
     /// International space-group number.
     pub spacegroup: u16,
-    /// Crystal system name (lower case).
-    pub crystal_system: &'static str,
+    /// Crystal system (written as its lower-case name).
+    pub crystal_system: CrystalSystem,
     /// Directed edges of the periodic radius graph at `--cutoff`.
     pub n_edges: usize,
 }
@@ -154,7 +154,7 @@ pub fn inspect(args: &InspectArgs) -> Result<Vec<InspectRow>> {
                 n_atoms: crystal.n_atoms(),
                 n_species: crystal.n_species(),
                 spacegroup: sym.space_group,
-                crystal_system: sym.crystal_system.name(),
+                crystal_system: sym.crystal_system,
                 n_edges: edges.len(),
             })
         })
@@ -239,7 +239,7 @@ mod tests {
             n_atoms: 2,
             n_species: 2,
             spacegroup: 225,
-            crystal_system: "cubic",
+            crystal_system: CrystalSystem::Cubic,
             n_edges: 36,
         };
         assert_eq!(rows[0], expected);

@@ -433,8 +433,7 @@ fn run_package(args: &EvalArgs) -> Result<()> {
         let w = sink.writer();
         writeln!(w, "id,crystal_system,mse_x10,mae,spread_percentile")?;
         for (k, (mse, mae)) in errors.iter().enumerate() {
-            let system = CrystalSystem::from_index(e.predictions.crystal_system[k] as usize)
-                .map_or("unknown", CrystalSystem::name);
+            let system = e.predictions.crystal_system[k].map_or("unknown", CrystalSystem::name);
             let pct = percentiles
                 .as_ref()
                 .map_or(String::new(), |p| format!("{:.2}", p[k]));
@@ -454,8 +453,9 @@ fn run_package(args: &EvalArgs) -> Result<()> {
             let n_atoms: Vec<usize> = samples.clone().map(|s| s.crystal.n_atoms()).collect();
             let systems: Vec<String> = samples
                 .map(|s| {
-                    CrystalSystem::from_index(usize::from(s.crystal_system))
-                        .map_or_else(|| "unknown".to_string(), |c| c.name().to_string())
+                    s.crystal_system
+                        .map_or("unknown", CrystalSystem::name)
+                        .to_string()
                 })
                 .collect();
             Some(dos_metrics::phonon_property_errors(
@@ -619,7 +619,7 @@ mod tests {
         let metal: Vec<f64> = e.iter().map(|x| 1.0 - (x / 5.0).powi(2)).collect();
         let preds = Predictions {
             ids: vec!["a".into(), "b".into()],
-            crystal_system: vec![0, 0],
+            crystal_system: vec![Some(CrystalSystem::Cubic); 2],
             predicted: vec![metal.clone(), vec![0.0; e.len()]],
             target: Some(vec![metal.clone(), metal]),
             seconds: 0.0,

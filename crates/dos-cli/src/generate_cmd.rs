@@ -86,7 +86,7 @@ pub struct GenerateArgs {
     pub k_length: f64,
     /// Random crystals: only this crystal system (cubic, hexagonal, ..., triclinic).
     #[arg(long)]
-    pub system: Option<String>,
+    pub system: Option<CrystalSystem>,
     /// Random crystals: most atoms per cell.
     #[arg(long, default_value_t = 40)]
     pub max_atoms: usize,
@@ -193,16 +193,8 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     let source = match (&args.structures, args.random) {
         (Some(path), _) => CrystalSource::Given(read_structures(path)?),
         (None, Some(n)) => {
-            let system = match &args.system {
-                Some(name) => Some(
-                    CrystalSystem::from_name(name)
-                        .with_context(|| format!("--system {name:?}: unknown crystal system"))?
-                        .index(),
-                ),
-                None => None,
-            };
             let config = RandomCrystalConfig {
-                system,
+                system: args.system.map(CrystalSystem::index),
                 max_atoms: args.max_atoms,
                 max_species: args.max_species,
                 ..RandomCrystalConfig::default()
@@ -315,7 +307,7 @@ mod tests {
             model: ModelArg::Sp3,
             k_grid: None,
             k_length: 20.0,
-            system: Some("cubic".into()),
+            system: Some(CrystalSystem::Cubic),
             max_atoms: 8,
             max_species: 3,
         };
@@ -358,7 +350,7 @@ mod tests {
                 model,
                 k_grid: Some("2".into()),
                 k_length: 20.0,
-                system: Some("cubic".into()),
+                system: Some(CrystalSystem::Cubic),
                 max_atoms: 6,
                 max_species: 2,
             };

@@ -55,9 +55,7 @@ pub fn run(args: PlotArgs) -> Result<()> {
     let panels: Vec<Panel> = chosen
         .iter()
         .map(|&k| {
-            let system =
-                dos_data::symmetry::CrystalSystem::from_index(preds.crystal_system[k] as usize)
-                    .map_or("?", |s| s.name());
+            let system = preds.crystal_system[k].map_or("?", |s| s.name());
             Panel {
                 title: format!("{} ({system})", preds.ids[k]),
                 energies: data.energies.clone(),

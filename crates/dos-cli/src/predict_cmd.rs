@@ -156,7 +156,7 @@ fn write_prediction(w: &mut dyn Write, p: &Prediction, format: Format, first: bo
                     "{},{},{sg},{},{e},{},{m},{s}",
                     csv_field(&p.id),
                     p.formula,
-                    p.crystal_system,
+                    p.crystal_system_name(),
                     p.energy_unit
                 )?;
             }
@@ -166,7 +166,11 @@ fn write_prediction(w: &mut dyn Write, p: &Prediction, format: Format, first: bo
             write!(
                 w,
                 "{}: {} ({} atoms), space group {sg}, {}; {} member(s)",
-                p.id, p.formula, p.n_atoms, p.crystal_system, p.members
+                p.id,
+                p.formula,
+                p.n_atoms,
+                p.crystal_system_name(),
+                p.members
             )?;
             if let Some(pr) = &p.properties {
                 write!(
@@ -282,7 +286,7 @@ fn plot_predictions(path: &Path, preds: &[Prediction], predictor: &Predictor) ->
     let panels: Vec<Panel> = preds
         .iter()
         .map(|p| Panel {
-            title: format!("{} {} ({})", p.id, p.formula, p.crystal_system),
+            title: format!("{} {} ({})", p.id, p.formula, p.crystal_system_name()),
             energies: p.energies.clone(),
             curves: vec![Curve {
                 label: "predicted (90 % band)".into(),

@@ -80,10 +80,7 @@ pub fn run(args: SplitArgs) -> Result<()> {
             let n: Vec<usize> = data.samples.iter().map(|s| s.crystal.n_species()).collect();
             Split::ood_species(&n, args.seed)
         }
-        SplitKind::OodSystem => {
-            let systems: Vec<u8> = data.samples.iter().map(|s| s.crystal_system).collect();
-            Split::ood_crystal_system(&systems, args.seed)
-        }
+        SplitKind::OodSystem => Split::ood_crystal_system(&data.crystal_systems(), args.seed),
         SplitKind::FineTune => {
             let mut s = base
                 .fine_tune(args.percent.unwrap_or(0.0), args.seed)

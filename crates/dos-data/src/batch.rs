@@ -20,7 +20,7 @@ use candle_core::Tensor;
 /// - `node_crystal`: (N,) u32, crystal index of each node
 /// - `padded_index`: (B * n_max,) u32
 /// - `atom_mask`: (B, n_max), 1 for a real atom and 0 for padding, float dtype of the batch
-/// - `crystal_system`: (B,) u32, prompt index 0..7 (see `CrystalSystem`)
+/// - `crystal_system`: (B,) u32, prompt index 0..=6 (`CrystalSystem::index`) or 7 (`graph::UNKNOWN_CRYSTAL_SYSTEM`)
 /// - `targets`: (B, M) when known
 #[derive(Debug, Clone)]
 pub struct CrystalBatch {

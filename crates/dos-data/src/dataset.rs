@@ -12,7 +12,7 @@ use crate::error::{DataError, Result};
 use crate::graph::{CheckedGraphConfig, GraphConfig, Sample};
 use crate::io::phonon_csv::read_phonon_csv;
 use crate::split::{Split, SPLIT_FILES};
-use crate::symmetry::{analyze, SymmetryConfig};
+use crate::symmetry::{analyze, CrystalSystem, SymmetryConfig};
 
 /// Samples (crystal, graph, crystal system, optional target) sharing one energy grid.
 ///
@@ -63,8 +63,8 @@ impl Dataset {
         Ok(Self { samples, energies })
     }
 
-    /// Build every sample in parallel (rayon): the graph per `graph` and the crystal-system
-    /// prompt index by symmetry analysis ([`analyze`] with `symmetry`). Order is kept.
+    /// Build every sample in parallel (rayon): the graph per `graph` and the crystal system
+    /// by symmetry analysis ([`analyze`] with `symmetry`). Order is kept.
     ///
     /// # Errors
     /// The first failing structure's error, as [`DataError::Invalid`] naming its index and id
@@ -86,11 +86,10 @@ impl Dataset {
                 };
                 let system = analyze(&r.crystal, symmetry)
                     .map_err(|e| wrap("symmetry analysis", e))?
-                    .crystal_system
-                    .index();
-                let system = u8::try_from(system).unwrap_or(u8::MAX);
+                    .crystal_system;
                 let id = r.id.clone();
-                Sample::new(id, r.crystal, graph, system, r.target).map_err(|e| wrap("graph", e))
+                Sample::new(id, r.crystal, graph, Some(system), r.target)
+                    .map_err(|e| wrap("graph", e))
             })
             .collect::<Result<Vec<_>>>()?;
         Self::new(samples, energies)
@@ -127,8 +126,9 @@ impl Dataset {
         self.samples.iter().map(|s| s.crystal.n_species()).collect()
     }
 
-    /// Crystal-system prompt index of each sample (for [`Split::ood_crystal_system`]).
-    pub fn crystal_systems(&self) -> Vec<u8> {
+    /// Crystal system of each sample, `None` where unknown (for
+    /// [`Split::ood_crystal_system`]).
+    pub fn crystal_systems(&self) -> Vec<Option<CrystalSystem>> {
         self.samples.iter().map(|s| s.crystal_system).collect()
     }
 }
@@ -279,8 +279,11 @@ mod tests {
             Dataset::build(raw(), vec![0.0, 1.0, 2.0], &cfg, &SymmetryConfig::default()).unwrap();
         let ids: Vec<&str> = d.samples.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(ids, ["nacl", "hex", "tri"]);
-        // cubic 0, hexagonal 1, triclinic 6
-        assert_eq!(d.crystal_systems(), vec![0, 1, 6]);
+        use CrystalSystem::{Cubic, Hexagonal, Triclinic};
+        assert_eq!(
+            d.crystal_systems(),
+            vec![Some(Cubic), Some(Hexagonal), Some(Triclinic)]
+        );
         assert_eq!(d.n_species(), vec![2, 1, 2]);
         assert_eq!(d.select(&[2, 0]).unwrap()[0].id, "tri");
         assert!(d.select(&[3]).is_err());
@@ -311,7 +314,7 @@ mod tests {
         );
         assert!(split.covers(1522));
         assert_eq!(data.dataset.samples[0].id, "mp-1000");
-        // every crystal system label is a prompt index
-        assert!(data.dataset.crystal_systems().iter().all(|&s| s < 7));
+        // every crystal system is known
+        assert!(data.dataset.crystal_systems().iter().all(Option::is_some));
     }
 }

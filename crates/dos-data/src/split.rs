@@ -12,6 +12,7 @@ use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::{DataError, Result};
+use crate::symmetry::CrystalSystem;
 
 /// File names of the three index files, as in the phonon benchmark.
 pub const SPLIT_FILES: [&str; 3] = ["idx_train.txt", "idx_valid.txt", "idx_test.txt"];
@@ -41,13 +42,13 @@ pub fn species_group(n_species: usize) -> Option<SplitRole> {
 
 /// Which crystals the out-of-distribution split by crystal system (scenario 2) uses.
 ///
-/// Train: cubic, hexagonal, tetragonal, trigonal, orthorhombic (prompt indices 0..=4);
-/// valid/test: monoclinic and triclinic (5, 6).
-pub fn crystal_system_group(prompt_index: u8) -> Option<SplitRole> {
-    match prompt_index {
-        0..=4 => Some(SplitRole::Train),
-        5 | 6 => Some(SplitRole::Held),
-        _ => None,
+/// Train: cubic, hexagonal, tetragonal, trigonal, orthorhombic; valid/test: monoclinic and
+/// triclinic; unknown (`None`): unused.
+pub fn crystal_system_group(system: Option<CrystalSystem>) -> Option<SplitRole> {
+    use CrystalSystem::*;
+    match system? {
+        Cubic | Hexagonal | Tetragonal | Trigonal | Orthorhombic => Some(SplitRole::Train),
+        Monoclinic | Triclinic => Some(SplitRole::Held),
     }
 }
 
@@ -214,8 +215,8 @@ impl Split {
     }
 
     /// OOD scenario 2 (crystal system, see [`crystal_system_group`]); `systems[i]` is the
-    /// prompt index 0..7 of row `i`.
-    pub fn ood_crystal_system(systems: &[u8], seed: u64) -> Self {
+    /// crystal system of row `i` (`None` when unknown).
+    pub fn ood_crystal_system(systems: &[Option<CrystalSystem>], seed: u64) -> Self {
         let roles: Vec<_> = systems.iter().map(|&s| crystal_system_group(s)).collect();
         Self::by_role(&roles, seed)
     }
@@ -405,12 +406,22 @@ mod tests {
 
     #[test]
     fn ood_crystal_system_split() {
-        let sys: Vec<u8> = (0..200).map(|i| (i * 5 % 7) as u8).collect();
+        let sys: Vec<_> = (0..200)
+            .map(|i| CrystalSystem::from_index(i * 5 % 7))
+            .collect();
         let s = Split::ood_crystal_system(&sys, 9);
         assert!(disjoint(&s));
         assert!(s.covers(200));
-        assert!(s.train.iter().all(|&i| sys[i] <= 4));
-        assert!(s.valid.iter().chain(&s.test).all(|&i| sys[i] >= 5));
+        assert!(s.train.iter().all(|&i| sys[i].unwrap().index() <= 4));
+        assert!(s
+            .valid
+            .iter()
+            .chain(&s.test)
+            .all(|&i| sys[i].unwrap().index() >= 5));
+        // an unknown system is in no set
+        let mut sys = sys;
+        sys[0] = None;
+        assert!(!Split::ood_crystal_system(&sys, 9).covers(200));
     }
 
     #[test]
@@ -428,8 +439,12 @@ mod tests {
 
     #[test]
     fn fine_tuning_subsets_are_nested_and_sized() {
-        let base =
-            Split::ood_crystal_system(&(0..400).map(|i| (i % 7) as u8).collect::<Vec<_>>(), 1);
+        let base = Split::ood_crystal_system(
+            &(0..400)
+                .map(|i| CrystalSystem::from_index(i % 7))
+                .collect::<Vec<_>>(),
+            1,
+        );
         let n_test = base.test.len();
         let mut previous: Vec<usize> = vec![];
         for p in [5.0, 10.0, 15.0, 20.0] {

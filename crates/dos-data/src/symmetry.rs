@@ -19,8 +19,11 @@ use crate::error::{DataError, Result};
 /// The seven crystal systems, in the prompt-index order of DOSTransformer.
 ///
 /// `index()`: 0 cubic, 1 hexagonal, 2 tetragonal, 3 trigonal, 4 orthorhombic, 5 monoclinic,
-/// 6 triclinic.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// 6 triclinic. Display, `FromStr` and serde use the lower-case [`name`](Self::name).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum CrystalSystem {
     /// Space groups 195-230.
     Cubic,
@@ -98,6 +101,18 @@ impl CrystalSystem {
 impl std::fmt::Display for CrystalSystem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for CrystalSystem {
+    type Err = DataError;
+
+    /// Parse a name as [`CrystalSystem::from_name`] does.
+    fn from_str(s: &str) -> Result<Self> {
+        Self::from_name(s).ok_or_else(|| DataError::Invalid {
+            field: "crystal system".into(),
+            message: format!("{s:?} is none of {}", Self::ALL.map(Self::name).join(", ")),
+        })
     }
 }
 

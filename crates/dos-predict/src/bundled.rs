@@ -83,7 +83,7 @@ mod tests {
         let c = dos_data::io::cif::parse_cif(EXAMPLE_CIF, "NaCl.cif".as_ref()).unwrap();
         let pred = p.predict_one("NaCl", c, &Default::default()).unwrap();
         assert_eq!(
-            (pred.crystal_system.as_str(), pred.space_group),
+            (pred.crystal_system_name(), pred.space_group),
             ("cubic", Some(225))
         );
         assert!(pred.std_calibrated && pred.std.as_ref().unwrap().iter().any(|s| *s > 0.0));

@@ -27,6 +27,13 @@ impl EnergyUnit {
     }
 }
 
+impl std::fmt::Display for EnergyUnit {
+    /// The [`symbol`](EnergyUnit::symbol).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.symbol())
+    }
+}
+
 /// The M energies of a model's output, strictly increasing, in `unit`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnergyGrid {

@@ -18,7 +18,7 @@
 //! let predictor = dos_predict::Predictor::bundled(&candle_core::Device::Cpu)?;
 //! let nacl = dos_data::io::cif::parse_cif(dos_predict::bundled::EXAMPLE_CIF, "NaCl.cif".as_ref())?;
 //! let p = predictor.predict_one("NaCl", nacl, &Default::default())?;
-//! assert_eq!((p.energies.len(), p.members, p.crystal_system.as_str()), (51, 4, "cubic"));
+//! assert_eq!((p.energies.len(), p.members, p.crystal_system_name()), (51, 4, "cubic"));
 //! assert!(p.std.is_some() && p.properties.is_some()); // calibrated spread, Cv, S, F, ZPE
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -1,7 +1,9 @@
 //! [`Prediction`]: what a [`crate::Predictor`] says about one structure.
 
+use dos_data::symmetry::CrystalSystem;
 use serde::{Deserialize, Serialize};
 
+use crate::energy_grid::EnergyUnit;
 use crate::properties::PhononProperties;
 
 /// The predicted DOS of one structure, with its uncertainty and properties.
@@ -18,9 +20,10 @@ pub struct Prediction {
     pub n_atoms: usize,
     /// International space-group number; `None` when symmetry analysis failed.
     pub space_group: Option<u16>,
-    /// Crystal system used as the prompt (`cubic`, ...), or `unknown` (then the mean of the
-    /// trained prompts was used).
-    pub crystal_system: String,
+    /// Crystal system used as the prompt, or `None` when unknown (then the mean of the
+    /// trained prompts was used). Written as its lower-case name (`cubic`, ...) or `unknown`.
+    #[serde(with = "system_or_unknown")]
+    pub crystal_system: Option<CrystalSystem>,
     /// What the caller should know: why the symmetry is unknown (the mean prompt was used),
     /// why the properties are missing.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -28,7 +31,7 @@ pub struct Prediction {
     /// Energy grid.
     pub energies: Vec<f64>,
     /// Unit of `energies`: `cm^-1` (phonons) or `eV` relative to the Fermi level (electrons).
-    pub energy_unit: String,
+    pub energy_unit: EnergyUnit,
     /// Ensemble-mean DOS (scale: the package's `target_scale`, e.g. maximum 1 for phonons).
     pub mean: Vec<f64>,
     /// Per-point standard deviation: the members' spread times the package's calibration
@@ -52,10 +55,40 @@ pub struct Prediction {
     pub properties: Option<PhononProperties>,
 }
 
+/// Name of an unknown crystal system in [`Prediction`]'s text, CSV and JSON.
+pub const UNKNOWN_SYSTEM_NAME: &str = "unknown";
+
+/// `Option<CrystalSystem>` as the system's lower-case name, or [`UNKNOWN_SYSTEM_NAME`].
+mod system_or_unknown {
+    use super::{CrystalSystem, UNKNOWN_SYSTEM_NAME};
+    use serde::{de::Error as _, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        system: &Option<CrystalSystem>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.serialize_str(system.map_or(UNKNOWN_SYSTEM_NAME, CrystalSystem::name))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CrystalSystem>, D::Error> {
+        let name = String::deserialize(d)?;
+        if name == UNKNOWN_SYSTEM_NAME {
+            return Ok(None);
+        }
+        name.parse().map(Some).map_err(D::Error::custom)
+    }
+}
+
 /// 1 cm^-1 in THz.
 pub const THZ_PER_CM: f64 = 0.029_979_245_8;
 
 impl Prediction {
+    /// The crystal system's lower-case name, or [`UNKNOWN_SYSTEM_NAME`].
+    pub fn crystal_system_name(&self) -> &'static str {
+        self.crystal_system
+            .map_or(UNKNOWN_SYSTEM_NAME, CrystalSystem::name)
+    }
+
     /// The mean DOS as pymatgen's `PhononDos` holds it: frequencies in THz (`energies` in
     /// cm^-1 times [`THZ_PER_CM`]) and densities in modes per THz per cell, normalised so the
     /// trapezoid area is 3N (the raw mean clipped at 0 when it has no positive weight).
@@ -94,11 +127,11 @@ mod tests {
             formula: "NaCl".into(),
             n_atoms: 2,
             space_group: Some(225),
-            crystal_system: "cubic".into(),
+            crystal_system: Some(CrystalSystem::Cubic),
             notes: vec![],
             mean: energies.iter().map(|e| (e / 300.0).sin().abs()).collect(),
             energies,
-            energy_unit: "cm^-1".into(),
+            energy_unit: EnergyUnit::Wavenumber,
             std: None,
             std_calibrated: false,
             spread_percentile: None,
@@ -113,5 +146,40 @@ mod tests {
             .map(|(x, y)| 0.5 * (x[1] - x[0]) * (y[0] + y[1]))
             .sum();
         assert!((area - 6.0).abs() < 1e-9, "{area}");
+    }
+
+    #[test]
+    fn json_writes_system_and_unit_as_names() {
+        let mut p = Prediction {
+            id: "x".into(),
+            formula: "NaCl".into(),
+            n_atoms: 2,
+            space_group: Some(225),
+            crystal_system: Some(CrystalSystem::Cubic),
+            notes: vec![],
+            energies: vec![0.0],
+            energy_unit: EnergyUnit::Wavenumber,
+            mean: vec![1.0],
+            std: None,
+            std_calibrated: false,
+            spread_percentile: None,
+            members: 1,
+            properties: None,
+        };
+        let json = serde_json::to_string(&p).unwrap();
+        assert!(json.contains(r#""crystal_system":"cubic""#), "{json}");
+        assert!(json.contains(r#""energy_unit":"cm^-1""#), "{json}");
+        assert_eq!(serde_json::from_str::<Prediction>(&json).unwrap(), p);
+        p.crystal_system = None;
+        p.energy_unit = EnergyUnit::ElectronVolt;
+        let json = serde_json::to_string(&p).unwrap();
+        assert!(json.contains(r#""crystal_system":"unknown""#), "{json}");
+        assert!(json.contains(r#""energy_unit":"eV""#), "{json}");
+        assert_eq!(serde_json::from_str::<Prediction>(&json).unwrap(), p);
+        assert!(serde_json::from_str::<Prediction>(&json.replace("unknown", "cubik")).is_err());
+        assert_eq!(
+            (p.crystal_system_name(), p.energy_unit.to_string()),
+            ("unknown", "eV".into())
+        );
     }
 }

@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
-use dos_data::graph::{CheckedGraphConfig, Sample, UNKNOWN_CRYSTAL_SYSTEM};
-use dos_data::symmetry::{CrystalSystem, SymmetryConfig};
+use dos_data::graph::{CheckedGraphConfig, Sample};
+use dos_data::symmetry::SymmetryConfig;
 use dos_data::{Crystal, CrystalBatch};
 use dos_models::{AnyModel, DosModel, Task};
 use rayon::prelude::*;
@@ -59,7 +59,7 @@ impl PredictOptions {
 
 /// A structure ready for the models: its graph and what symmetry analysis found.
 pub struct PreparedStructure {
-    /// Graph, prompt index ([`UNKNOWN_CRYSTAL_SYSTEM`] when symmetry failed) and id.
+    /// Graph, crystal system (`None` when symmetry failed) and id.
     pub sample: Sample,
     /// Space group, when found.
     pub space_group: Option<u16>,
@@ -153,10 +153,8 @@ impl Predictor {
     pub fn prepare(&self, id: &str, crystal: Crystal) -> Result<PreparedStructure> {
         use dos_data::symmetry::{analyze_or_unknown, SymmetryOutcome};
         let (system, space_group, note) = match analyze_or_unknown(&crystal, &self.symmetry)? {
-            SymmetryOutcome::Known(a) => {
-                (a.crystal_system.index() as u8, Some(a.space_group), None)
-            }
-            SymmetryOutcome::Unknown { reason } => (UNKNOWN_CRYSTAL_SYSTEM, None, Some(reason)),
+            SymmetryOutcome::Known(a) => (Some(a.crystal_system), Some(a.space_group), None),
+            SymmetryOutcome::Unknown { reason } => (None, None, Some(reason)),
         };
         let sample = Sample::new(id, crystal, &self.graph, system, None).map_err(|e| {
             PredictError::Structure {
@@ -270,12 +268,10 @@ impl Predictor {
             formula: crystal.reduced_formula(),
             n_atoms: crystal.n_atoms(),
             space_group: p.space_group,
-            crystal_system: CrystalSystem::from_index(p.sample.crystal_system as usize)
-                .map_or("unknown", CrystalSystem::name)
-                .to_string(),
+            crystal_system: p.sample.crystal_system,
             notes,
             energies: self.energy_grid().values.clone(),
-            energy_unit: self.energy_grid().unit.symbol().to_string(),
+            energy_unit: self.energy_grid().unit,
             mean,
             std_calibrated: std.is_some() && scale.is_some(),
             spread_percentile,

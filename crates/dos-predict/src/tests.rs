@@ -98,7 +98,7 @@ fn written_package_reads_back_and_predicts_the_same() {
     let pb = b.predict_one("NaCl", nacl(), &opts).unwrap();
     assert_eq!(pa, pb);
     assert_eq!(
-        (pa.members, pa.crystal_system.as_str(), pa.space_group),
+        (pa.members, pa.crystal_system_name(), pa.space_group),
         (3, "cubic", Some(225))
     );
     assert_eq!(pa.energies, EnergyGrid::phonon().values);
@@ -192,14 +192,17 @@ fn batched_predictions_equal_one_by_one() {
 fn unknown_symmetry_uses_the_mean_prompt_and_says_so() {
     let p = Predictor::from_package(tiny_package(1), &Device::Cpu).unwrap();
     let mut prepared = p.prepare("NaCl", nacl()).unwrap();
-    assert_eq!(prepared.sample.crystal_system, 0);
-    prepared.sample.crystal_system = dos_data::graph::UNKNOWN_CRYSTAL_SYSTEM;
+    assert_eq!(
+        prepared.sample.crystal_system,
+        Some(dos_data::symmetry::CrystalSystem::Cubic)
+    );
+    prepared.sample.crystal_system = None;
     prepared.space_group = None;
     prepared.symmetry_note = Some("refused".into());
     let unknown = p
         .predict_prepared(std::slice::from_ref(&prepared), 300.0)
         .unwrap();
-    assert_eq!(unknown[0].crystal_system, "unknown");
+    assert_eq!(unknown[0].crystal_system_name(), "unknown");
     assert!(
         unknown[0].notes[0].contains("refused"),
         "{:?}",
@@ -226,7 +229,7 @@ fn a_cell_refused_by_the_symmetry_guard_is_still_predicted() {
     std::thread::spawn(move || {
         let _ = tx.send(
             p.predict_one("needle", c, &Default::default())
-                .map(|r| (r.crystal_system, r.notes)),
+                .map(|r| (r.crystal_system_name(), r.notes)),
         );
     });
     let (system, notes) = rx

@@ -123,7 +123,8 @@ impl PyPredictor {
 /// The dict the Python `Prediction` is built from; arrays move into numpy without copies.
 fn prediction_dict(py: Python<'_>, p: Prediction) -> PyResult<Bound<'_, PyDict>> {
     let d = PyDict::new(py);
-    if p.energy_unit == dos_predict::EnergyUnit::Wavenumber.symbol() {
+    let system = p.crystal_system_name();
+    if p.energy_unit == dos_predict::EnergyUnit::Wavenumber {
         let (freqs, dens) = p.phonon_dos_thz();
         d.set_item(
             "phonon_dos_thz",
@@ -152,10 +153,10 @@ fn prediction_dict(py: Python<'_>, p: Prediction) -> PyResult<Bound<'_, PyDict>>
     d.set_item("formula", p.formula)?;
     d.set_item("n_atoms", p.n_atoms)?;
     d.set_item("space_group", p.space_group)?;
-    d.set_item("crystal_system", p.crystal_system)?;
+    d.set_item("crystal_system", system)?;
     d.set_item("notes", p.notes)?;
     d.set_item("energies", PyArray1::from_vec(py, p.energies))?;
-    d.set_item("unit", p.energy_unit)?;
+    d.set_item("unit", p.energy_unit.symbol())?;
     d.set_item("mean", PyArray1::from_vec(py, p.mean))?;
     match p.std {
         Some(s) => d.set_item("std", PyArray1::from_vec(py, s))?,

@@ -89,10 +89,7 @@ pub fn evaluate_predictor(
         .ok_or_else(|| TrainError::Data("the split has no targets".into()))?;
     let predictions = Predictions {
         ids: samples.iter().map(|s| s.id.clone()).collect(),
-        crystal_system: samples
-            .iter()
-            .map(|s| u32::from(s.crystal_system))
-            .collect(),
+        crystal_system: samples.iter().map(|s| s.crystal_system).collect(),
         predicted: mean,
         target: Some(target),
         seconds: start.elapsed().as_secs_f64(),

@@ -204,8 +204,7 @@ mod tests {
     #[test]
     fn prompt_fine_tuning_starts_from_the_pretrained_model_and_moves_only_prompts() {
         let data = generated_phonon_dataset(42, 4, 3, &GraphConfig::phonon()).unwrap();
-        let systems: Vec<u8> = data.samples.iter().map(|s| s.crystal_system).collect();
-        let split = Split::ood_crystal_system(&systems, 1);
+        let split = Split::ood_crystal_system(&data.crystal_systems(), 1);
         assert!(!split.test.is_empty() && !split.train.is_empty());
         let cfg = small_cfg(ModelKind::DosTransformer, 1);
         let dir = tempfile::tempdir().unwrap();

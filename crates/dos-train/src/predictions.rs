@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use candle_core::{DType, Tensor};
+use dos_data::symmetry::CrystalSystem;
 use dos_data::CrystalBatch;
 use dos_models::DosModel;
 use dos_predict::calibration::{ensemble_stats, Rows};
@@ -20,8 +21,9 @@ use crate::source::BatchSource;
 pub struct Predictions {
     /// Crystal identifiers.
     pub ids: Vec<String>,
-    /// Crystal-system prompt index the model used for each crystal (0..7).
-    pub crystal_system: Vec<u32>,
+    /// Crystal system whose prompt the model used for each crystal (`None`: unknown, the
+    /// mean of the trained prompts).
+    pub crystal_system: Vec<Option<CrystalSystem>>,
     /// Predicted DOS per crystal.
     pub predicted: Vec<Vec<f64>>,
     /// True DOS per crystal, when every batch carried targets.
@@ -96,7 +98,7 @@ fn rows(t: &Tensor) -> Result<Vec<Vec<f64>>> {
 /// One batch's share of [`Predictions`].
 struct BatchPredictions {
     ids: Vec<String>,
-    crystal_system: Vec<u32>,
+    crystal_system: Vec<Option<CrystalSystem>>,
     predicted: Vec<Vec<f64>>,
     target: Option<Vec<Vec<f64>>>,
 }
@@ -104,7 +106,12 @@ struct BatchPredictions {
 fn predict_batch(model: &dyn DosModel, batch: &CrystalBatch) -> Result<BatchPredictions> {
     Ok(BatchPredictions {
         ids: batch.ids.clone(),
-        crystal_system: batch.crystal_system.to_vec1::<u32>()?,
+        crystal_system: batch
+            .crystal_system
+            .to_vec1::<u32>()?
+            .into_iter()
+            .map(|i| CrystalSystem::from_index(i as usize))
+            .collect(),
         predicted: rows(&model.predict(batch)?)?,
         target: batch.targets.as_ref().map(rows).transpose()?,
     })
@@ -189,7 +196,7 @@ mod tests {
     fn mean_rmse_is_per_crystal_then_averaged() {
         let p = Predictions {
             ids: vec!["a".into(), "b".into()],
-            crystal_system: vec![0, 1],
+            crystal_system: vec![Some(CrystalSystem::Cubic), Some(CrystalSystem::Hexagonal)],
             predicted: vec![vec![0.0, 0.0], vec![1.0, 1.0]],
             target: Some(vec![vec![3.0, 4.0], vec![1.0, 1.0]]),
             seconds: 0.0,
@@ -238,7 +245,7 @@ mod tests {
     fn preds(ids: &[&str], rows: Vec<Vec<f64>>) -> Predictions {
         Predictions {
             ids: ids.iter().map(|s| s.to_string()).collect(),
-            crystal_system: vec![0; ids.len()],
+            crystal_system: vec![Some(CrystalSystem::Cubic); ids.len()],
             predicted: rows,
             target: None,
             seconds: 1.0,

@@ -102,12 +102,6 @@ pub struct RunOptions {
     pub data_sha256: Option<String>,
 }
 
-fn system_name(index: u32) -> String {
-    CrystalSystem::from_index(index as usize)
-        .map(|s| s.name().to_string())
-        .unwrap_or_else(|| format!("system-{index}"))
-}
-
 /// Metrics of predictions whose crystals are `samples` (same order).
 ///
 /// # Errors
@@ -118,10 +112,10 @@ pub fn split_metrics(preds: &Predictions, samples: &[&Sample]) -> Result<SplitMe
         .as_ref()
         .ok_or_else(|| TrainError::Data("no targets to score against".into()))?;
     let overall = dos_metrics::evaluate(&preds.predicted, target)?;
-    let systems: Vec<String> = preds
+    let systems: Vec<&str> = preds
         .crystal_system
         .iter()
-        .map(|&s| system_name(s))
+        .map(|s| s.map_or("unknown", CrystalSystem::name))
         .collect();
     let species: Vec<usize> = samples.iter().map(|s| s.crystal.n_species()).collect();
     Ok(SplitMetrics {
@@ -129,6 +123,7 @@ pub fn split_metrics(preds: &Predictions, samples: &[&Sample]) -> Result<SplitMe
         overall,
         by_crystal_system: dos_metrics::evaluate_grouped(&preds.predicted, target, &systems)?
             .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
             .collect(),
         by_n_species: dos_metrics::evaluate_grouped(&preds.predicted, target, &species)?
             .into_iter()
@@ -174,7 +169,8 @@ pub fn train_run(
     let mut trained: Vec<u32> = split
         .train
         .iter()
-        .filter_map(|&i| data.samples.get(i).map(|s| u32::from(s.crystal_system)))
+        .filter_map(|&i| data.samples.get(i)?.crystal_system)
+        .map(|s| s.index() as u32)
         .collect();
     if let Some(start) = &opts.init_from {
         trained.extend_from_slice(start.settings()?.1.trained_systems());

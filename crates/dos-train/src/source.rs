@@ -130,7 +130,14 @@ mod tests {
         let samples: Vec<Sample> = (0..4)
             .map(|i| {
                 let c = Crystal::new(l, vec![29], vec![[0.0; 3]]).unwrap();
-                Sample::new(format!("s{i}"), c, &cfg, 0, Some(vec![i as f64; 51])).unwrap()
+                Sample::new(
+                    format!("s{i}"),
+                    c,
+                    &cfg,
+                    Some(dos_data::symmetry::CrystalSystem::Cubic),
+                    Some(vec![i as f64; 51]),
+                )
+                .unwrap()
             })
             .collect();
         let src = SampleSource::subset(&samples, &[3, 1], &Device::Cpu, DType::F32).unwrap();

@@ -32,7 +32,8 @@ impl CrystalBatch {
     /// let cfg = GraphConfig::phonon().check().unwrap();
     /// let l = [[3.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 3.0]];
     /// let cu = Crystal::new(l, vec![29], vec![[0.0; 3]]).unwrap();
-    /// let s = Sample::new("cu", cu, &cfg, 0, Some(vec![0.0; 51])).unwrap();
+    /// let cubic = Some(dos_data::symmetry::CrystalSystem::Cubic);
+    /// let s = Sample::new("cu", cu, &cfg, cubic, Some(vec![0.0; 51])).unwrap();
     /// let b = CrystalBatch::from_samples(&[&s, &s], &Device::Cpu, DType::F32).unwrap();
     /// assert_eq!(b.node_features.dims(), &[2, 118]);
     /// assert_eq!(b.targets.unwrap().dims(), &[2, 51]);
@@ -100,7 +101,7 @@ impl CrystalBatch {
                 padded_index[k * n_max + a] = offset + a as u32;
                 atom_mask[k * n_max + a] = 1.0;
             }
-            crystal_system.push(u32::from(s.crystal_system));
+            crystal_system.push(s.prompt_index());
             if let Some(t) = &s.target {
                 targets.extend_from_slice(t);
             }
@@ -144,6 +145,7 @@ mod tests {
     use super::*;
     use crate::crystal::Crystal;
     use crate::graph::config::GraphConfig;
+    use crate::symmetry::CrystalSystem;
     use crate::Check;
 
     fn samples() -> Vec<Sample> {
@@ -163,9 +165,17 @@ mod tests {
         .unwrap();
         let target = |k: usize| Some((0..51).map(|i| ((i * (k + 1)) % 7) as f64 / 7.0).collect());
         vec![
-            Sample::new("nacl", nacl, &cfg, 0, target(0)).unwrap(),
-            Sample::new("cu", cu, &cfg, 0, target(1)).unwrap(),
-            Sample::new("skew", skew, &cfg, 6, target(2)).unwrap(),
+            Sample::new("nacl", nacl, &cfg, Some(CrystalSystem::Cubic), target(0)).unwrap(),
+            // unknown symmetry: prompt index UNKNOWN_CRYSTAL_SYSTEM
+            Sample::new("cu", cu, &cfg, None, target(1)).unwrap(),
+            Sample::new(
+                "skew",
+                skew,
+                &cfg,
+                Some(CrystalSystem::Triclinic),
+                target(2),
+            )
+            .unwrap(),
         ]
     }
 
@@ -195,7 +205,7 @@ mod tests {
         assert_eq!(u32s(&b.padded_index), vec![0, 1, 0, 2, 0, 0, 3, 4, 5]);
         assert_eq!(f64s(&b.atom_mask), vec![1., 1., 0., 1., 0., 0., 1., 1., 1.]);
         assert_eq!(b.atom_mask.dims(), &[3, 3]);
-        assert_eq!(u32s(&b.crystal_system), vec![0, 0, 6]);
+        assert_eq!(u32s(&b.crystal_system), vec![0, 7, 6]);
         // every edge stays inside its crystal's node range
         let (snd, rcv, nc) = (u32s(&b.senders), u32s(&b.receivers), u32s(&b.node_crystal));
         let e0 = s[0].graph.n_edges();
@@ -269,7 +279,8 @@ mod tests {
         let b = CrystalBatch::from_samples(&[&no_target], &Device::Cpu, DType::F32).unwrap();
         assert!(b.targets.is_none());
         let cfg = GraphConfig::electron().check().unwrap();
-        let other = Sample::new("e", s[0].crystal.clone(), &cfg, 0, s[0].target.clone()).unwrap();
+        let other =
+            Sample::new("e", s[0].crystal.clone(), &cfg, None, s[0].target.clone()).unwrap();
         assert!(CrystalBatch::from_samples(&[&s[0], &other], &Device::Cpu, DType::F32).is_err());
     }
 }

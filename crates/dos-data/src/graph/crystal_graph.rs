@@ -5,6 +5,7 @@ use crate::crystal::Crystal;
 use crate::error::{DataError, Result};
 use crate::graph::config::CheckedGraphConfig;
 use crate::graph::neighbor_list::neighbor_list_with;
+use crate::symmetry::CrystalSystem;
 
 /// One crystal as a featurised directed graph, on the CPU in f64.
 ///
@@ -79,13 +80,10 @@ impl CrystalGraph {
     }
 }
 
-/// Number of crystal systems (prompt indices 0..7: cubic, hexagonal, tetragonal, trigonal,
-/// orthorhombic, monoclinic, triclinic).
-pub const N_CRYSTAL_SYSTEMS: u8 = 7;
-
-/// Prompt index of a crystal whose symmetry could not be determined: models give it the mean
-/// of the trained crystal-system prompts.
-pub const UNKNOWN_CRYSTAL_SYSTEM: u8 = N_CRYSTAL_SYSTEMS;
+/// Prompt index of a crystal whose symmetry could not be determined (a [`Sample`] whose
+/// `crystal_system` is `None`), as the batch's `crystal_system` tensor holds it: models give it
+/// the mean of the trained crystal-system prompts.
+pub const UNKNOWN_CRYSTAL_SYSTEM: u32 = CrystalSystem::ALL.len() as u32;
 
 /// One example: a crystal, its graph, its crystal-system prompt index and (when known) its
 /// target DOS.
@@ -100,9 +98,8 @@ pub struct Sample {
     pub crystal: Crystal,
     /// Its featurised graph.
     pub graph: CrystalGraph,
-    /// Crystal-system prompt index 0..7 (0 cubic, 1 hexagonal, 2 tetragonal, 3 trigonal,
-    /// 4 orthorhombic, 5 monoclinic, 6 triclinic), or [`UNKNOWN_CRYSTAL_SYSTEM`].
-    pub crystal_system: u8,
+    /// Crystal system, or `None` when its symmetry could not be determined.
+    pub crystal_system: Option<CrystalSystem>,
     /// Target DOS on the energy grid, when known.
     pub target: Option<Vec<f64>>,
 }
@@ -111,24 +108,16 @@ impl Sample {
     /// Build the graph of `crystal` and bundle it.
     ///
     /// # Errors
-    /// [`DataError::Invalid`] when `crystal_system` is not in 0..=7 or the target holds a
-    /// non-finite value; errors of [`CrystalGraph::new`].
+    /// [`DataError::Invalid`] when the target holds a non-finite value; errors of
+    /// [`CrystalGraph::new`].
     pub fn new(
         id: impl Into<String>,
         crystal: Crystal,
         config: &CheckedGraphConfig,
-        crystal_system: u8,
+        crystal_system: Option<CrystalSystem>,
         target: Option<Vec<f64>>,
     ) -> Result<Self> {
         let id = id.into();
-        if crystal_system > UNKNOWN_CRYSTAL_SYSTEM {
-            return Err(DataError::Invalid {
-                field: format!("crystal_system of {id}"),
-                message: format!(
-                    "{crystal_system} is not a prompt index in 0..7 nor {UNKNOWN_CRYSTAL_SYSTEM} (unknown)"
-                ),
-            });
-        }
         if let Some(t) = &target {
             if let Some(k) = t.iter().position(|x| !x.is_finite()) {
                 return Err(DataError::Invalid {
@@ -161,6 +150,13 @@ impl Sample {
             target,
         })
     }
+
+    /// Prompt index of its crystal system ([`CrystalSystem::index`]), or
+    /// [`UNKNOWN_CRYSTAL_SYSTEM`] when that is unknown.
+    pub fn prompt_index(&self) -> u32 {
+        self.crystal_system
+            .map_or(UNKNOWN_CRYSTAL_SYSTEM, |s| s.index() as u32)
+    }
 }
 
 #[cfg(test)]
@@ -190,11 +186,14 @@ mod tests {
     }
 
     #[test]
-    fn sample_rejects_bad_prompt_and_target() {
+    fn sample_rejects_bad_target_and_knows_its_prompt_index() {
         let cfg = GraphConfig::phonon().check().unwrap();
-        assert!(Sample::new("x", skewed(), &cfg, 8, None).is_err());
-        assert!(Sample::new("x", skewed(), &cfg, 0, Some(vec![f64::NAN])).is_err());
-        let s = Sample::new("x", skewed(), &cfg, 6, Some(vec![0.5; 51])).unwrap();
-        assert_eq!(s.graph.n_atoms, 3);
+        let cubic = Some(CrystalSystem::Cubic);
+        assert!(Sample::new("x", skewed(), &cfg, cubic, Some(vec![f64::NAN])).is_err());
+        let tri = Some(CrystalSystem::Triclinic);
+        let s = Sample::new("x", skewed(), &cfg, tri, Some(vec![0.5; 51])).unwrap();
+        assert_eq!((s.graph.n_atoms, s.prompt_index()), (3, 6));
+        let s = Sample::new("x", skewed(), &cfg, None, None).unwrap();
+        assert_eq!(s.prompt_index(), UNKNOWN_CRYSTAL_SYSTEM);
     }
 }

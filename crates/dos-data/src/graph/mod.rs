@@ -10,7 +10,7 @@ pub mod neighbor_list;
 pub mod node_features;
 
 pub use config::{CheckedGraphConfig, EdgeFeatureKind, GraphConfig, NodeFeatureKind};
-pub use crystal_graph::{CrystalGraph, Sample, N_CRYSTAL_SYSTEMS, UNKNOWN_CRYSTAL_SYSTEM};
+pub use crystal_graph::{CrystalGraph, Sample, UNKNOWN_CRYSTAL_SYSTEM};
 pub use edge_features::{
     smooth_cutoff, CutoffSphericalHarmonics, EdgeFeaturizer, GaussianDistance, RawVector,
 };
