@@ -297,7 +297,7 @@ impl<E: AtomEncoder> DosModel for Baseline<E> {
 /// `set_input_widths` and `apply_arch`.
 macro_rules! baseline_head_settings {
     () => {
-        crate::config::own_settings!(head);
+        crate::model_settings::own_settings!(head);
         fn uses_energy(&self) -> bool {
             self.head.energy
         }

@@ -135,7 +135,7 @@ impl DosTransformerConfig {
         }
     }
 
-    crate::config::gnn_settings!();
+    crate::model_settings::gnn_settings!();
 
     /// Every field; the parameter count is checked by [`Check::check`] on the built model.
     fn check_fields(&self) -> crate::Result<()> {
@@ -193,8 +193,8 @@ impl DosTransformerConfig {
 crate::size_limits::check_fields_then_size!(DosTransformerConfig, DosTransformer);
 
 impl crate::ModelSettings for DosTransformerConfig {
-    crate::config::own_settings!();
-    crate::config::graph_input_widths!();
+    crate::model_settings::own_settings!();
+    crate::model_settings::graph_input_widths!();
     fn uses_energy(&self) -> bool {
         true
     }

@@ -89,8 +89,8 @@ impl CustomConfig {
 }
 
 impl ModelSettings for CustomConfig {
-    crate::config::own_settings!();
-    crate::config::graph_input_widths!();
+    crate::model_settings::own_settings!();
+    crate::model_settings::graph_input_widths!();
     fn uses_energy(&self) -> bool {
         self.energy
     }

@@ -59,7 +59,7 @@ impl GraphNetworkConfig {
         }
     }
 
-    crate::config::gnn_settings!();
+    crate::model_settings::gnn_settings!();
 
     /// Every field; the parameter count is checked by [`Check::check`] on the built model.
     fn check_fields(&self) -> crate::Result<()> {
@@ -84,7 +84,7 @@ crate::size_limits::check_fields_then_size!(GraphNetworkConfig, GraphNetwork);
 
 impl crate::ModelSettings for GraphNetworkConfig {
     crate::baseline::baseline_head_settings!();
-    crate::config::graph_input_widths!();
+    crate::model_settings::graph_input_widths!();
     fn apply_arch(&mut self, o: &crate::ArchOverrides) {
         if let Some(d) = o.hidden {
             self.hidden = d;

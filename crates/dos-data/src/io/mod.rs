@@ -26,6 +26,7 @@ pub mod poscar;
 pub mod py_literal;
 pub mod pymatgen;
 pub mod space_group_table;
+pub mod sym_op;
 pub mod text;
 
 use std::path::Path;

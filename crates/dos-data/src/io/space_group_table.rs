@@ -18,7 +18,7 @@
 
 use moyo::data::{hall_symbol_entry, operations_from_number, HallSymbolEntry, Setting};
 
-use crate::io::cif::SymOp;
+use crate::io::sym_op::SymOp;
 
 /// Number of Hall settings in moyo's table.
 const N_HALL: i32 = 530;
