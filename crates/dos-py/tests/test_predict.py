@@ -31,7 +31,7 @@ def test_ase_crystals_predict_a_normalised_phonon_dos_with_an_interval(predictor
         np.testing.assert_allclose(p.energies, np.arange(51) * 20.0)
         assert p.mean.shape == p.std.shape == (51,)
         assert np.all(np.isfinite(p.mean)) and np.all(p.std >= 0)
-        assert p.members == predictor.n_members == 6 and p.std_calibrated
+        assert p.members == predictor.n_members == 4 and p.std_calibrated
         lo, hi = p.interval_90()
         assert np.all(lo <= p.mean) and np.all(p.mean <= hi)
         cv = p.properties.heat_capacity_j_per_mol_k
@@ -96,5 +96,5 @@ def test_read_structure_agrees_with_ase(tmp_path):
 def test_predictor_reports_its_package(predictor):
     m = predictor.manifest
     assert predictor.source.startswith("bundled")
-    assert len(m["members"]) == predictor.n_members == 6
+    assert len(m["members"]) == predictor.n_members == 4
     assert dos_rs.__version__.count(".") == 2
