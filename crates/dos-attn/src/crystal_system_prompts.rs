@@ -278,7 +278,10 @@ mod tests {
             let vm = VarMap::new();
             let p = prompts(&vm)?;
             let systems = Tensor::new(&[5u32, 0, 6, 3, 1], &dev)?;
-            let c = Tensor::randn(0f64, 1., (5, 3), &dev)?;
+            // Fixed weights in [-1.2, 1.2] (random ones made the check flaky at 1e-6).
+            let c = Tensor::arange(0f64, 15., &dev)?
+                .reshape((5, 3))?
+                .affine(0.17, -1.2)?;
             let report = check_gradients(
                 &vm,
                 || (p.forward(&systems, &unseen)?.sin()? * &c)?.sum_all(),
