@@ -6,7 +6,8 @@ use anyhow::{Context, Result};
 use candle_core::Device;
 use clap::{Args, ValueEnum};
 use dos_data::dataset::Dataset;
-use dos_data::symmetry::CrystalSystem;
+use dos_data::symmetry::system_name;
+use dos_metrics::CrystalErrors;
 use dos_models::Task;
 use dos_train::run::{evaluate_indices, split_metrics};
 use dos_train::{load_run, LoadedRun, Predictions, SplitMetrics};
@@ -108,39 +109,24 @@ pub struct SpreadBand {
     pub mae: f64,
 }
 
-/// Per-crystal MSE and MAE of predicted against target rows.
-fn crystal_errors(predicted: &[Vec<f64>], target: &[Vec<f64>]) -> Vec<(f64, f64)> {
-    predicted
-        .iter()
-        .zip(target)
-        .map(|(p, y)| {
-            let n = p.len().max(1) as f64;
-            let (se, ae) = p.iter().zip(y).fold((0.0, 0.0), |(se, ae), (a, b)| {
-                (se + (a - b) * (a - b), ae + (a - b).abs())
-            });
-            (se / n, ae / n)
-        })
-        .collect()
-}
-
 /// Bands 0-50, 50-90, 90-95, 95-100 of the spread percentile with their errors.
-fn spread_bands(errors: &[(f64, f64)], percentiles: &[f64]) -> Vec<SpreadBand> {
+fn spread_bands(errors: &[CrystalErrors], percentiles: &[f64]) -> Vec<SpreadBand> {
     [(0.0, 50.0), (50.0, 90.0), (90.0, 95.0), (95.0, 100.0)]
         .into_iter()
         .map(|(from, to)| {
-            let inside: Vec<(f64, f64)> = errors
+            let inside: Vec<&CrystalErrors> = errors
                 .iter()
                 .zip(percentiles)
                 .filter(|(_, &p)| p >= from && (p < to || to == 100.0))
-                .map(|(e, _)| *e)
+                .map(|(e, _)| e)
                 .collect();
             let n = inside.len().max(1) as f64;
             SpreadBand {
                 from,
                 to,
                 n_crystals: inside.len(),
-                mse_x10: 10.0 * inside.iter().map(|e| e.0).sum::<f64>() / n,
-                mae: inside.iter().map(|e| e.1).sum::<f64>() / n,
+                mse_x10: 10.0 * inside.iter().map(|e| e.mse).sum::<f64>() / n,
+                mae: inside.iter().map(|e| e.mae).sum::<f64>() / n,
             }
         })
         .collect()
@@ -420,7 +406,8 @@ fn run_package(args: &EvalArgs) -> Result<()> {
         .predictions
         .target
         .as_ref()
-        .map(|t| crystal_errors(&e.predictions.predicted, t))
+        .map(|t| dos_metrics::per_crystal_errors(&e.predictions.predicted, t))
+        .transpose()?
         .unwrap_or_default();
     let percentiles: Option<Vec<f64>> = m
         .calibration
@@ -432,8 +419,8 @@ fn run_package(args: &EvalArgs) -> Result<()> {
         let mut sink = Sink::open(Some(path), &[])?;
         let w = sink.writer();
         writeln!(w, "id,crystal_system,mse_x10,mae,spread_percentile")?;
-        for (k, (mse, mae)) in errors.iter().enumerate() {
-            let system = e.predictions.crystal_system[k].map_or("unknown", CrystalSystem::name);
+        for (k, c) in errors.iter().enumerate() {
+            let system = system_name(e.predictions.crystal_system[k]);
             let pct = percentiles
                 .as_ref()
                 .map_or(String::new(), |p| format!("{:.2}", p[k]));
@@ -441,22 +428,23 @@ fn run_package(args: &EvalArgs) -> Result<()> {
                 w,
                 "{},{system},{:.6},{:.6},{pct}",
                 e.predictions.ids[k],
-                10.0 * mse,
-                mae
+                10.0 * c.mse,
+                c.mae
             )?;
         }
         sink.finish()?;
     }
     let properties = match (m.task, &e.predictions.target) {
         (Task::Phonon, Some(target)) => {
-            let samples = idx.iter().map(|&i| &loaded.dataset.samples[i]);
-            let n_atoms: Vec<usize> = samples.clone().map(|s| s.crystal.n_atoms()).collect();
-            let systems: Vec<String> = samples
-                .map(|s| {
-                    s.crystal_system
-                        .map_or("unknown", CrystalSystem::name)
-                        .to_string()
-                })
+            let n_atoms: Vec<usize> = idx
+                .iter()
+                .map(|&i| loaded.dataset.samples[i].crystal.n_atoms())
+                .collect();
+            let systems: Vec<&str> = e
+                .predictions
+                .crystal_system
+                .iter()
+                .map(|&s| system_name(s))
                 .collect();
             Some(dos_metrics::phonon_property_errors(
                 &loaded.dataset.energies,
@@ -619,7 +607,7 @@ mod tests {
         let metal: Vec<f64> = e.iter().map(|x| 1.0 - (x / 5.0).powi(2)).collect();
         let preds = Predictions {
             ids: vec!["a".into(), "b".into()],
-            crystal_system: vec![Some(CrystalSystem::Cubic); 2],
+            crystal_system: vec![Some(dos_data::symmetry::CrystalSystem::Cubic); 2],
             predicted: vec![metal.clone(), vec![0.0; e.len()]],
             target: Some(vec![metal.clone(), metal]),
             seconds: 0.0,
@@ -637,11 +625,13 @@ mod tests {
 
     #[test]
     fn spread_bands_split_crystals_by_percentile() {
-        let errors = crystal_errors(
+        let errors = dos_metrics::per_crystal_errors(
             &[vec![1.0, 1.0], vec![0.0, 2.0], vec![0.0, 0.0]],
             &[vec![0.0, 0.0], vec![0.0, 0.0], vec![0.0, 0.0]],
-        );
-        assert_eq!(errors, vec![(1.0, 1.0), (2.0, 1.0), (0.0, 0.0)]);
+        )
+        .unwrap();
+        let mse_mae: Vec<(f64, f64)> = errors.iter().map(|c| (c.mse, c.mae)).collect();
+        assert_eq!(mse_mae, vec![(1.0, 1.0), (2.0, 1.0), (0.0, 0.0)]);
         let bands = spread_bands(&errors, &[10.0, 100.0, 95.0]);
         let n: Vec<usize> = bands.iter().map(|b| b.n_crystals).collect();
         assert_eq!(

@@ -16,6 +16,14 @@ use dos_config::{Check, Checked};
 
 use crate::error::{DataError, Result};
 
+/// How an unknown crystal system is written in text, CSV and JSON.
+pub const UNKNOWN_SYSTEM_NAME: &str = "unknown";
+
+/// The lower-case name of `system`, or [`UNKNOWN_SYSTEM_NAME`] for `None`.
+pub fn system_name(system: Option<CrystalSystem>) -> &'static str {
+    system.map_or(UNKNOWN_SYSTEM_NAME, CrystalSystem::name)
+}
+
 /// The seven crystal systems, in the prompt-index order of DOSTransformer.
 ///
 /// `index()`: 0 cubic, 1 hexagonal, 2 tetragonal, 3 trigonal, 4 orthorhombic, 5 monoclinic,

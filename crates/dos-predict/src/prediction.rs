@@ -55,19 +55,19 @@ pub struct Prediction {
     pub properties: Option<PhononProperties>,
 }
 
-/// Name of an unknown crystal system in [`Prediction`]'s text, CSV and JSON.
-pub const UNKNOWN_SYSTEM_NAME: &str = "unknown";
+pub use dos_data::symmetry::UNKNOWN_SYSTEM_NAME;
 
 /// `Option<CrystalSystem>` as the system's lower-case name, or [`UNKNOWN_SYSTEM_NAME`].
 mod system_or_unknown {
     use super::{CrystalSystem, UNKNOWN_SYSTEM_NAME};
+    use dos_data::symmetry::system_name;
     use serde::{de::Error as _, Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(
         system: &Option<CrystalSystem>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
-        s.serialize_str(system.map_or(UNKNOWN_SYSTEM_NAME, CrystalSystem::name))
+        s.serialize_str(system_name(*system))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CrystalSystem>, D::Error> {
@@ -85,8 +85,7 @@ pub const THZ_PER_CM: f64 = 0.029_979_245_8;
 impl Prediction {
     /// The crystal system's lower-case name, or [`UNKNOWN_SYSTEM_NAME`].
     pub fn crystal_system_name(&self) -> &'static str {
-        self.crystal_system
-            .map_or(UNKNOWN_SYSTEM_NAME, CrystalSystem::name)
+        dos_data::symmetry::system_name(self.crystal_system)
     }
 
     /// The mean DOS as pymatgen's `PhononDos` holds it: frequencies in THz (`energies` in

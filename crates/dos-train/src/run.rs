@@ -19,7 +19,7 @@ use candle_core::Device;
 use dos_data::dataset::Dataset;
 use dos_data::graph::Sample;
 use dos_data::split::Split;
-use dos_data::symmetry::CrystalSystem;
+use dos_data::symmetry::system_name;
 use dos_metrics::MetricSummary;
 use dos_models::{AnyModel, DosModel, LoadedModel};
 use serde::{Deserialize, Serialize};
@@ -115,7 +115,7 @@ pub fn split_metrics(preds: &Predictions, samples: &[&Sample]) -> Result<SplitMe
     let systems: Vec<&str> = preds
         .crystal_system
         .iter()
-        .map(|s| s.map_or("unknown", CrystalSystem::name))
+        .map(|&s| system_name(s))
         .collect();
     let species: Vec<usize> = samples.iter().map(|s| s.crystal.n_species()).collect();
     Ok(SplitMetrics {
