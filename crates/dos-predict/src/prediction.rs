@@ -118,25 +118,31 @@ impl Prediction {
 mod tests {
     use super::*;
 
-    #[test]
-    fn phonon_dos_thz_is_normalised_to_3n_modes() {
-        let energies: Vec<f64> = (0..51).map(|i| 20.0 * i as f64).collect();
-        let p = Prediction {
+    /// A cubic NaCl phonon prediction of one model on `energies`, with mean `mean`.
+    fn nacl(energies: Vec<f64>, mean: Vec<f64>) -> Prediction {
+        Prediction {
             id: "x".into(),
             formula: "NaCl".into(),
             n_atoms: 2,
             space_group: Some(225),
             crystal_system: Some(CrystalSystem::Cubic),
             notes: vec![],
-            mean: energies.iter().map(|e| (e / 300.0).sin().abs()).collect(),
             energies,
             energy_unit: EnergyUnit::Wavenumber,
+            mean,
             std: None,
             std_calibrated: false,
             spread_percentile: None,
             members: 1,
             properties: None,
-        };
+        }
+    }
+
+    #[test]
+    fn phonon_dos_thz_is_normalised_to_3n_modes() {
+        let energies: Vec<f64> = (0..51).map(|i| 20.0 * i as f64).collect();
+        let mean = energies.iter().map(|e| (e / 300.0).sin().abs()).collect();
+        let p = nacl(energies, mean);
         let (f, g) = p.phonon_dos_thz();
         assert!((f[50] - 29.979_245_8).abs() < 1e-9);
         let area: f64 = f
@@ -149,22 +155,7 @@ mod tests {
 
     #[test]
     fn json_writes_system_and_unit_as_names() {
-        let mut p = Prediction {
-            id: "x".into(),
-            formula: "NaCl".into(),
-            n_atoms: 2,
-            space_group: Some(225),
-            crystal_system: Some(CrystalSystem::Cubic),
-            notes: vec![],
-            energies: vec![0.0],
-            energy_unit: EnergyUnit::Wavenumber,
-            mean: vec![1.0],
-            std: None,
-            std_calibrated: false,
-            spread_percentile: None,
-            members: 1,
-            properties: None,
-        };
+        let mut p = nacl(vec![0.0], vec![1.0]);
         let json = serde_json::to_string(&p).unwrap();
         assert!(json.contains(r#""crystal_system":"cubic""#), "{json}");
         assert!(json.contains(r#""energy_unit":"cm^-1""#), "{json}");
