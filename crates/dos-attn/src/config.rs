@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use dos_config::{Check, Checked};
+use dos_config::CheckFields;
 
 use crate::AttnError;
 
@@ -56,6 +56,15 @@ impl AttentionConfig {
         Self::released(dim)
     }
 
+    /// Width of one head, `dim / heads`.
+    pub fn head_dim(&self) -> usize {
+        self.dim / self.heads.max(1)
+    }
+}
+
+impl CheckFields for AttentionConfig {
+    type Error = AttnError;
+
     /// `dim` in `1..=`[`MAX_DIM`], `heads >= 1` dividing `dim`, `ffn_mult` in
     /// `1..=`[`MAX_FFN_MULT`], `eps > 0`.
     fn check_fields(&self) -> Result<(), AttnError> {
@@ -83,28 +92,13 @@ impl AttentionConfig {
         }
         Ok(())
     }
-
-    /// Width of one head, `dim / heads`.
-    pub fn head_dim(&self) -> usize {
-        self.dim / self.heads.max(1)
-    }
-}
-
-impl Check for AttentionConfig {
-    type Checked = Checked<AttentionConfig>;
-    type Error = AttnError;
-
-    /// Checks `dim` in `1..=`[`MAX_DIM`], `heads >= 1` dividing `dim`, `ffn_mult` in
-    /// `1..=`[`MAX_FFN_MULT`], `eps > 0`.
-    fn check(&self) -> Result<Checked<AttentionConfig>, AttnError> {
-        Checked::after(self, Self::check_fields)
-    }
 }
 
 /// The released block and a variant with projections, two heads and a separate key norm
 /// (self-attention ignores the last), checked: the blocks' unit tests run on both.
 #[cfg(test)]
-pub(crate) fn test_configs(d: usize) -> [Checked<AttentionConfig>; 2] {
+pub(crate) fn test_configs(d: usize) -> [dos_config::Checked<AttentionConfig>; 2] {
+    use dos_config::Check;
     [
         AttentionConfig::released(d),
         AttentionConfig {
@@ -120,6 +114,7 @@ pub(crate) fn test_configs(d: usize) -> [Checked<AttentionConfig>; 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dos_config::Check;
 
     #[test]
     fn released_validates_and_roundtrips() {

@@ -27,7 +27,7 @@ pub mod stack;
 pub use config::AttentionConfig;
 pub use cross_attention::{CrossAttention, CrossAttentionStack};
 pub use crystal_system_prompts::{CrystalSystemPrompts, UnseenRule, UnseenSystems};
-pub use dos_config::{Check, Checked};
+pub use dos_config::{Check, CheckFields, Checked};
 pub use dot_product::DotProductAttention;
 pub use energy_embedding::EnergyEmbedding;
 pub use error::AttnError;

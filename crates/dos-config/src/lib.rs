@@ -8,22 +8,26 @@
 //! settings are all it needs, or a type of the settings' crate that also holds what the
 //! check built (featurisers, an energy grid).
 //!
+//! A settings type whose checked type is [`Checked<T>`] implements [`CheckFields`]; `check`
+//! then comes with it, and it is the only way to make a `Checked<T>`: holding one means the
+//! fields were checked. A part of checked settings (a sub-block's config, an enum's payload)
+//! is checked in its turn with its own `check`.
+//!
 //! ```
-//! use dos_config::{Check, Checked};
+//! use dos_config::{Check, CheckFields};
 //!
 //! #[derive(Clone)]
 //! struct Widths {
 //!     hidden: usize,
 //! }
 //!
-//! impl Check for Widths {
-//!     type Checked = Checked<Widths>;
+//! impl CheckFields for Widths {
 //!     type Error = String;
-//!     fn check(&self) -> Result<Checked<Widths>, String> {
-//!         Checked::after(self, |w| match w.hidden {
+//!     fn check_fields(&self) -> Result<(), String> {
+//!         match self.hidden {
 //!             0 => Err("`hidden` must be >= 1".into()),
 //!             _ => Ok(()),
-//!         })
+//!         }
 //!     }
 //! }
 //!
@@ -49,24 +53,52 @@ pub trait Check {
     fn check(&self) -> Result<Self::Checked, Self::Error>;
 }
 
-/// Settings `T` whose [`Check::check`] succeeded; dereferences to `T`.
-///
-/// Built only by [`Checked::after`], which runs the check, so holding one means the fields
-/// were checked.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Checked<T>(T);
+/// Settings checked into [`Checked<Self>`]: every type implementing this gets
+/// [`Check`] with `Checked = Checked<Self>`.
+pub trait CheckFields: Clone {
+    /// The crate's error, naming the first field out of range.
+    type Error;
 
-impl<T: Clone> Checked<T> {
-    /// A copy of `value` once `check_fields` accepted it (the body of a [`Check::check`]
-    /// whose checked type is `Checked<T>`).
+    /// Checks every field.
     ///
     /// # Errors
-    /// The error of `check_fields`.
-    pub fn after<E>(value: &T, check_fields: impl FnOnce(&T) -> Result<(), E>) -> Result<Self, E> {
-        check_fields(value)?;
-        Ok(Self(value.clone()))
+    /// The first field out of range, by name, with the range it must lie in.
+    fn check_fields(&self) -> Result<(), Self::Error>;
+
+    /// Checks what can only be checked once the fields are (a model's parameter count,
+    /// counted by building the model from the checked settings); nothing by default.
+    ///
+    /// # Errors
+    /// The first limit the whole exceeds.
+    fn check_whole(_checked: &Checked<Self>) -> Result<(), Self::Error> {
+        Ok(())
     }
 }
+
+impl<T: CheckFields> Check for T {
+    type Checked = Checked<T>;
+    type Error = T::Error;
+
+    /// [`CheckFields::check_fields`], then [`CheckFields::check_whole`] on the checked copy.
+    fn check(&self) -> Result<Checked<T>, T::Error> {
+        self.check_fields()?;
+        let checked = Checked(self.clone());
+        T::check_whole(&checked)?;
+        Ok(checked)
+    }
+}
+
+/// Settings `T` whose [`Check::check`] succeeded; dereferences to `T`.
+///
+/// Made only by the `check` that [`CheckFields`] gives, so holding one means the fields were
+/// checked: no other constructor exists.
+///
+/// ```compile_fail
+/// // The field is private: an unchecked value cannot be wrapped by hand.
+/// let unchecked = dos_config::Checked(0usize);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked<T>(T);
 
 impl<T> Checked<T> {
     /// The checked settings.
@@ -77,14 +109,6 @@ impl<T> Checked<T> {
     /// The checked settings, by value.
     pub fn into_inner(self) -> T {
         self.0
-    }
-
-    /// Settings derived from these (a sub-block's config, a variant's payload), as checked.
-    ///
-    /// For parts whose own check the check of `T` includes (a `Check` impl checks its parts),
-    /// so that a model built from checked settings builds its blocks without checking again.
-    pub fn part<U>(&self, f: impl FnOnce(&T) -> U) -> Checked<U> {
-        Checked(f(&self.0))
     }
 }
 
@@ -105,26 +129,21 @@ mod tests {
         hi: i32,
     }
 
-    impl Check for Range {
-        type Checked = Checked<Range>;
+    impl CheckFields for Range {
         type Error = String;
-        fn check(&self) -> Result<Checked<Range>, String> {
-            Checked::after(self, |r| {
-                if r.lo < r.hi {
-                    Ok(())
-                } else {
-                    Err(format!("`hi`: {} must exceed lo = {}", r.hi, r.lo))
-                }
-            })
+        fn check_fields(&self) -> Result<(), String> {
+            if self.lo < self.hi {
+                Ok(())
+            } else {
+                Err(format!("`hi`: {} must exceed lo = {}", self.hi, self.lo))
+            }
         }
-    }
-
-    /// Shifting a range keeps it valid: a part of checked settings.
-    fn good_part(r: &Checked<Range>) -> Checked<Range> {
-        r.part(|r| Range {
-            lo: r.lo + 1,
-            hi: r.hi + 1,
-        })
+        fn check_whole(checked: &Checked<Self>) -> Result<(), String> {
+            match checked.hi - checked.lo {
+                w if w > 10 => Err(format!("the range is {w} wide, above 10")),
+                _ => Ok(()),
+            }
+        }
     }
 
     #[test]
@@ -133,9 +152,16 @@ mod tests {
         assert_eq!(good.get(), &Range { lo: 1, hi: 3 });
         assert_eq!(good.hi, 3);
         assert_eq!(good.into_inner(), Range { lo: 1, hi: 3 });
-        let shifted = good_part(&Range { lo: 1, hi: 3 }.check().unwrap());
-        assert_eq!(shifted.lo, 2);
         let err = Range { lo: 3, hi: 1 }.check().unwrap_err();
         assert_eq!(err, "`hi`: 1 must exceed lo = 3");
+    }
+
+    #[test]
+    fn the_whole_is_checked_after_the_fields() {
+        let err = Range { lo: 0, hi: 20 }.check().unwrap_err();
+        assert_eq!(err, "the range is 20 wide, above 10");
+        // A field error comes first, before the whole is looked at.
+        let err = Range { lo: 20, hi: 0 }.check().unwrap_err();
+        assert_eq!(err, "`hi`: 0 must exceed lo = 20");
     }
 }

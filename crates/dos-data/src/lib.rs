@@ -28,5 +28,5 @@ pub mod symmetry;
 
 pub use batch::CrystalBatch;
 pub use crystal::Crystal;
-pub use dos_config::{Check, Checked};
+pub use dos_config::{Check, CheckFields, Checked};
 pub use error::{CrystalError, DataError, Result};

@@ -12,7 +12,7 @@ mod guard;
 pub use guard::{MAX_ASPECT_RATIO, MAX_VOLUME_PER_ATOM, MIN_VOLUME_PER_ATOM};
 
 use crate::crystal::Crystal;
-use dos_config::{Check, Checked};
+use dos_config::{Check, CheckFields};
 
 use crate::error::{DataError, Result};
 
@@ -148,7 +148,9 @@ impl Default for SymmetryConfig {
     }
 }
 
-impl SymmetryConfig {
+impl CheckFields for SymmetryConfig {
+    type Error = DataError;
+
     /// Check the tolerances.
     ///
     /// # Errors
@@ -170,16 +172,6 @@ impl SymmetryConfig {
             }
         }
         Ok(())
-    }
-}
-
-impl Check for SymmetryConfig {
-    type Checked = Checked<SymmetryConfig>;
-    type Error = DataError;
-
-    /// Checks every field (see `check_fields`).
-    fn check(&self) -> Result<Checked<SymmetryConfig>> {
-        Checked::after(self, Self::check_fields)
     }
 }
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use dos_config::{Check, Checked};
+use dos_config::CheckFields;
 
 use crate::GraphError;
 
@@ -56,6 +56,10 @@ impl GnnConfig {
             ..Self::phonon(node_in, edge_in)
         }
     }
+}
+
+impl CheckFields for GnnConfig {
+    type Error = GraphError;
 
     /// Every width in `1..=`[`MAX_WIDTH`] and `layers <= `[`MAX_LAYERS`].
     fn check_fields(&self) -> Result<(), GraphError> {
@@ -76,20 +80,10 @@ impl GnnConfig {
     }
 }
 
-impl Check for GnnConfig {
-    type Checked = Checked<GnnConfig>;
-    type Error = GraphError;
-
-    /// Checks every width in `1..=`[`MAX_WIDTH`] and `layers <= `[`MAX_LAYERS`], so that a
-    /// config read from disk cannot ask for an allocation of unchecked size.
-    fn check(&self) -> Result<Checked<GnnConfig>, GraphError> {
-        Checked::after(self, Self::check_fields)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dos_config::Check;
 
     #[test]
     fn presets_validate_and_roundtrip() {

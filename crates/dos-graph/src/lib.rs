@@ -24,7 +24,7 @@ pub mod processor;
 pub mod segment;
 
 pub use config::{Aggregation, GnnConfig};
-pub use dos_config::{Check, Checked};
+pub use dos_config::{Check, CheckFields, Checked};
 pub use error::GraphError;
 pub use gnn::Gnn;
 #[doc(hidden)]

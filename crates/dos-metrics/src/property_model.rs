@@ -20,7 +20,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_finite, MetricsError, Result};
-use dos_data::{Check, Checked};
+use dos_data::{CheckFields, Checked};
 
 /// Settings of [`PropertyRegressor::fit`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,6 +52,10 @@ impl PropertyRegressorConfig {
             seed: 0,
         }
     }
+}
+
+impl CheckFields for PropertyRegressorConfig {
+    type Error = MetricsError;
 
     /// Every field.
     fn check_fields(&self) -> Result<()> {
@@ -81,16 +85,6 @@ impl PropertyRegressorConfig {
             );
         }
         Ok(())
-    }
-}
-
-impl Check for PropertyRegressorConfig {
-    type Checked = Checked<PropertyRegressorConfig>;
-    type Error = MetricsError;
-
-    /// Checks every field (see `check_fields`).
-    fn check(&self) -> Result<Checked<PropertyRegressorConfig>> {
-        Checked::after(self, Self::check_fields)
     }
 }
 
@@ -326,6 +320,7 @@ pub fn scalar_errors(pred: &[f64], target: &[f64]) -> Result<ScalarErrors> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dos_data::Check;
     use dos_nn::gradcheck::{assert_gradients_ok, check_gradients, GradCheckOptions};
 
     fn synthetic(n: usize, m: usize, seed: u64) -> (Vec<Vec<f64>>, Vec<f64>) {

@@ -7,7 +7,7 @@ use dos_data::CrystalBatch;
 use crate::{
     CustomModel, DosModel, DosTransformer, E3nnLite, GraphNetwork, Mlp, ModelConfig, ModelKind,
 };
-use dos_config::Checked;
+use dos_config::{Check, Checked};
 use dos_nn::SummedGrads;
 
 /// One of the four models.
@@ -29,18 +29,16 @@ impl AnyModel {
     /// Builds (or loads) the model described by `cfg` under `vb` (whose dtype should be
     /// `cfg.precision()`).
     pub fn new(cfg: &Checked<ModelConfig>, vb: VarBuilder) -> Result<Self> {
-        // Each arm's `c` is `cfg`'s own payload, checked by `ModelConfig::check`.
+        // Each arm's payload is checked in its turn (cheap: no weight is allocated).
         Ok(match cfg.get() {
             ModelConfig::DosTransformer(c) => {
-                AnyModel::DosTransformer(DosTransformer::new(&cfg.part(|_| c.clone()), vb)?)
+                AnyModel::DosTransformer(DosTransformer::new(&c.check()?, vb)?)
             }
-            ModelConfig::Mlp(c) => AnyModel::Mlp(Mlp::new(&cfg.part(|_| c.clone()), vb)?),
+            ModelConfig::Mlp(c) => AnyModel::Mlp(Mlp::new(&c.check()?, vb)?),
             ModelConfig::GraphNetwork(c) => {
-                AnyModel::GraphNetwork(GraphNetwork::new(&cfg.part(|_| c.clone()), vb)?)
+                AnyModel::GraphNetwork(GraphNetwork::new(&c.check()?, vb)?)
             }
-            ModelConfig::E3nnLite(c) => {
-                AnyModel::E3nnLite(E3nnLite::new(&cfg.part(|_| c.clone()), vb)?)
-            }
+            ModelConfig::E3nnLite(c) => AnyModel::E3nnLite(E3nnLite::new(&c.check()?, vb)?),
             ModelConfig::Custom(c) => AnyModel::Custom(CustomModel::new(c, vb)?),
         })
     }

@@ -1,6 +1,6 @@
 //! [`ModelConfig`]: one serialisable description of any model.
 
-use dos_config::{Check, Checked};
+use dos_config::{Check, CheckFields};
 use serde::{Deserialize, Serialize};
 
 use crate::dostransformer::DosTransformerConfig;
@@ -252,19 +252,18 @@ impl ModelConfig {
     }
 }
 
-impl Check for ModelConfig {
-    type Checked = Checked<ModelConfig>;
+impl CheckFields for ModelConfig {
     type Error = crate::ModelError;
 
     /// Checks the model's config (every field, then the parameter count).
-    fn check(&self) -> crate::Result<Checked<ModelConfig>> {
-        Checked::after(self, |cfg| match cfg {
+    fn check_fields(&self) -> crate::Result<()> {
+        match self {
             ModelConfig::DosTransformer(c) => c.check().map(|_| ()),
             ModelConfig::Mlp(c) => c.check().map(|_| ()),
             ModelConfig::GraphNetwork(c) => c.check().map(|_| ()),
             ModelConfig::E3nnLite(c) => c.check().map(|_| ()),
             ModelConfig::Custom(c) => check_custom(c),
-        })
+        }
     }
 }
 

@@ -138,7 +138,7 @@ impl DosTransformerConfig {
     crate::model_settings::gnn_settings!();
 
     /// Every field; the parameter count is checked by [`Check::check`] on the built model.
-    fn check_fields(&self) -> crate::Result<()> {
+    fn check_each_field(&self) -> crate::Result<()> {
         use crate::size_limits::{
             check_range, MAX_ENERGIES, MAX_FFN_MULT, MAX_HEADS, MAX_LAYERS, MAX_WIDTH,
         };
@@ -269,9 +269,9 @@ impl DosTransformer {
     /// Builds (or loads) the model under `vb`.
     pub fn new(cfg: &Checked<DosTransformerConfig>, vb: VarBuilder) -> Result<Self> {
         let d = cfg.hidden;
-        let att = cfg.part(DosTransformerConfig::attention);
+        let att = cfg.attention().check()?;
         Ok(Self {
-            gnn: Gnn::new(&cfg.part(DosTransformerConfig::gnn), vb.pp("gnn"))?,
+            gnn: Gnn::new(&cfg.gnn().check()?, vb.pp("gnn"))?,
             energy: EnergyEmbedding::new(cfg.n_energies, d, vb.pp("energy_embedding"))?,
             cross: CrossAttentionStack::new(&att, cfg.cross_layers, vb.pp("cross_attention"))?,
             pool_linear: linear(d, d, vb.pp("pool_linear"))?,

@@ -446,7 +446,7 @@ impl E3nnLiteConfig {
     }
 
     /// Every field; the parameter count is checked by [`Check::check`] on the built model.
-    fn check_fields(&self) -> crate::Result<()> {
+    fn check_each_field(&self) -> crate::Result<()> {
         self.encoder.check_fields("encoder")?;
         self.head.check_fields("head")?;
         Ok(())

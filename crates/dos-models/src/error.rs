@@ -52,6 +52,15 @@ pub enum ModelError {
     Candle(#[from] candle_core::Error),
 }
 
+impl From<ModelError> for candle_core::Error {
+    fn from(e: ModelError) -> Self {
+        match e {
+            ModelError::Candle(e) => e,
+            other => candle_core::Error::wrap(other),
+        }
+    }
+}
+
 /// Result alias of this crate.
 pub type Result<T> = std::result::Result<T, ModelError>;
 

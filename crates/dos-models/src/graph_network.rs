@@ -62,7 +62,7 @@ impl GraphNetworkConfig {
     crate::model_settings::gnn_settings!();
 
     /// Every field; the parameter count is checked by [`Check::check`] on the built model.
-    fn check_fields(&self) -> crate::Result<()> {
+    fn check_each_field(&self) -> crate::Result<()> {
         use crate::size_limits::{check_range, MAX_LAYERS, MAX_WIDTH};
         for (name, v) in [
             ("node_in", self.node_in),
@@ -107,7 +107,7 @@ pub type GraphNetwork = Baseline<Gnn>;
 impl GraphNetwork {
     /// Builds (or loads) the model under `vb`.
     pub fn new(cfg: &Checked<GraphNetworkConfig>, vb: VarBuilder) -> Result<Self> {
-        let gnn = Gnn::new(&cfg.part(GraphNetworkConfig::gnn), vb.pp("gnn"))?;
+        let gnn = Gnn::new(&cfg.gnn().check()?, vb.pp("gnn"))?;
         Baseline::with_encoder(gnn, cfg.hidden, cfg.hidden, &cfg.head, vb)
     }
 }

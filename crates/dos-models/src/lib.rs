@@ -62,7 +62,7 @@ pub use baseline::{AtomEncoder, Baseline, BaselineHeadConfig, OutputHead, System
 pub use checkpoint::{load_checkpoint, parameter_count, save_checkpoint, LoadedModel};
 pub use config::{ModelConfig, ModelKind, Task};
 pub use dos_attn::UnseenRule;
-pub use dos_config::{Check, Checked};
+pub use dos_config::{Check, CheckFields, Checked};
 pub use dostransformer::{Branch, DosTransformer, DosTransformerConfig, Trunk};
 pub use e3nn_lite::{E3nnEncoder, E3nnEncoderConfig, E3nnLite, E3nnLiteConfig, RadialBasis};
 pub use error::{ModelError, Result};

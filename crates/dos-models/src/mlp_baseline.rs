@@ -50,7 +50,7 @@ impl MlpConfig {
     }
 
     /// Every field; the parameter count is checked by [`Check::check`] on the built model.
-    fn check_fields(&self) -> crate::Result<()> {
+    fn check_each_field(&self) -> crate::Result<()> {
         use crate::size_limits::{check_range, MAX_WIDTH};
         check_range("node_in", self.node_in, 1, MAX_WIDTH)?;
         check_range("hidden", self.hidden, 1, MAX_WIDTH)?;

@@ -72,23 +72,24 @@ pub(crate) fn check_parameter_count(
     }
 }
 
-/// `impl Check for $config`: every field once (`$config::check_fields`), then the parameter
-/// count of the `$model` it describes; models are built from the returned `Checked` config.
+/// `impl CheckFields for $config`: every field once (`$config::check_each_field`), then the
+/// parameter count of the `$model` built from the checked config.
 macro_rules! check_fields_then_size {
     ($config:ty, $model:ty) => {
-        impl dos_config::Check for $config {
-            type Checked = dos_config::Checked<$config>;
+        impl dos_config::CheckFields for $config {
             type Error = crate::ModelError;
 
-            /// Checks every field once, then the parameter count of the model it describes
-            /// (see [`crate::size_limits`]); models are built from the returned
-            /// [`Checked`](dos_config::Checked) config.
-            fn check(&self) -> crate::Result<dos_config::Checked<$config>> {
-                let checked = dos_config::Checked::after(self, Self::check_fields)?;
+            fn check_fields(&self) -> crate::Result<()> {
+                self.check_each_field()
+            }
+
+            /// The parameter count of the model the checked config describes (see
+            /// [`crate::size_limits`]); models are built from the checked config.
+            fn check_whole(checked: &dos_config::Checked<$config>) -> crate::Result<()> {
                 crate::size_limits::check_parameter_count(|vb| {
-                    <$model>::new(&checked, vb).map(|_| ())
-                })?;
-                Ok(checked)
+                    <$model>::new(checked, vb).map(|_| ())
+                })
+                .map(|_| ())
             }
         }
     };

@@ -2,7 +2,7 @@
 
 use crate::slater_koster::SlaterKosterConfig;
 use crate::tight_binding::{TightBindingConfig, TightBindingDos};
-use dos_config::{Check, Checked};
+use dos_config::{Check, CheckFields, Checked};
 use dos_data::Crystal;
 use dos_data::{DataError, Result};
 
@@ -23,16 +23,15 @@ impl Default for ElectronModel {
     }
 }
 
-impl Check for ElectronModel {
-    type Checked = Checked<ElectronModel>;
+impl CheckFields for ElectronModel {
     type Error = DataError;
 
     /// Checks the chosen model's settings.
-    fn check(&self) -> Result<Checked<ElectronModel>> {
-        Checked::after(self, |m| match m {
+    fn check_fields(&self) -> Result<()> {
+        match self {
             Self::S(c) => c.check().map(|_| ()),
             Self::Sp3(c) => c.check().map(|_| ()),
-        })
+        }
     }
 }
 
@@ -41,13 +40,8 @@ impl Check for ElectronModel {
 /// # Errors
 /// As the chosen model's `electron_dos`.
 pub fn electron_dos(model: &Checked<ElectronModel>, crystal: &Crystal) -> Result<TightBindingDos> {
-    // Each arm's payload was checked by `ElectronModel::check`.
     match model.get() {
-        ElectronModel::S(c) => {
-            crate::tight_binding::electron_dos(crystal, &model.part(|_| c.clone()))
-        }
-        ElectronModel::Sp3(c) => {
-            crate::slater_koster::electron_dos(crystal, &model.part(|_| c.clone()))
-        }
+        ElectronModel::S(c) => crate::tight_binding::electron_dos(crystal, &c.check()?),
+        ElectronModel::Sp3(c) => crate::slater_koster::electron_dos(crystal, &c.check()?),
     }
 }

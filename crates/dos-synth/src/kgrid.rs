@@ -1,6 +1,6 @@
 //! Monkhorst-Pack grids of reciprocal-space points, folded by time reversal.
 
-use dos_config::{Check, Checked};
+use dos_config::CheckFields;
 use dos_data::mat3::inverse3;
 use dos_data::{DataError, Result};
 
@@ -18,13 +18,18 @@ pub struct MonkhorstPack {
     pub gamma_centred: bool,
 }
 
-impl Check for MonkhorstPack {
-    type Checked = Checked<MonkhorstPack>;
+impl CheckFields for MonkhorstPack {
     type Error = DataError;
 
-    /// Checks every field (see `check_fields`).
-    fn check(&self) -> Result<Checked<MonkhorstPack>> {
-        Checked::after(self, Self::check_fields)
+    /// Every division is in 1..=64.
+    fn check_fields(&self) -> Result<()> {
+        if self.n.iter().any(|&n| !(1..=64).contains(&n)) {
+            return Err(DataError::Invalid {
+                field: "k/q grid".into(),
+                message: format!("divisions {:?} must each be in 1..=64", self.n),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -35,17 +40,6 @@ impl MonkhorstPack {
             n: [n; 3],
             gamma_centred: true,
         }
-    }
-
-    /// Every division is in 1..=64.
-    pub(crate) fn check_fields(&self) -> Result<()> {
-        if self.n.iter().any(|&n| !(1..=64).contains(&n)) {
-            return Err(DataError::Invalid {
-                field: "k/q grid".into(),
-                message: format!("divisions {:?} must each be in 1..=64", self.n),
-            });
-        }
-        Ok(())
     }
 
     /// Total number of grid points before folding.

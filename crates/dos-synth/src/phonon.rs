@@ -33,7 +33,7 @@ use nalgebra::{Complex, DMatrix};
 use crate::kgrid::{to_cartesian, MonkhorstPack};
 use crate::smearing::{gaussian_dos, linear_grid, max_normalise};
 use crate::species::bonded_neighbors;
-use dos_config::{Check, Checked};
+use dos_config::{CheckFields, Checked};
 use dos_data::Crystal;
 use dos_data::{DataError, Result};
 
@@ -82,17 +82,9 @@ impl Default for PhononConfig {
     }
 }
 
-impl Check for PhononConfig {
-    type Checked = Checked<PhononConfig>;
+impl CheckFields for PhononConfig {
     type Error = DataError;
 
-    /// Checks every field (see `check_fields`).
-    fn check(&self) -> Result<Checked<PhononConfig>> {
-        Checked::after(self, Self::check_fields)
-    }
-}
-
-impl PhononConfig {
     /// Every field's range, the q-grid's included.
     fn check_fields(&self) -> Result<()> {
         let bad = |field: &str, message: &str| {
@@ -125,7 +117,9 @@ impl PhononConfig {
         }
         self.q_grid.check_fields()
     }
+}
 
+impl PhononConfig {
     /// The output frequency grid, cm^-1.
     ///
     /// # Shapes
@@ -296,6 +290,7 @@ pub fn phonon_dos(crystal: &Crystal, cfg: &Checked<PhononConfig>) -> Result<Phon
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dos_config::Check;
     use dos_data::fixtures::rocksalt;
 
     fn chain_model(k: f64, m: f64, a: f64) -> SpringModel {

@@ -26,7 +26,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::species::Species;
-use dos_config::{Check, Checked};
+use dos_config::{CheckFields, Checked};
 use dos_data::mat3::{frac_to_cart, norm3, periodic_distance};
 use dos_data::symmetry::{analyze, CrystalSystem, SymmetryConfig};
 use dos_data::Crystal;
@@ -80,17 +80,9 @@ impl Default for RandomCrystalConfig {
     }
 }
 
-impl Check for RandomCrystalConfig {
-    type Checked = Checked<RandomCrystalConfig>;
+impl CheckFields for RandomCrystalConfig {
     type Error = DataError;
 
-    /// Checks every field (see `check_fields`).
-    fn check(&self) -> Result<Checked<RandomCrystalConfig>> {
-        Checked::after(self, Self::check_fields)
-    }
-}
-
-impl RandomCrystalConfig {
     /// Every field.
     fn check_fields(&self) -> Result<()> {
         let bad = |field: &str, message: String| {
@@ -525,6 +517,7 @@ fn bonded_network_is_connected(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dos_config::Check;
 
     #[test]
     fn point_group_orders() {

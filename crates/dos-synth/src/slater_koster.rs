@@ -44,7 +44,7 @@ use crate::term_values::SpShell;
 use crate::tight_binding::{
     bands_on_grid, dos_from_bands, sorted_eigenvalues, DosGrid, TightBindingDos,
 };
-use dos_config::{Check, Checked};
+use dos_config::{CheckFields, Checked};
 use dos_data::graph::neighbor_list;
 use dos_data::mat3::inverse3;
 use dos_data::Crystal;
@@ -94,17 +94,9 @@ impl Default for SlaterKosterConfig {
 /// Largest automatic k-grid division.
 const MAX_AUTO_DIVISIONS: usize = 24;
 
-impl Check for SlaterKosterConfig {
-    type Checked = Checked<SlaterKosterConfig>;
+impl CheckFields for SlaterKosterConfig {
     type Error = DataError;
 
-    /// Checks every field (see `check_fields`).
-    fn check(&self) -> Result<Checked<SlaterKosterConfig>> {
-        Checked::after(self, Self::check_fields)
-    }
-}
-
-impl SlaterKosterConfig {
     /// Every field's range, a fixed k-grid's included.
     fn check_fields(&self) -> Result<()> {
         let pos = |x: f64| x.is_finite() && x > 0.0;
@@ -127,7 +119,9 @@ impl SlaterKosterConfig {
             .as_ref()
             .map_or(Ok(()), MonkhorstPack::check_fields)
     }
+}
 
+impl SlaterKosterConfig {
     /// The k-grid for a crystal with `lattice` (rows are lattice vectors, Å).
     pub fn k_grid_for(&self, lattice: &[[f64; 3]; 3]) -> MonkhorstPack {
         if let Some(g) = self.k_grid {
@@ -352,6 +346,7 @@ pub fn electron_dos(
 mod tests {
     use super::*;
     use crate::tight_binding::occupation;
+    use dos_config::Check;
 
     const TAU: f64 = 2.0 * std::f64::consts::PI;
 

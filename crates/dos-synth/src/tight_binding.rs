@@ -40,7 +40,7 @@ use nalgebra::{Complex, DMatrix};
 use crate::kgrid::{to_cartesian, MonkhorstPack};
 use crate::smearing::gaussian_dos;
 use crate::species::bonded_neighbors;
-use dos_config::{Check, Checked};
+use dos_config::{CheckFields, Checked};
 use dos_data::dos::document::ElectronDosDocument;
 use dos_data::Crystal;
 use dos_data::{DataError, Result};
@@ -85,17 +85,9 @@ impl Default for TightBindingConfig {
     }
 }
 
-impl Check for TightBindingConfig {
-    type Checked = Checked<TightBindingConfig>;
+impl CheckFields for TightBindingConfig {
     type Error = DataError;
 
-    /// Checks every field (see `check_fields`).
-    fn check(&self) -> Result<Checked<TightBindingConfig>> {
-        Checked::after(self, Self::check_fields)
-    }
-}
-
-impl TightBindingConfig {
     /// Every field's range, the k-grid's included.
     fn check_fields(&self) -> Result<()> {
         let pos = |x: f64| x.is_finite() && x > 0.0;
@@ -480,6 +472,7 @@ pub fn dos_from_bands(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dos_config::Check;
 
     #[test]
     fn simple_cubic_s_band_has_width_12t() {

@@ -1,7 +1,7 @@
 //! [`TrainConfig`]: optimiser, schedule and stopping settings, checked once into a
 //! `Checked<TrainConfig>` ([`Check::check`]).
 
-use dos_config::{Check, Checked};
+use dos_config::CheckFields;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
@@ -148,6 +148,10 @@ impl TrainConfig {
             weight_decay: self.weight_decay,
         }
     }
+}
+
+impl CheckFields for TrainConfig {
+    type Error = TrainError;
 
     /// Every field's range.
     fn check_fields(&self) -> Result<()> {
@@ -233,22 +237,10 @@ impl TrainConfig {
     }
 }
 
-impl Check for TrainConfig {
-    type Checked = Checked<TrainConfig>;
-    type Error = TrainError;
-
-    /// Checks every field's range.
-    ///
-    /// # Errors
-    /// [`TrainError::Config`] naming the first field out of range.
-    fn check(&self) -> Result<Checked<TrainConfig>> {
-        Checked::after(self, Self::check_fields)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dos_config::Check;
 
     #[test]
     fn paper_presets_validate() {

@@ -49,7 +49,7 @@ pub mod weight_average;
 pub use cache::BatchCache;
 pub use config::{LrSchedule, TrainConfig, Trainable};
 pub use device::default_device;
-pub use dos_config::{Check, Checked};
+pub use dos_config::{Check, CheckFields, Checked};
 pub use dos_nn::SeededVarMap;
 pub use ensemble::{evaluate_predictor, package_runs, EnsembleEvaluation, PackagedEnsemble};
 pub use error::{Result, TrainError};

@@ -4,7 +4,7 @@
 use std::f64::consts::PI;
 
 use crate::crystal::Crystal;
-use dos_config::{Check, Checked};
+use dos_config::CheckFields;
 
 use crate::error::{DataError, Result};
 use crate::graph::neighbor_list::NeighborList;
@@ -49,6 +49,15 @@ impl GaussianDistance {
         }
     }
 
+    /// Number of centres K.
+    pub fn n_centres(&self) -> usize {
+        ((self.stop - self.start) / self.step).round() as usize + 1
+    }
+}
+
+impl CheckFields for GaussianDistance {
+    type Error = DataError;
+
     /// Check `start < stop`, `step > 0`, `width > 0`, all finite, at most 100,000 centres.
     ///
     /// # Errors
@@ -82,21 +91,6 @@ impl GaussianDistance {
             );
         }
         Ok(())
-    }
-
-    /// Number of centres K.
-    pub fn n_centres(&self) -> usize {
-        ((self.stop - self.start) / self.step).round() as usize + 1
-    }
-}
-
-impl Check for GaussianDistance {
-    type Checked = Checked<GaussianDistance>;
-    type Error = DataError;
-
-    /// Checks every field (see `check_fields`).
-    fn check(&self) -> Result<Checked<GaussianDistance>> {
-        Checked::after(self, Self::check_fields)
     }
 }
 
@@ -185,6 +179,7 @@ impl EdgeFeaturizer for RawVector {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dos_config::Check;
 
     fn one_edge(v: [f64; 3]) -> NeighborList {
         NeighborList {

@@ -3,7 +3,7 @@
 
 use crate::crystal::Crystal;
 use crate::mat3::{inverse3, norm3};
-use dos_config::{Check, Checked};
+use dos_config::{Check, CheckFields};
 
 use crate::error::{DataError, Result};
 
@@ -79,6 +79,10 @@ impl NeighborOptions {
             ..Self::radius(cutoff)
         }
     }
+}
+
+impl CheckFields for NeighborOptions {
+    type Error = DataError;
 
     /// Check the options: `cutoff` finite and > 0, `k_nearest` (when set) > 0.
     ///
@@ -109,16 +113,6 @@ impl NeighborOptions {
             }
         }
         Ok(())
-    }
-}
-
-impl Check for NeighborOptions {
-    type Checked = Checked<NeighborOptions>;
-    type Error = DataError;
-
-    /// Checks every field (see `check_fields`).
-    fn check(&self) -> Result<Checked<NeighborOptions>> {
-        Checked::after(self, Self::check_fields)
     }
 }
 
