@@ -194,7 +194,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
         (Some(path), _) => CrystalSource::Given(read_structures(path)?),
         (None, Some(n)) => {
             let config = RandomCrystalConfig {
-                system: args.system.map(CrystalSystem::index),
+                system: args.system,
                 max_atoms: args.max_atoms,
                 max_species: args.max_species,
                 ..RandomCrystalConfig::default()

@@ -27,10 +27,9 @@ pub fn system_name(system: Option<CrystalSystem>) -> &'static str {
 /// The seven crystal systems, in the prompt-index order of DOSTransformer.
 ///
 /// `index()`: 0 cubic, 1 hexagonal, 2 tetragonal, 3 trigonal, 4 orthorhombic, 5 monoclinic,
-/// 6 triclinic. Display, `FromStr` and serde use the lower-case [`name`](Self::name).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+/// 6 triclinic. Display, `FromStr` and serde use the lower-case [`name`](Self::name); serde
+/// also reads a prompt index (the form files written before the type existed hold).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CrystalSystem {
     /// Space groups 195-230.
@@ -109,6 +108,32 @@ impl CrystalSystem {
 impl std::fmt::Display for CrystalSystem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CrystalSystem {
+    /// A name (`"cubic"`, any case) or a prompt index (`0`).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct NameOrIndex;
+        impl serde::de::Visitor<'_> for NameOrIndex {
+            type Value = CrystalSystem;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a crystal system name (cubic ... triclinic) or prompt index 0..=6")
+            }
+            fn visit_str<E: serde::de::Error>(
+                self,
+                s: &str,
+            ) -> std::result::Result<Self::Value, E> {
+                s.parse().map_err(E::custom)
+            }
+            fn visit_u64<E: serde::de::Error>(self, i: u64) -> std::result::Result<Self::Value, E> {
+                usize::try_from(i)
+                    .ok()
+                    .and_then(CrystalSystem::from_index)
+                    .ok_or_else(|| E::custom(format!("crystal system index {i} is outside 0..=6")))
+            }
+        }
+        d.deserialize_any(NameOrIndex)
     }
 }
 

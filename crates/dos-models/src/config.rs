@@ -1,6 +1,7 @@
 //! [`ModelConfig`]: one serialisable description of any model.
 
 use dos_config::{Check, CheckFields};
+use dos_data::symmetry::CrystalSystem;
 use serde::{Deserialize, Serialize};
 
 use crate::dostransformer::DosTransformerConfig;
@@ -212,15 +213,15 @@ impl ModelConfig {
         self.settings_mut().set_n_energies(n_energies)
     }
 
-    /// The crystal systems recorded as seen in training (prompt indices, sorted).
-    pub fn trained_systems(&self) -> &[u32] {
+    /// The crystal systems recorded as seen in training, sorted.
+    pub fn trained_systems(&self) -> &[CrystalSystem] {
         &self.settings().prompts().trained_systems
     }
 
     /// Records the crystal systems seen in training (prompt rows for the others are the
     /// mean of these rows at inference, when the unseen rule says so).
-    pub fn set_trained_systems(&mut self, systems: &[u32]) {
-        let mut sorted: Vec<u32> = systems.to_vec();
+    pub fn set_trained_systems(&mut self, systems: &[CrystalSystem]) {
+        let mut sorted = systems.to_vec();
         sorted.sort_unstable();
         sorted.dedup();
         self.settings_mut().prompts_mut().trained_systems = sorted;

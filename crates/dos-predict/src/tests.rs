@@ -20,7 +20,7 @@ fn tiny_config() -> ModelConfig {
         (c.hidden, c.prompt_dim, c.gnn_layers) = (16, 8, 1);
         (c.cross_layers, c.self_layers, c.branch_cross_layers) = (1, 1, 1);
     }
-    cfg.set_trained_systems(&[0, 1, 2, 3, 4, 5, 6]);
+    cfg.set_trained_systems(&dos_data::symmetry::CrystalSystem::ALL);
     cfg
 }
 

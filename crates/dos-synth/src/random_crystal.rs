@@ -43,9 +43,9 @@ pub fn default_elements() -> Vec<u8> {
 /// Settings of [`random_crystal`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RandomCrystalConfig {
-    /// Crystal system to build by prompt index (0 cubic ... 6 triclinic, as
-    /// [`CrystalSystem::index`]); `None` draws one uniformly per crystal.
-    pub system: Option<usize>,
+    /// Crystal system to build; `None` draws one uniformly per crystal. Settings files hold
+    /// the name (a prompt index, the older form, is read too).
+    pub system: Option<CrystalSystem>,
     /// Fewest distinct elements, >= 1.
     pub min_species: usize,
     /// Most distinct elements, in `min_species..=7`.
@@ -91,9 +91,6 @@ impl CheckFields for RandomCrystalConfig {
                 message,
             })
         };
-        if self.system.is_some_and(|s| s > 6) {
-            return bad("system", "prompt index must be 0..=6".into());
-        }
         if !(1..=7).contains(&self.min_species)
             || !(self.min_species..=7).contains(&self.max_species)
         {
@@ -155,7 +152,7 @@ pub struct RandomCrystal {
 /// use dos_synth::random_crystal::{random_crystal_seeded, RandomCrystalConfig};
 /// use dos_data::Check;
 /// use dos_data::symmetry::CrystalSystem;
-/// let cfg = RandomCrystalConfig { system: Some(CrystalSystem::Hexagonal.index()), ..Default::default() };
+/// let cfg = RandomCrystalConfig { system: Some(CrystalSystem::Hexagonal), ..Default::default() };
 /// let cfg = cfg.check().unwrap();
 /// let c = random_crystal_seeded(&cfg, 7).unwrap();
 /// assert_eq!(c.system, CrystalSystem::Hexagonal);
@@ -179,7 +176,7 @@ pub fn random_crystal<R: Rng>(
     let sym_cfg = SymmetryConfig::default();
     // Drawn once, not per attempt: systems that are harder to hit must not be under-sampled.
     let system = match cfg.system {
-        Some(i) => CrystalSystem::ALL[i],
+        Some(s) => s,
         None => CrystalSystem::ALL[rng.random_range(0..7)],
     };
     for _ in 0..cfg.max_attempts {
@@ -533,7 +530,7 @@ mod tests {
     fn every_system_is_confirmed_by_symmetry_analysis() {
         for system in CrystalSystem::ALL {
             let cfg = RandomCrystalConfig {
-                system: Some(system.index()),
+                system: Some(system),
                 max_atoms: 16,
                 ..RandomCrystalConfig::default()
             };

@@ -12,6 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use dos_data::graph::GraphConfig;
+use dos_data::symmetry::CrystalSystem;
 use dos_models::{ModelConfig, Task};
 use dos_predict::ModelPackage;
 
@@ -117,13 +118,13 @@ pub fn read_run_config(run_dir: &Path) -> Result<RunConfig> {
 /// Each prompt table is `(7, D)`; other variables are left alone.
 ///
 /// # Errors
-/// [`TrainError::Data`] when `trained` is empty or names a row out of range.
-pub fn fill_unseen_prompt_rows(varmap: &VarMap, trained: &[u32]) -> Result<()> {
+/// [`TrainError::Data`] when `trained` is empty.
+pub fn fill_unseen_prompt_rows(varmap: &VarMap, trained: &[CrystalSystem]) -> Result<()> {
     let n_systems = dos_models::prompt_config::N_SYSTEMS;
-    if trained.is_empty() || trained.iter().any(|&s| s as usize >= n_systems) {
-        return Err(TrainError::Data(format!(
-            "trained crystal systems {trained:?} must be a non-empty subset of 0..{n_systems}"
-        )));
+    if trained.is_empty() {
+        return Err(TrainError::Data(
+            "the trained crystal systems must name at least one system".into(),
+        ));
     }
     let data = varmap
         .data()
@@ -136,13 +137,14 @@ pub fn fill_unseen_prompt_rows(varmap: &VarMap, trained: &[u32]) -> Result<()> {
         let table = var.as_tensor();
         let rows = trained
             .iter()
-            .map(|&s| table.i(s as usize))
+            .map(|s| table.i(s.index()))
             .collect::<candle_core::Result<Vec<_>>>()?;
         let mean = Tensor::stack(&rows, 0)?.mean(0)?;
-        let new_rows = (0..n_systems)
+        let new_rows = CrystalSystem::ALL
+            .into_iter()
             .map(|s| {
-                if trained.contains(&(s as u32)) {
-                    table.i(s)
+                if trained.contains(&s) {
+                    table.i(s.index())
                 } else {
                     Ok(mean.clone())
                 }
@@ -182,7 +184,7 @@ mod tests {
             v.set(&Tensor::from_vec(table.clone(), (7, 3), &Device::Cpu).unwrap())
                 .unwrap();
         }
-        fill_unseen_prompt_rows(&vm, &[0, 2]).unwrap();
+        fill_unseen_prompt_rows(&vm, &[CrystalSystem::Cubic, CrystalSystem::Tetragonal]).unwrap();
         let data = vm.data().lock().unwrap();
         let p = data["head.prompts.weight"].to_vec2::<f32>().unwrap();
         // Rows 0 = [0, 1, 2] and 2 = [6, 7, 8] average to [3, 4, 5].
@@ -195,7 +197,6 @@ mod tests {
         assert_eq!(o[5], vec![15.0, 16.0, 17.0], "non-prompt variables stay");
         drop(data);
         assert!(fill_unseen_prompt_rows(&vm, &[]).is_err());
-        assert!(fill_unseen_prompt_rows(&vm, &[7]).is_err());
     }
 
     /// Pre-train without two crystal systems, then fine-tune the prompts only: the fine-tuned
@@ -220,13 +221,17 @@ mod tests {
         };
         train_run(&cfg, &data, &split, &pre, &opts).unwrap();
         let pre_run = load_run(&pre, &Device::Cpu).unwrap();
-        assert!(!pre_run.config.model.trained_systems().contains(&5));
+        assert!(!pre_run
+            .config
+            .model
+            .trained_systems()
+            .contains(&CrystalSystem::Monoclinic));
 
         // The starting point of fine-tuning predicts the held-out crystals as the pre-trained
         // model does.
         let ft_split = split.fine_tune(50.0, 4).unwrap();
         let mut start_cfg = pre_run.config.model.clone();
-        start_cfg.set_trained_systems(&(0..7).collect::<Vec<_>>());
+        start_cfg.set_trained_systems(&CrystalSystem::ALL);
         let (start, vm) = AnyModel::build(&start_cfg.check().unwrap(), &Device::Cpu).unwrap();
         init_from_run(&vm, &pre, &read_run_config(&pre).unwrap(), &Device::Cpu).unwrap();
         let held: Vec<&dos_data::graph::Sample> =
@@ -270,6 +275,10 @@ mod tests {
             }
         }
         assert!(prompts_moved, "no prompt row moved");
-        assert!(ft_run.config.model.trained_systems().contains(&5));
+        assert!(ft_run
+            .config
+            .model
+            .trained_systems()
+            .contains(&CrystalSystem::Monoclinic));
     }
 }

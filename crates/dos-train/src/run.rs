@@ -166,11 +166,10 @@ pub fn train_run(
     let config_path = out.join(CONFIG_FILE);
     let mut run_cfg = cfg.clone();
     // Prompt rows of crystal systems absent from training are replaced at inference.
-    let mut trained: Vec<u32> = split
+    let mut trained: Vec<_> = split
         .train
         .iter()
         .filter_map(|&i| data.samples.get(i)?.crystal_system)
-        .map(|s| s.index() as u32)
         .collect();
     if let Some(start) = &opts.init_from {
         trained.extend_from_slice(start.settings()?.1.trained_systems());
