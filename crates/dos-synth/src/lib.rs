@@ -6,6 +6,8 @@
 //! - [`kgrid`]: Monkhorst-Pack grids with time-reversal folding;
 //! - [`smearing`]: Gaussian-smeared densities of states on an arbitrary grid;
 //! - [`phonon`]: harmonic Born-von Karman spring model -> phonon DOS in cm^-1;
+//! - [`bloch`]: the band energies and k-grid bands every electron model's Bloch Hamiltonian
+//!   gives;
 //! - [`tight_binding`]: s-orbital tight-binding model -> electron DOS, Fermi level, band gap,
 //!   written as a pymatgen `Dos.as_dict()` document;
 //! - [`term_values`]: Harrison's atomic s and p term values and s-p valence electron counts;
@@ -21,6 +23,7 @@
 //! that depend on structure and chemistry in a learnable, reproducible way; they are not a
 //! substitute for DFT.
 
+pub mod bloch;
 pub mod electron_model;
 pub mod generate;
 pub mod kgrid;

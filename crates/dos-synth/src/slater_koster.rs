@@ -39,11 +39,10 @@
 
 use nalgebra::{Complex, DMatrix};
 
+use crate::bloch::BlochHamiltonian;
 use crate::kgrid::MonkhorstPack;
 use crate::term_values::SpShell;
-use crate::tight_binding::{
-    bands_on_grid, dos_from_bands, sorted_eigenvalues, DosGrid, TightBindingDos,
-};
+use crate::tight_binding::{dos_from_bands, DosGrid, TightBindingDos};
 use dos_config::{CheckFields, Checked};
 use dos_data::graph::neighbor_list;
 use dos_data::mat3::inverse3;
@@ -251,12 +250,14 @@ impl SlaterKosterModel {
     pub fn n_orbitals(&self) -> usize {
         self.shells.iter().map(SpShell::n_orbitals).sum()
     }
+}
 
+impl BlochHamiltonian for SlaterKosterModel {
     /// The Hermitian Bloch Hamiltonian at Cartesian `k` (1/Å), eV.
     ///
     /// # Shapes
     /// - returns `(M, M)`, `M` = [`Self::n_orbitals`]
-    pub fn hamiltonian(&self, k: &[f64; 3]) -> DMatrix<Complex<f64>> {
+    fn hamiltonian(&self, k: &[f64; 3]) -> DMatrix<Complex<f64>> {
         let m = self.n_orbitals();
         let mut h = DMatrix::<Complex<f64>>::zeros(m, m);
         for (s, &o) in self.shells.iter().zip(&self.offsets) {
@@ -293,26 +294,6 @@ impl SlaterKosterModel {
             }
         }
         h
-    }
-
-    /// Band energies at Cartesian `k`, ascending, eV.
-    ///
-    /// # Shapes
-    /// - returns `(M,)`
-    pub fn eigenvalues(&self, k: &[f64; 3]) -> Vec<f64> {
-        sorted_eigenvalues(&self.hamiltonian(k))
-    }
-
-    /// Bands on a k-grid: one ascending row per irreducible point and the point weights.
-    ///
-    /// # Shapes
-    /// - returns `(P, M)` energies and `(P,)` weights summing to 1
-    pub fn bands(
-        &self,
-        lattice: &[[f64; 3]; 3],
-        grid: &MonkhorstPack,
-    ) -> (Vec<Vec<f64>>, Vec<f64>) {
-        bands_on_grid(lattice, grid, |k| self.eigenvalues(k))
     }
 }
 

@@ -37,7 +37,8 @@ use std::path::Path;
 
 use nalgebra::{Complex, DMatrix};
 
-use crate::kgrid::{to_cartesian, MonkhorstPack};
+use crate::bloch::BlochHamiltonian;
+use crate::kgrid::MonkhorstPack;
 use crate::smearing::gaussian_dos;
 use crate::species::bonded_neighbors;
 use dos_config::{CheckFields, Checked};
@@ -172,12 +173,14 @@ impl TightBindingModel {
     pub fn n_orbitals(&self) -> usize {
         self.onsite.len()
     }
+}
 
+impl BlochHamiltonian for TightBindingModel {
     /// The Hermitian Bloch Hamiltonian at Cartesian `k` (1/Å), eV.
     ///
     /// # Shapes
     /// - returns `(N, N)`
-    pub fn hamiltonian(&self, k: &[f64; 3]) -> DMatrix<Complex<f64>> {
+    fn hamiltonian(&self, k: &[f64; 3]) -> DMatrix<Complex<f64>> {
         let n = self.n_orbitals();
         let mut h = DMatrix::<Complex<f64>>::zeros(n, n);
         for (i, &e) in self.onsite.iter().enumerate() {
@@ -190,47 +193,6 @@ impl TightBindingModel {
         }
         h
     }
-
-    /// Band energies at Cartesian `k`, ascending, eV.
-    ///
-    /// # Shapes
-    /// - returns `(N,)`
-    pub fn eigenvalues(&self, k: &[f64; 3]) -> Vec<f64> {
-        sorted_eigenvalues(&self.hamiltonian(k))
-    }
-
-    /// Bands on a k-grid: one ascending row of `N` energies per irreducible point, and the
-    /// point weights (summing to 1).
-    ///
-    /// # Shapes
-    /// - returns `(P, N)` energies and `(P,)` weights
-    pub fn bands(
-        &self,
-        lattice: &[[f64; 3]; 3],
-        grid: &MonkhorstPack,
-    ) -> (Vec<Vec<f64>>, Vec<f64>) {
-        bands_on_grid(lattice, grid, |k| self.eigenvalues(k))
-    }
-}
-
-/// Ascending eigenvalues of a Hermitian Bloch matrix, eV.
-pub(crate) fn sorted_eigenvalues(h: &DMatrix<Complex<f64>>) -> Vec<f64> {
-    let mut e: Vec<f64> = h.symmetric_eigenvalues().iter().copied().collect();
-    e.sort_by(f64::total_cmp);
-    e
-}
-
-/// `eigenvalues` (bands at a Cartesian k) on the irreducible points of `grid`: one row per
-/// point, and the point weights (summing to 1).
-pub(crate) fn bands_on_grid(
-    lattice: &[[f64; 3]; 3],
-    grid: &MonkhorstPack,
-    eigenvalues: impl Fn(&[f64; 3]) -> Vec<f64>,
-) -> (Vec<Vec<f64>>, Vec<f64>) {
-    grid.points()
-        .into_iter()
-        .map(|(f, w)| (eigenvalues(&to_cartesian(lattice, &f)), w))
-        .unzip()
 }
 
 /// Fermi level and band gap of a set of bands (see the module documentation).
