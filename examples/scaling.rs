@@ -32,6 +32,7 @@ use std::time::Instant;
 use candle_core::{DType, Device};
 use candle_nn::{Optimizer, ParamsAdamW};
 use dos::config::Check;
+use dos::data::symmetry::CrystalSystem;
 use dos::data::CrystalBatch;
 use dos::models::synthetic::{batch_from_graphs, SplitMix64, SyntheticCrystal, SyntheticSpec};
 use dos::models::{AnyModel, DosModel, DosTransformerConfig, ModelConfig};
@@ -128,7 +129,7 @@ fn crystals(atoms: usize, b: usize, m: usize, seed: u64) -> Res<CrystalBatch> {
                 density: 0.149,
                 node_in: 118,
                 n_energies: m,
-                crystal_system: (k % 7) as u32,
+                crystal_system: CrystalSystem::ALL[k % 7],
             };
             SyntheticCrystal::random(&spec, &mut rng).graph(4.0, 4)
         })

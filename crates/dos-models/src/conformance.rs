@@ -105,7 +105,7 @@ fn padded_batch_equals_one_by_one() -> Result<()> {
         let crystals = crate::testing::crystals(&sizes, 3);
         for (k, c) in crystals.iter().enumerate() {
             let mut g = c.graph(crate::testing::CUTOFF, crate::testing::EDGE_IN);
-            g.crystal_system = (k % 7) as u32;
+            g.crystal_system = dos_data::symmetry::CrystalSystem::ALL[k % 7];
             let alone = crate::synthetic::batch_from_graphs(&[g], &Device::Cpu, DType::F64)?;
             let alone = model.predict(&alone)?.to_vec2::<f64>()?;
             for m in 0..M {

@@ -549,7 +549,7 @@ mod tests {
             density: 0.06,
             node_in: NODE_IN,
             n_energies: M,
-            crystal_system: 2,
+            crystal_system: dos_data::symmetry::CrystalSystem::Tetragonal,
         };
         let crystal = SyntheticCrystal::random(&spec, &mut rng);
         for basis in [RadialBasis::Gaussian, RadialBasis::Bessel] {

@@ -8,6 +8,7 @@
 //! [`batch_from_graphs`] assembles graphs into a [`CrystalBatch`] without the data pipeline.
 
 use candle_core::{DType, Device, Result, Tensor};
+use dos_data::symmetry::CrystalSystem;
 use dos_data::CrystalBatch;
 
 /// Deterministic SplitMix64 generator (no external dependency; reproducible across platforms).
@@ -53,8 +54,8 @@ pub struct SyntheticGraph {
     pub senders: Vec<u32>,
     /// Receiver (centre i) of each edge, local index.
     pub receivers: Vec<u32>,
-    /// Crystal-system prompt index 0..7.
-    pub crystal_system: u32,
+    /// Crystal system (its prompt row).
+    pub crystal_system: CrystalSystem,
     /// Target DOS (M values), if any.
     pub target: Option<Vec<f64>>,
 }
@@ -68,8 +69,8 @@ pub struct SyntheticCrystal {
     pub positions: Vec<[f64; 3]>,
     /// Per-atom features (n × F).
     pub node_features: Vec<Vec<f64>>,
-    /// Crystal-system prompt index 0..7.
-    pub crystal_system: u32,
+    /// Crystal system (its prompt row).
+    pub crystal_system: CrystalSystem,
     /// Target DOS (M values), if any.
     pub target: Option<Vec<f64>>,
 }
@@ -85,8 +86,8 @@ pub struct SyntheticSpec {
     pub node_in: usize,
     /// Number of energies M of the random target (0: no target).
     pub n_energies: usize,
-    /// Crystal-system prompt index.
-    pub crystal_system: u32,
+    /// Crystal system.
+    pub crystal_system: CrystalSystem,
 }
 
 fn mat_vec_rows(lattice: &[[f64; 3]; 3], f: [f64; 3]) -> [f64; 3] {
@@ -295,7 +296,7 @@ pub fn batch_from_graphs(
             padded.push(if slot < n { offset + slot as u32 } else { 0 });
             mask.push(if slot < n { 1.0 } else { 0.0 });
         }
-        systems.push(g.crystal_system);
+        systems.push(g.crystal_system.index() as u32);
         if let Some(t) = &g.target {
             targets.push(t.clone());
         }
@@ -343,7 +344,7 @@ pub fn phonon_like_batch(b: usize, device: &Device, dtype: DType) -> Result<Crys
                 density: 0.149,
                 node_in: 118,
                 n_energies: 51,
-                crystal_system: (k % 7) as u32,
+                crystal_system: CrystalSystem::ALL[k % 7],
             };
             SyntheticCrystal::random(&spec, &mut rng).graph(4.0, 4)
         })
@@ -363,7 +364,7 @@ mod tests {
             density: 0.1,
             node_in: 2,
             n_energies: 4,
-            crystal_system: 0,
+            crystal_system: CrystalSystem::Cubic,
         };
         let c = SyntheticCrystal::random(&spec, &mut rng);
         let g = c.graph(4.0, 3);

@@ -33,7 +33,7 @@ pub(crate) fn crystals(atoms: &[usize], seed: u64) -> Vec<SyntheticCrystal> {
                 density: 0.06,
                 node_in: NODE_IN,
                 n_energies: M,
-                crystal_system: (k % 7) as u32,
+                crystal_system: dos_data::symmetry::CrystalSystem::ALL[k % 7],
             };
             SyntheticCrystal::random(&spec, &mut rng)
         })
