@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bundled model v3, third round: candidate ensembles from the shipped package's four members
 # and those members fine-tuned once more (scripts/v3/fine_tune_joint.sh with PACKAGE `bundled`,
-# LR 1e-4; EPOCHS 6 for members 0 and 1, 3 for members 2 and 3, to fit one session), each
+# LR 1e-4, EPOCHS 6; members 0 and 1 so far, 2 and 3 left for a later session), each
 # packaged on the joint data (benchmark training split + phonondb's;
 # the spread's scale and the out-of-distribution reference fitted on both validation splits
 # together, int8 weights) and scored on the two VALIDATION splits only. The test splits are

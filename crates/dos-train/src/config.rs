@@ -1,5 +1,5 @@
 //! [`TrainConfig`]: optimiser, schedule and stopping settings, checked once into a
-//! `Checked<TrainConfig>` ([`Check::check`]).
+//! `Checked<TrainConfig>` ([`Check::check`](dos_config::Check::check)).
 
 use dos_config::CheckFields;
 use serde::{Deserialize, Serialize};
