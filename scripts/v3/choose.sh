@@ -12,7 +12,8 @@
 # Members (names used in the table):
 #   f0 f1 f2 j1  the shipped package's members 0-3 (benchmark-only seeds 0-2 fine-tuned on the
 #                joint set; joint seed 1 from scratch, 40 epochs); the second round's choice
-#   g0 g1 g2 g3  f0 f1 f2 j1 fine-tuned once more (runs WORK/runs/ft-bundled-m0..3)
+#   g0 g1 g2 g3  f0 f1 f2 j1 fine-tuned once more (runs WORK/runs/ft-second-round-m0..3, or
+#                ft-bundled-m0..3 when started from the bundled package of commit 61d0f47)
 #   best         for each of the four slots, f or g, whichever has the lower mean of the
 #                member's two validation MSE x10 (read from the table's one-member rows)
 # The choice rule, fixed before scoring: the lowest mean of the two validation MSE x10; a tie
@@ -22,7 +23,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 W=${1:-target/v3}
 DOS=${DOS:-target/release/dos}
-V3=crates/dos-pretrained-phonon/package
+# The second round's package: WORK/second-round (scripts/train_bundled_model.sh writes it), or
+# the bundled package of commit 61d0f47.
+V3=${SECOND_ROUND:-$W/second-round}
 C="$W/choose"
 mkdir -p "$C"
 # One-member packages cut from the first round's package.
@@ -41,9 +44,11 @@ m["calibration"] = None
 json.dump(m, open(os.path.join(out, "package.json"), "w"), indent=2)
 PY
 done
-declare -A SRC=([f0]="$C/f0" [f1]="$C/f1" [f2]="$C/f2" [j1]="$C/j1"
-  [g0]="$W/runs/ft-bundled-m0" [g1]="$W/runs/ft-bundled-m1" [g2]="$W/runs/ft-bundled-m2"
-  [g3]="$W/runs/ft-bundled-m3")
+declare -A SRC=([f0]="$C/f0" [f1]="$C/f1" [f2]="$C/f2" [j1]="$C/j1")
+for k in 0 1 2 3; do  # scripts/train_bundled_model.sh names them ft-second-round-m*
+  SRC[g$k]="$W/runs/ft-second-round-m$k"
+  [ -d "${SRC[g$k]}" ] || SRC[g$k]="$W/runs/ft-bundled-m$k"
+done
 # ONLY="..." scores just that candidate (e.g. while the other members train).
 CANDIDATES=(f0 f1 f2 j1 g0 g1 g2 g3 "f0 f1 f2 j1" "g0 g1 g2 g3" best)
 [ -z "${ONLY:-}" ] || CANDIDATES=("$ONLY")
