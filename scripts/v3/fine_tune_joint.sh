@@ -21,6 +21,7 @@ STARTS=("$@")
 [ ${#STARTS[@]} -gt 0 ] || STARTS=(models/phonon-dostransformer-v1:0
   models/phonon-dostransformer-v1:1 models/phonon-dostransformer-v1:2)
 DOS=${DOS:-$W/dos-ft}
+mkdir -p "$W/runs"
 for start in "${STARTS[@]}"; do
   pkg=${start%:*}
   member=${start##*:}

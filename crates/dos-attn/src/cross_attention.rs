@@ -158,6 +158,7 @@ mod tests {
     use candle_core::{DType, Device};
     use dos_config::Check;
     use dos_nn::gradcheck::{assert_gradients_ok, check_gradients, max_abs_diff, GradCheckOptions};
+    use dos_nn::seeded_randn;
 
     #[test]
     fn shapes_and_parameter_names() -> Result<()> {
@@ -165,8 +166,8 @@ mod tests {
         for cfg in configs(8) {
             let (vm, vb) = dos_nn::SeededVarMap::fresh(0, DType::F32, &dev);
             let stack = CrossAttentionStack::new(&cfg, 2, vb)?;
-            let q = Tensor::randn(0f32, 1., (3, 5, 8), &dev)?;
-            let k = Tensor::randn(0f32, 1., (3, 4, 8), &dev)?;
+            let q = seeded_randn(1, 0f32, 1., (3, 5, 8), &dev)?;
+            let k = seeded_randn(2, 0f32, 1., (3, 4, 8), &dev)?;
             let mask = Tensor::ones((3, 4), DType::F32, &dev)?;
             assert_eq!(stack.forward(&q, &k, &mask)?.dims(), &[3, 5, 8]);
             let w = stack.layers()[0].attention_weights(&q, &k, &mask)?;
@@ -194,9 +195,9 @@ mod tests {
         for cfg in configs(16) {
             let (_, vb) = dos_nn::SeededVarMap::fresh(0, DType::F32, &dev);
             let stack = CrossAttentionStack::new(&cfg, 2, vb)?;
-            let q = Tensor::randn(0f32, 1., (1, 7, 16), &dev)?.repeat((2, 1, 1))?;
+            let q = seeded_randn(3, 0f32, 1., (1, 7, 16), &dev)?.repeat((2, 1, 1))?;
             // Crystal 0: 4 atoms; crystal 1: 1 atom, then 3 slots of garbage padding.
-            let keys = Tensor::randn(0f32, 3., (2, 4, 16), &dev)?;
+            let keys = seeded_randn(4, 0f32, 3., (2, 4, 16), &dev)?;
             let mask = Tensor::new(&[[1f32, 1., 1., 1.], [1., 0., 0., 0.]], &dev)?;
             let out = stack.forward(&q, &keys, &mask)?;
             for (b, n) in [(0usize, 4usize), (1, 1)] {
@@ -219,8 +220,8 @@ mod tests {
         let dev = Device::Cpu;
         let (_, vb) = dos_nn::SeededVarMap::fresh(0, DType::F64, &dev);
         let block = CrossAttention::new(&AttentionConfig::released(4).check()?, vb)?;
-        let q = Tensor::randn(0f64, 1., (2, 3, 4), &dev)?;
-        let k = Tensor::randn(0f64, 1., (2, 3, 4), &dev)?;
+        let q = seeded_randn(5, 0f64, 1., (2, 3, 4), &dev)?;
+        let k = seeded_randn(6, 0f64, 1., (2, 3, 4), &dev)?;
         let mask = Tensor::new(&[[1f64, 1., 0.], [1., 0., 0.]], &dev)?;
         // One head: (B, 1, M, N) -> (B, M, N).
         let w = block
@@ -250,10 +251,10 @@ mod tests {
         for cfg in configs(4) {
             let (vm, vb) = dos_nn::SeededVarMap::fresh(0, DType::F64, &dev);
             let stack = CrossAttentionStack::new(&cfg, 2, vb)?;
-            let q = Tensor::randn(0f64, 1., (2, 3, 4), &dev)?;
-            let k = Tensor::randn(0f64, 1., (2, 3, 4), &dev)?;
+            let q = seeded_randn(7, 0f64, 1., (2, 3, 4), &dev)?;
+            let k = seeded_randn(8, 0f64, 1., (2, 3, 4), &dev)?;
             let mask = Tensor::new(&[[1f64, 1., 1.], [1., 1., 0.]], &dev)?;
-            let c = Tensor::randn(0f64, 1., (2, 3, 4), &dev)?;
+            let c = seeded_randn(9, 0f64, 1., (2, 3, 4), &dev)?;
             let report = check_gradients(
                 &vm,
                 || (stack.forward(&q, &k, &mask)?.sin()? * &c)?.sum_all(),

@@ -76,9 +76,6 @@ pub struct CrystalSystemPrompts {
 }
 
 impl CrystalSystemPrompts {
-    /// Number of crystal systems (the prompt table's rows in the paper).
-    pub const N_SYSTEMS: usize = 7;
-
     /// Creates (or loads) the `(n_systems, d_prompt)` table `weight` under `vb`.
     pub fn new(n_systems: usize, d_prompt: usize, vb: VarBuilder) -> Result<Self> {
         let weight = vb.get_with_hints(

@@ -358,6 +358,7 @@ mod tests {
     use candle_core::{DType, Device, Tensor, Var};
     use dos_config::Check;
     use dos_nn::gradcheck::max_abs_diff;
+    use dos_nn::seeded_randn;
 
     fn host_vec(t: &Tensor) -> Result<Vec<f64>> {
         t.flatten_all()?.to_vec1::<f64>()
@@ -383,14 +384,14 @@ mod tests {
         .check()
         .map_err(candle_core::Error::wrap)?;
         let (vm, vb) = dos_nn::SeededVarMap::fresh(3, DType::F64, &dev);
-        let x = Var::from_tensor(&Tensor::randn(0f64, 1., (b, m, d), &dev)?)?;
-        let h = Var::from_tensor(&Tensor::randn(0f64, 1., (b, n, d), &dev)?)?;
+        let x = Var::from_tensor(&seeded_randn(1, 0f64, 1., (b, m, d), &dev)?)?;
+        let h = Var::from_tensor(&seeded_randn(2, 0f64, 1., (b, n, d), &dev)?)?;
         // Crystals with 4, 2 and 1 atoms.
         let mask = Tensor::new(
             &[[1f64, 1., 1., 1.], [1., 1., 0., 0.], [1., 0., 0., 0.]],
             &dev,
         )?;
-        let c = Tensor::randn(0f64, 1., (b, m, d), &dev)?;
+        let c = seeded_randn(3, 0f64, 1., (b, m, d), &dev)?;
         let dims = HostDims { b, m, d };
         let (xs, hs, ms, cs) = (
             host_vec(&x)?,

@@ -438,6 +438,7 @@ mod tests {
     use candle_nn::VarMap;
     use dos_config::Check;
     use dos_nn::gradcheck::max_abs_diff;
+    use dos_nn::seeded_randn;
 
     fn compare(aggregation: Aggregation, senders: &[u32], receivers: &[u32]) -> Result<()> {
         let dev = Device::Cpu;
@@ -457,8 +458,8 @@ mod tests {
             dos_nn::SeededVarMap::var_builder(&vm, 2, DType::F64, &dev),
         )?;
         let e = senders.len();
-        let x = Tensor::randn(0f64, 1., (n, f), &dev)?;
-        let ef = Tensor::randn(0f64, 1., (e, fe), &dev)?;
+        let x = seeded_randn(1, 0f64, 1., (n, f), &dev)?;
+        let ef = seeded_randn(2, 0f64, 1., (e, fe), &dev)?;
         let (s, r) = (Tensor::new(senders, &dev)?, Tensor::new(receivers, &dev)?);
         let h = gnn.forward(&GraphInput {
             node_features: &x,
@@ -466,7 +467,7 @@ mod tests {
             senders: &s,
             receivers: &r,
         })?;
-        let c = Tensor::randn(0f64, 1., (n, d), &dev)?;
+        let c = seeded_randn(3, 0f64, 1., (n, d), &dev)?;
         let reference = (&h * &c)?.sum_all()?.backward()?;
         let (xs, es) = (x.flatten_all()?.to_vec1()?, ef.flatten_all()?.to_vec1()?);
         let g = HostGraph {

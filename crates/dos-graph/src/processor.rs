@@ -97,14 +97,15 @@ impl ProcessorLayer {
 mod tests {
     use super::*;
     use candle_core::{DType, Device};
+    use dos_nn::seeded_randn;
 
     #[test]
     fn split_edge_fc1_equals_linear_on_concatenation() -> Result<()> {
         let dev = Device::Cpu;
         let (_, vb) = dos_nn::SeededVarMap::fresh(0, DType::F64, &dev);
         let layer = ProcessorLayer::new(3, Aggregation::Sum, vb)?;
-        let h = Tensor::randn(0f64, 1., (4, 3), &dev)?;
-        let b = Tensor::randn(0f64, 1., (5, 3), &dev)?;
+        let h = seeded_randn(1, 0f64, 1., (4, 3), &dev)?;
+        let b = seeded_randn(2, 0f64, 1., (5, 3), &dev)?;
         let s = Tensor::new(&[0u32, 1, 2, 3, 3], &dev)?;
         let r = Tensor::new(&[1u32, 0, 3, 2, 1], &dev)?;
         let fast = layer.edge_fc1(&h, &b, &s, &r)?;

@@ -5,8 +5,8 @@ use dos_attn::{UnseenRule, UnseenSystems};
 use dos_data::symmetry::CrystalSystem;
 use serde::{Deserialize, Serialize};
 
-/// Number of crystal systems (prompt rows).
-pub const N_SYSTEMS: usize = 7;
+/// Number of crystal systems (prompt rows): one per [`CrystalSystem`].
+pub const N_SYSTEMS: usize = CrystalSystem::ALL.len();
 
 /// Crystal systems seen in training, and the rule for the others.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -214,6 +214,7 @@ impl Optimizer for FusedAdamW {
 mod tests {
     use super::*;
     use crate::kernels::{CHUNK, PARALLEL_MIN};
+    use crate::seeded_randn;
     use candle_core::{DType, Device};
     use candle_nn::AdamW;
 
@@ -223,9 +224,9 @@ mod tests {
     fn matches_candle_adamw_step_by_step() -> Result<()> {
         let dev = Device::Cpu;
         for dtype in [DType::F32, DType::F64] {
-            let init_a = Tensor::randn(0f64, 1., (4, 3), &dev)?.to_dtype(dtype)?;
-            let init_b = Tensor::randn(0f64, 1., 3, &dev)?.to_dtype(dtype)?;
-            let x = Tensor::randn(0f64, 1., (5, 4), &dev)?.to_dtype(dtype)?;
+            let init_a = seeded_randn(1, 0f64, 1., (4, 3), &dev)?.to_dtype(dtype)?;
+            let init_b = seeded_randn(2, 0f64, 1., 3, &dev)?.to_dtype(dtype)?;
+            let x = seeded_randn(3, 0f64, 1., (5, 4), &dev)?.to_dtype(dtype)?;
             let params = ParamsAdamW {
                 lr: 0.05,
                 weight_decay: 0.1,
@@ -307,7 +308,7 @@ mod tests {
     fn scaled_step_equals_prescaled_gradients() -> Result<()> {
         let dev = Device::Cpu;
         for dtype in [DType::F32, DType::F64] {
-            let init = Tensor::randn(0f64, 1., (3, 4), &dev)?.to_dtype(dtype)?;
+            let init = seeded_randn(4, 0f64, 1., (3, 4), &dev)?.to_dtype(dtype)?;
             let run = |scaled_in_kernel: bool| -> Result<Vec<f64>> {
                 let w = Var::from_tensor(&init)?;
                 let mut opt = FusedAdamW::new(vec![w.clone()], ParamsAdamW::default())?;
@@ -339,8 +340,8 @@ mod tests {
     fn parallel_pass_with_two_gradient_parts_matches_candle_adamw() -> Result<()> {
         let dev = Device::Cpu;
         let n = PARALLEL_MIN + 3 * CHUNK / 2;
-        let init_big = Tensor::randn(0f32, 1., n, &dev)?;
-        let init_small = Tensor::randn(0f32, 1., 100, &dev)?;
+        let init_big = seeded_randn(5, 0f32, 1., n, &dev)?;
+        let init_small = seeded_randn(6, 0f32, 1., 100, &dev)?;
         let params = ParamsAdamW {
             lr: 0.01,
             weight_decay: 0.1,
@@ -399,7 +400,7 @@ mod tests {
     #[test]
     fn moments_and_set_state_resume_exactly() -> Result<()> {
         let dev = Device::Cpu;
-        let init = Tensor::randn(0f64, 1., (6, 5), &dev)?;
+        let init = seeded_randn(7, 0f64, 1., (6, 5), &dev)?;
         let loss = |w: &Var| -> Result<GradStore> { w.as_tensor().tanh()?.sum_all()?.backward() };
         let a = Var::from_tensor(&init)?;
         let mut first = FusedAdamW::new(vec![a.clone()], ParamsAdamW::default())?;

@@ -649,6 +649,7 @@ pub fn host_dtype(x: &Tensor) -> Option<DType> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::seeded_randn;
 
     fn naive(a: &[f64], ar: usize, ac: usize, b: &[f64], bc: usize) -> Vec<f64> {
         let mut c = vec![0.0; ar * bc];
@@ -736,10 +737,10 @@ mod tests {
     fn layer_norm_matches_candle_values_and_gradients() -> Result<()> {
         use candle_core::Var;
         let dev = Device::Cpu;
-        let x = Var::from_tensor(&Tensor::randn(0f64, 2., (5, 7), &dev)?)?;
-        let w = Var::from_tensor(&Tensor::randn(1f64, 0.5, 7, &dev)?)?;
-        let b = Var::from_tensor(&Tensor::randn(0f64, 0.5, 7, &dev)?)?;
-        let c = Tensor::randn(0f64, 1., (5, 7), &dev)?;
+        let x = Var::from_tensor(&seeded_randn(1, 0f64, 2., (5, 7), &dev)?)?;
+        let w = Var::from_tensor(&seeded_randn(2, 1f64, 0.5, 7, &dev)?)?;
+        let b = Var::from_tensor(&seeded_randn(3, 0f64, 0.5, 7, &dev)?)?;
+        let c = seeded_randn(4, 0f64, 1., (5, 7), &dev)?;
         // layer_norm_slow takes eps as f32: give both the same value.
         let eps = 1e-5f32 as f64;
         let y = candle_nn::ops::layer_norm_slow(&x, &w, &b, 1e-5)?;

@@ -34,6 +34,7 @@ pub mod layer_norm;
 pub mod masked_softmax;
 pub mod mlp;
 pub mod prelu;
+pub mod seeded_randn;
 pub mod seeded_var_map;
 pub mod summed_grads;
 pub mod threads;
@@ -47,6 +48,7 @@ pub use layer_norm::LayerNorm;
 pub use masked_softmax::masked_softmax;
 pub use mlp::{EncoderMlp, NormMlp};
 pub use prelu::PRelu;
+pub use seeded_randn::seeded_randn;
 pub use seeded_var_map::SeededVarMap;
 pub use summed_grads::SummedGrads;
 pub use threads::{

@@ -30,6 +30,8 @@ use candle_nn::{Init, VarBuilder, VarMap};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::seeded_randn::normal_draws;
+
 /// A `VarMap`-backed `VarBuilder` backend with seeded initialisation.
 #[derive(Clone)]
 pub struct SeededVarMap {
@@ -86,20 +88,10 @@ impl SeededVarMap {
                 .map(|_| lo + (up - lo) * rng.random::<f64>())
                 .collect()
         };
-        let normal = |mean: f64, std: f64, rng: &mut ChaCha8Rng| -> Vec<f64> {
-            // Box-Muller.
-            (0..n)
-                .map(|_| {
-                    let u1: f64 = 1.0 - rng.random::<f64>();
-                    let u2: f64 = rng.random::<f64>();
-                    mean + std * (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-                })
-                .collect()
-        };
         match init {
             Init::Const(c) => vec![c; n],
             Init::Uniform { lo, up } => uniform(lo, up),
-            Init::Randn { mean, stdev } => normal(mean, stdev, &mut self.rng(name)),
+            Init::Randn { mean, stdev } => normal_draws(&mut self.rng(name), n, mean, stdev),
             Init::Kaiming {
                 dist,
                 fan,
@@ -111,7 +103,7 @@ impl SeededVarMap {
                         let bound = 3f64.sqrt() * std;
                         uniform(-bound, bound)
                     }
-                    NormalOrUniform::Normal => normal(0.0, std, &mut self.rng(name)),
+                    NormalOrUniform::Normal => normal_draws(&mut self.rng(name), n, 0.0, std),
                 }
             }
         }

@@ -137,17 +137,18 @@ impl Kernel<1> for EdgeSumBwdOp<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::seeded_randn;
     use candle_core::{DType, Device, Var};
 
     #[test]
     fn equals_gathers_and_sums_with_gradients() -> Result<()> {
         let dev = Device::Cpu;
-        let hw = Var::from_tensor(&Tensor::randn(0f64, 1., (4, 5, 3), &dev)?)?;
-        let c = Var::from_tensor(&Tensor::randn(0f64, 1., (6, 5), &dev)?)?;
-        let b = Var::from_tensor(&Tensor::randn(0f64, 1., 5, &dev)?)?;
+        let hw = Var::from_tensor(&seeded_randn(1, 0f64, 1., (4, 5, 3), &dev)?)?;
+        let c = Var::from_tensor(&seeded_randn(2, 0f64, 1., (6, 5), &dev)?)?;
+        let b = Var::from_tensor(&seeded_randn(3, 0f64, 1., 5, &dev)?)?;
         let s = Tensor::new(&[0u32, 1, 2, 3, 3, 1], &dev)?;
         let r = Tensor::new(&[1u32, 0, 3, 2, 1, 1], &dev)?;
-        let w = Tensor::randn(0f64, 1., (6, 5), &dev)?;
+        let w = seeded_randn(4, 0f64, 1., (6, 5), &dev)?;
         let fused = edge_sum(&hw, &c, Some(&b), &s, &r)?;
         // Reference: the composed expression written out directly.
         let p = hw

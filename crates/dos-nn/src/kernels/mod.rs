@@ -102,6 +102,7 @@ pub(crate) fn last_dim(x: &Tensor) -> Result<usize> {
 mod tests {
     use super::*;
     use crate::gradcheck::max_abs_diff;
+    use crate::seeded_randn;
     use candle_core::{Device, Module, Var};
     use candle_nn::Linear;
 
@@ -116,7 +117,7 @@ mod tests {
         let (yf, yr) = (f_fused(&ts)?, f_ref(&ts)?);
         let diff = max_abs_diff(&yf, &yr)?;
         assert!(diff < tol, "values {diff}");
-        let c = Tensor::randn(0f64, 1., yf.shape(), yf.device())?.to_dtype(yf.dtype())?;
+        let c = seeded_randn(1, 0f64, 1., yf.shape(), yf.device())?.to_dtype(yf.dtype())?;
         let gf = (yf * &c)?.sum_all()?.backward()?;
         let gr = (yr * &c)?.sum_all()?.backward()?;
         for (k, v) in inputs.iter().enumerate() {
@@ -131,9 +132,10 @@ mod tests {
     fn layer_norm_matches_layer_norm_slow_values_and_gradients() -> Result<()> {
         let dev = Device::Cpu;
         for (dtype, tol) in [(DType::F64, 1e-12), (DType::F32, 1e-4)] {
-            let x = Var::from_tensor(&Tensor::randn(0f64, 2., (2, 3, 7), &dev)?.to_dtype(dtype)?)?;
-            let w = Var::from_tensor(&Tensor::randn(1f64, 0.5, 7, &dev)?.to_dtype(dtype)?)?;
-            let b = Var::from_tensor(&Tensor::randn(0f64, 0.5, 7, &dev)?.to_dtype(dtype)?)?;
+            let x =
+                Var::from_tensor(&seeded_randn(2, 0f64, 2., (2, 3, 7), &dev)?.to_dtype(dtype)?)?;
+            let w = Var::from_tensor(&seeded_randn(3, 1f64, 0.5, 7, &dev)?.to_dtype(dtype)?)?;
+            let b = Var::from_tensor(&seeded_randn(4, 0f64, 0.5, 7, &dev)?.to_dtype(dtype)?)?;
             same_values_and_grads(
                 &[x, w, b],
                 |t| layer_norm(t[0], t[1], t[2], 1e-5f32 as f64),
@@ -147,7 +149,7 @@ mod tests {
     #[test]
     fn layer_norm_on_a_transposed_input() -> Result<()> {
         let dev = Device::Cpu;
-        let x = Tensor::randn(0f64, 1., (5, 4), &dev)?.t()?;
+        let x = seeded_randn(5, 0f64, 1., (5, 4), &dev)?.t()?;
         let (w, b) = (
             Tensor::ones(5, DType::F64, &dev)?,
             Tensor::zeros(5, DType::F64, &dev)?,
@@ -165,7 +167,7 @@ mod tests {
     fn prelu_matches_definition_values_and_gradients() -> Result<()> {
         let dev = Device::Cpu;
         // Away from 0, where the derivative jumps.
-        let x = Tensor::randn(0f64, 1., (4, 6), &dev)?;
+        let x = seeded_randn(6, 0f64, 1., (4, 6), &dev)?;
         let x = (x.sign()? * (x.abs()? + 0.1)?)?;
         let x = Var::from_tensor(&x)?;
         let a = Var::new(&[0.3f64], &dev)?;
@@ -181,8 +183,8 @@ mod tests {
     #[test]
     fn matmul_strided_equals_contiguous_product() -> Result<()> {
         let dev = Device::Cpu;
-        let x = Tensor::randn(0f64, 1., (5, 3), &dev)?;
-        let w = Tensor::randn(0f64, 1., (4, 9), &dev)?;
+        let x = seeded_randn(7, 0f64, 1., (5, 3), &dev)?;
+        let w = seeded_randn(8, 0f64, 1., (4, 9), &dev)?;
         let block = w.narrow(1, 6, 3)?.t()?;
         assert!(!block.is_contiguous());
         let diff = max_abs_diff(
@@ -196,9 +198,9 @@ mod tests {
     #[test]
     fn linear_and_bias_match_candle_linear() -> Result<()> {
         let dev = Device::Cpu;
-        let w = Var::from_tensor(&Tensor::randn(0f64, 1., (3, 5), &dev)?)?;
-        let b = Var::from_tensor(&Tensor::randn(0f64, 1., 3, &dev)?)?;
-        let x = Var::from_tensor(&Tensor::randn(0f64, 1., (2, 4, 5), &dev)?)?;
+        let w = Var::from_tensor(&seeded_randn(9, 0f64, 1., (3, 5), &dev)?)?;
+        let b = Var::from_tensor(&seeded_randn(10, 0f64, 1., 3, &dev)?)?;
+        let x = Var::from_tensor(&seeded_randn(11, 0f64, 1., (2, 4, 5), &dev)?)?;
         same_values_and_grads(
             &[w, b, x],
             |t| linear(&Linear::new(t[0].clone(), Some(t[1].clone())), t[2]),
