@@ -15,10 +15,13 @@
 #    package, WORK/second-round);
 # 5. members 0 and 1 of that package fine-tuned again on the joint set, lr 1e-4, 6 epochs
 #    (about 1.5 CPU-hours together);
-# 6. `dos package` joins those two, the second round's member 2 and seed 1, fits the spread's
-#    scale and the out-of-distribution reference on the benchmark's validation split, stores the
-#    large matrices in int8 and scores the benchmark's test split once. The model card
-#    (README.md in the package folder) is kept.
+# 6. `dos package` joins those two, the second round's member 2 and seed 1 (int8; the third
+#    round's package, WORK/third-round);
+# 7. members 2 and 3 of that package fine-tuned again the same way (about 1 CPU-hour together);
+# 8. `dos package` joins the four twice-fine-tuned members, fits the spread's scale and the
+#    out-of-distribution reference on the benchmark's validation split, stores the large
+#    matrices in int8 and scores the benchmark's test split once. The model card (README.md in
+#    the package folder) is kept.
 # Which members make the package was chosen on both validation splits (scripts/v3/choose.sh).
 #
 #   bash scripts/train_bundled_model.sh [WORK_DIR]   (default: target/bundled-model)
@@ -46,8 +49,12 @@ R="$W/runs"
   --run "$R/ft-phonon-dostransformer-v1-m1" --run "$R/ft-phonon-dostransformer-v1-m2" \
   --run "$R/joint-dostransformer-1" --data benchmark --storage int8 --out "$W/second-round"
 LR=1e-4 EPOCHS=6 bash scripts/v3/fine_tune_joint.sh "$W" "$W/second-round:0" "$W/second-round:1"
+[ -d "$W/third-round" ] || "$W/dos-ft" package --run "$R/ft-second-round-m0" \
+  --run "$R/ft-second-round-m1" --run "$R/ft-phonon-dostransformer-v1-m2" \
+  --run "$R/joint-dostransformer-1" --data benchmark --storage int8 --out "$W/third-round"
+LR=1e-4 EPOCHS=6 bash scripts/v3/fine_tune_joint.sh "$W" "$W/third-round:2" "$W/third-round:3"
 cp "$OUT/README.md" "$W/model-card.md"
 "$W/dos-ft" package --run "$R/ft-second-round-m0" --run "$R/ft-second-round-m1" \
-  --run "$R/ft-phonon-dostransformer-v1-m2" --run "$R/joint-dostransformer-1" \
+  --run "$R/ft-third-round-m2" --run "$R/ft-third-round-m3" \
   --data benchmark --storage int8 --out "$OUT"
 cp "$W/model-card.md" "$OUT/README.md"

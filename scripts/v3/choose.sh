@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Bundled model v3, third round: candidate ensembles from the shipped package's four members
-# and those members fine-tuned once more (scripts/v3/fine_tune_joint.sh with PACKAGE `bundled`,
-# LR 1e-4, EPOCHS 6; members 0 and 1 so far, 2 and 3 left for a later session), each
+# Bundled model v3, third and fourth rounds: candidate ensembles from the second round's four
+# members and those members fine-tuned once more (scripts/v3/fine_tune_joint.sh with PACKAGE
+# `bundled`, LR 1e-4, EPOCHS 6: members 0 and 1 in the third round, whose package shipped as
+# g0 g1 f2 j1; members 2 and 3 of that package in the fourth), each
 # packaged on the joint data (benchmark training split + phonondb's;
 # the spread's scale and the out-of-distribution reference fitted on both validation splits
 # together, int8 weights) and scored on the two VALIDATION splits only. The test splits are
@@ -12,13 +13,14 @@
 # Members (names used in the table):
 #   f0 f1 f2 j1  the shipped package's members 0-3 (benchmark-only seeds 0-2 fine-tuned on the
 #                joint set; joint seed 1 from scratch, 40 epochs); the second round's choice
-#   g0 g1 g2 g3  f0 f1 f2 j1 fine-tuned once more (runs WORK/runs/ft-second-round-m0..3, or
-#                ft-bundled-m0..3 when started from the bundled package of commit 61d0f47)
+#   g0 g1 g2 g3  f0 f1 f2 j1 fine-tuned once more (runs WORK/runs/ft-second-round-m0/1 and
+#                ft-third-round-m2/3, or ft-bundled-m0..3: started from the package bundled
+#                when the run began; g0 and g1 can be cut from the third round's package)
 #   best         for each of the four slots, f or g, whichever has the lower mean of the
 #                member's two validation MSE x10 (read from the table's one-member rows)
 # The choice rule, fixed before scoring: the lowest mean of the two validation MSE x10; a tie
-# (within 0.001) goes to the shipped package (f0 f1 f2 j1). A member that has not finished is
-# left out of every candidate that names it (the table says which ran).
+# (within 0.001) goes to the shipped package (the third round's g0 g1 f2 j1). A member that
+# has not finished is left out of every candidate that names it (the table says which ran).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 W=${1:-target/v3}
@@ -45,12 +47,15 @@ json.dump(m, open(os.path.join(out, "package.json"), "w"), indent=2)
 PY
 done
 declare -A SRC=([f0]="$C/f0" [f1]="$C/f1" [f2]="$C/f2" [j1]="$C/j1")
-for k in 0 1 2 3; do  # scripts/train_bundled_model.sh names them ft-second-round-m*
-  SRC[g$k]="$W/runs/ft-second-round-m$k"
-  [ -d "${SRC[g$k]}" ] || SRC[g$k]="$W/runs/ft-bundled-m$k"
+for k in 0 1 2 3; do  # scripts/train_bundled_model.sh: ft-second-round-m0/1, ft-third-round-m2/3
+  SRC[g$k]="$W/runs/ft-bundled-m$k"
+  for round in second third; do
+    [ -d "$W/runs/ft-$round-round-m$k" ] && SRC[g$k]="$W/runs/ft-$round-round-m$k"
+  done
 done
 # ONLY="..." scores just that candidate (e.g. while the other members train).
-CANDIDATES=(f0 f1 f2 j1 g0 g1 g2 g3 "f0 f1 f2 j1" "g0 g1 g2 g3" best)
+CANDIDATES=(f0 f1 f2 j1 g0 g1 g2 g3 "f0 f1 f2 j1" "g0 g1 f2 j1" "g0 g1 g2 g3" best
+  "g0 g1 f2 j1 g2 g3")
 [ -z "${ONLY:-}" ] || CANDIDATES=("$ONLY")
 score() {  # PACKAGE DATA -> mse_x10 mae coverage%
   "$DOS" eval --model "$1" --data "$2" --split valid --format json 2>/dev/null | python3 -c '
