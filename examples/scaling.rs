@@ -129,7 +129,7 @@ fn crystals(atoms: usize, b: usize, m: usize, seed: u64) -> Res<CrystalBatch> {
                 density: 0.149,
                 node_in: 118,
                 n_energies: m,
-                crystal_system: CrystalSystem::ALL[k % 7],
+                crystal_system: CrystalSystem::ALL[k % CrystalSystem::ALL.len()],
             };
             SyntheticCrystal::random(&spec, &mut rng).graph(4.0, 4)
         })

@@ -3,6 +3,7 @@
 
 use candle_core::{DType, Device, Result, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use dos_data::symmetry::CrystalSystem;
 use dos_nn::gradcheck::{assert_gradients_ok, check_gradients, GradCheckOptions};
 
 use crate::testing::{batch, build, tiny_configs, M};
@@ -105,7 +106,7 @@ fn padded_batch_equals_one_by_one() -> Result<()> {
         let crystals = crate::testing::crystals(&sizes, 3);
         for (k, c) in crystals.iter().enumerate() {
             let mut g = c.graph(crate::testing::CUTOFF, crate::testing::EDGE_IN);
-            g.crystal_system = dos_data::symmetry::CrystalSystem::ALL[k % 7];
+            g.crystal_system = CrystalSystem::ALL[k % CrystalSystem::ALL.len()];
             let alone = crate::synthetic::batch_from_graphs(&[g], &Device::Cpu, DType::F64)?;
             let alone = model.predict(&alone)?.to_vec2::<f64>()?;
             for m in 0..M {

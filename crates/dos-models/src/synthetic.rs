@@ -344,7 +344,7 @@ pub fn phonon_like_batch(b: usize, device: &Device, dtype: DType) -> Result<Crys
                 density: 0.149,
                 node_in: 118,
                 n_energies: 51,
-                crystal_system: CrystalSystem::ALL[k % 7],
+                crystal_system: CrystalSystem::ALL[k % CrystalSystem::ALL.len()],
             };
             SyntheticCrystal::random(&spec, &mut rng).graph(4.0, 4)
         })

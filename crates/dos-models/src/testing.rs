@@ -2,6 +2,7 @@
 
 use candle_core::{DType, Device, Result};
 use candle_nn::VarMap;
+use dos_data::symmetry::CrystalSystem;
 use dos_data::CrystalBatch;
 use dos_graph::Aggregation;
 use dos_nn::SeededVarMap;
@@ -33,7 +34,7 @@ pub(crate) fn crystals(atoms: &[usize], seed: u64) -> Vec<SyntheticCrystal> {
                 density: 0.06,
                 node_in: NODE_IN,
                 n_energies: M,
-                crystal_system: dos_data::symmetry::CrystalSystem::ALL[k % 7],
+                crystal_system: CrystalSystem::ALL[k % CrystalSystem::ALL.len()],
             };
             SyntheticCrystal::random(&spec, &mut rng)
         })

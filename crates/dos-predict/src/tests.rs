@@ -1,6 +1,5 @@
 //! Package and predictor tests on small seeded models.
 
-use dos_nn::seeded_randn;
 use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor};
@@ -9,6 +8,7 @@ use dos_data::fixtures::rocksalt as nacl;
 use dos_data::graph::GraphConfig;
 use dos_data::Crystal;
 use dos_models::{AnyModel, ModelConfig, ModelKind, Task};
+use dos_nn::seeded_randn;
 
 use crate::manifest::{MemberManifest, MemberProvenance, Provenance};
 use crate::package::manifest_for;

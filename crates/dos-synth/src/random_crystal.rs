@@ -177,7 +177,7 @@ pub fn random_crystal<R: Rng>(
     // Drawn once, not per attempt: systems that are harder to hit must not be under-sampled.
     let system = match cfg.system {
         Some(s) => s,
-        None => CrystalSystem::ALL[rng.random_range(0..7)],
+        None => CrystalSystem::ALL[rng.random_range(0..CrystalSystem::ALL.len())],
     };
     for _ in 0..cfg.max_attempts {
         let Some(crystal) = attempt(cfg, system, rng)? else {
