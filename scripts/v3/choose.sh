@@ -8,14 +8,17 @@
 # together, int8 weights) and scored on the two VALIDATION splits only. The test splits are
 # not read here.
 #
-#   bash scripts/v3/choose.sh [WORK_DIR]        (default: target/v3)
+#   [SECOND_ROUND=DIR] [THIRD_ROUND=DIR] bash scripts/v3/choose.sh [WORK_DIR]
+#        (default: target/v3; a round's package can be taken from git, e.g.
+#        git archive 59c15d3 crates/dos-pretrained-phonon/package | tar -x --strip-components=3 -C DIR)
 #
 # Members (names used in the table):
 #   f0 f1 f2 j1  the shipped package's members 0-3 (benchmark-only seeds 0-2 fine-tuned on the
 #                joint set; joint seed 1 from scratch, 40 epochs); the second round's choice
 #   g0 g1 g2 g3  f0 f1 f2 j1 fine-tuned once more (runs WORK/runs/ft-second-round-m0/1 and
 #                ft-third-round-m2/3, or ft-bundled-m0..3: started from the package bundled
-#                when the run began; g0 and g1 can be cut from the third round's package)
+#                when the run began); without a run, g0 and g1 are cut from the third round's
+#                package (THIRD_ROUND, members 0 and 1: the bundled package of commit 59c15d3)
 #   best         for each of the four slots, f or g, whichever has the lower mean of the
 #                member's two validation MSE x10 (read from the table's one-member rows)
 # The choice rule, fixed before scoring: the lowest mean of the two validation MSE x10; a tie
@@ -30,10 +33,8 @@ DOS=${DOS:-target/release/dos}
 V3=${SECOND_ROUND:-$W/second-round}
 C="$W/choose"
 mkdir -p "$C"
-# One-member packages cut from the first round's package.
-for k in 0 1 2 3; do
-  name=(f0 f1 f2 j1)
-  python3 - "$V3" "$C/${name[$k]}" "$k" <<'PY'
+cut() {  # PACKAGE MEMBER OUT: member MEMBER of PACKAGE alone, uncalibrated, in folder OUT
+  python3 - "$1" "$3" "$2" <<'PY'
 import json, os, shutil, sys
 src, out, k = sys.argv[1], sys.argv[2], int(sys.argv[3])
 m = json.load(open(os.path.join(src, "package.json")))
@@ -45,13 +46,22 @@ m["members"] = [member]
 m["calibration"] = None
 json.dump(m, open(os.path.join(out, "package.json"), "w"), indent=2)
 PY
+}
+declare -A SRC=()
+for k in 0 1 2 3; do  # the second round's members
+  name=(f0 f1 f2 j1)
+  cut "$V3" "$k" "$C/${name[$k]}"
+  SRC[${name[$k]}]="$C/${name[$k]}"
 done
-declare -A SRC=([f0]="$C/f0" [f1]="$C/f1" [f2]="$C/f2" [j1]="$C/j1")
 for k in 0 1 2 3; do  # scripts/train_bundled_model.sh: ft-second-round-m0/1, ft-third-round-m2/3
   SRC[g$k]="$W/runs/ft-bundled-m$k"
   for round in second third; do
     [ -d "$W/runs/ft-$round-round-m$k" ] && SRC[g$k]="$W/runs/ft-$round-round-m$k"
   done
+  if [ ! -d "${SRC[g$k]}" ] && [ "$k" -lt 2 ] && [ -n "${THIRD_ROUND:-}" ]; then
+    cut "$THIRD_ROUND" "$k" "$C/g$k"
+    SRC[g$k]="$C/g$k"
+  fi
 done
 # ONLY="..." scores just that candidate (e.g. while the other members train).
 CANDIDATES=(f0 f1 f2 j1 g0 g1 g2 g3 "f0 f1 f2 j1" "g0 g1 f2 j1" "g0 g1 g2 g3" best
@@ -87,14 +97,11 @@ for cand in "${CANDIDATES[@]}"; do
     fi
   done
   name=$(IFS=+; echo "${used[*]}")
-  [ ${#args[@]} -ge 1 ] || continue
-  if [ ${#args[@]} -eq 1 ]; then  # one member: scored as it is (no spread)
-    pkg=${args[1]}
-  else
-    pkg="$C/pkg-$name"
-    [ -d "$pkg" ] || "$DOS" package "${args[@]}" --data "$W/data" --split "$W/splits/joint" \
-      --storage int8 --out "$pkg" > "$pkg.log" 2>&1
-  fi
+  [ ${#used[@]} -ge 1 ] || continue
+  # Every candidate, one member too, is packaged as it would ship (int8 weights).
+  pkg="$C/pkg-$name"
+  [ -d "$pkg" ] || "$DOS" package "${args[@]}" --data "$W/data" --split "$W/splits/joint" \
+    --storage int8 --out "$pkg" > "$pkg.log" 2>&1
   read -r bm ba bc <<< "$(score "$pkg" benchmark)"
   read -r dm da dc <<< "$(score "$pkg" data/phonondb)"
   mean=$(python3 -c "print('%.4f' % (($bm + $dm) / 2))")
